@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+FROM python:3.11-slim AS build
+WORKDIR /app
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+COPY requirements.txt .
+RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 coinsight
+WORKDIR /app
+COPY --from=build /venv /venv
+COPY bot bot
+COPY handlers handlers
+COPY services services
+COPY db db
+COPY migrations migrations
+COPY locales locales
+COPY alembic.ini .
+RUN mkdir -p /app/data && chown coinsight /app/data
+USER coinsight
+ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os,sys,urllib.request; os.environ.get('WEBHOOK_URL') or sys.exit(0); urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WEB_PORT', '8080') + '/healthz', timeout=4)"
+# Migrations first, then the bot (long polling, or webhook when WEBHOOK_URL is set).
+CMD ["sh", "-c", "python -m bot migrate && exec python -m bot"]
