@@ -1,0 +1,39 @@
+"""All ORM models; importing this package registers every table on `Base.metadata`."""
+
+from db.models.base import Base, utcnow
+from db.models.conversations import ChatMessage, Conversation, WatchlistItem
+from db.models.credits import (
+    CreditAccount,
+    CreditHold,
+    CreditPackage,
+    CreditTransaction,
+    DailyUsage,
+    Payment,
+    Plan,
+)
+from db.models.market import Delivery, Feed, MarketSnapshot, Position, PriceAlert, Signal
+from db.models.users import AuditLog, Chat, User
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Chat",
+    "ChatMessage",
+    "Conversation",
+    "CreditAccount",
+    "CreditHold",
+    "CreditPackage",
+    "CreditTransaction",
+    "DailyUsage",
+    "Delivery",
+    "Feed",
+    "MarketSnapshot",
+    "Payment",
+    "Plan",
+    "Position",
+    "PriceAlert",
+    "Signal",
+    "User",
+    "WatchlistItem",
+    "utcnow",
+]

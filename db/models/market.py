@@ -1,0 +1,112 @@
+"""Feeds, signals, the delivery outbox, alerts, positions and market snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, TimestampMixin, utcnow
+
+
+class Feed(TimestampMixin, Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # signals / risk
+    symbols: Mapped[str] = mapped_column(String(512), default="")  # comma-separated
+    timeframes: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None]
+
+
+class Signal(TimestampMixin, Base):
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32), index=True)
+    timeframe: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(8))
+    entry: Mapped[float] = mapped_column(Float)
+    stop: Mapped[float] = mapped_column(Float)
+    take_profit: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    strategy: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(8), default="auto")
+    valid_until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    exit_price: Mapped[float | None] = mapped_column(Float)
+    outcome_pct: Mapped[float | None] = mapped_column(Float)
+    closed_at: Mapped[datetime | None]
+
+
+class Delivery(TimestampMixin, Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id", "chat_id"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int]
+    payload: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    message_id: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(512))
+
+
+class PriceAlert(TimestampMixin, Base):
+    __tablename__ = "price_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(32))
+    condition: Mapped[str] = mapped_column(String(8))  # above / below
+    price: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    triggered_at: Mapped[datetime | None]
+
+
+class Position(TimestampMixin, Base):
+    __tablename__ = "positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    entry: Mapped[float] = mapped_column(Float)
+    leverage: Mapped[float] = mapped_column(Float, default=1.0)
+    size: Mapped[float] = mapped_column(Float, default=0.0)
+    stop: Mapped[float | None] = mapped_column(Float)
+    take_profit: Mapped[float | None] = mapped_column(Float)
+    liquidation_price: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MarketSnapshot(Base):
+    __tablename__ = "market_snapshots"
+    __table_args__ = (Index("ix_market_snapshots_lookup", "symbol", "timeframe", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    exchange: Mapped[str] = mapped_column(String(16), default="")
+    as_of: Mapped[datetime]
+    price: Mapped[float] = mapped_column(Float)
+    ema20: Mapped[float | None] = mapped_column(Float)
+    ema50: Mapped[float | None] = mapped_column(Float)
+    macd: Mapped[float | None] = mapped_column(Float)
+    rsi7: Mapped[float | None] = mapped_column(Float)
+    rsi14: Mapped[float | None] = mapped_column(Float)
+    atr: Mapped[float | None] = mapped_column(Float)
+    funding_rate: Mapped[float | None] = mapped_column(Float)
+    open_interest: Mapped[float | None] = mapped_column(Float)
+    volume_ratio: Mapped[float | None] = mapped_column(Float)

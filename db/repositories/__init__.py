@@ -1,0 +1,1 @@
+"""Repositories: data access over one AsyncSession; they never commit."""
