@@ -1,0 +1,6 @@
+"""The chat analyst (issue 4): memory, market context, rule-based fallback, and the pipeline."""
+
+from services.chat.gate import AnswerGate
+from services.chat.pipeline import Answer, ChatEvent, ChatService, Delta, Done, Prepared, Refusal, Restart
+
+__all__ = ["Answer", "AnswerGate", "ChatEvent", "ChatService", "Delta", "Done", "Prepared", "Refusal", "Restart"]

@@ -1,0 +1,242 @@
+"""The chat analyst: question → intent → conversation → charge → live data → prompt → answer.
+
+No aiogram here: the handler drives `prepare` → `stream` → `finish` and does the Telegram side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.chat import memory
+from services.chat.market_block import market_block
+from services.chat.rules import rule_based_answer
+from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult
+from services.i18n import Translator
+from services.intent import Intent, extract, is_prompt_injection
+from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
+from services.llm.prompts import MAX_USER_CHARS
+from services.market import (
+    MarketError,
+    MarketService,
+    MarketView,
+    NotEnoughData,
+    UnknownSymbol,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEFRAME = "4h"
+PROMPT_TOKEN_BUDGET = 6000
+ANSWER_MAX_TOKENS = 1200
+TEMPERATURE = 0.3
+
+# `$XYZ`, or a pair like `XYZUSDT` / `XYZ/USDT`: the user clearly means a ticker.
+EXPLICIT_TICKER = re.compile(r"\$([A-Za-z][A-Za-z0-9]{1,14})\b|\b([A-Z][A-Z0-9]{1,14})[-/]?USDT\b")
+
+RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
+Source = Literal["llm", "rules", "rules_fallback"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: RefusalReason
+    query: str | None = None
+    suggestions: tuple[str, ...] = ()
+    timeframe: str | None = None
+    decision: ChargeDecision | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    user_id: int
+    chat_id: int
+    question: str
+    intent: Intent
+    coins: tuple[str, ...]
+    timeframe: str
+    views: list[MarketView]
+    decision: ChargeDecision
+    conversation: memory.ConversationState
+    messages: list[dict[str, str]]
+    translator: Translator
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The answer so far is discarded (the LLM failed mid-answer); a fallback follows."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # Markdown
+    source: Source
+    usage: Usage | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+ChatEvent = Delta | Restart | Done
+
+
+@dataclass
+class ChatService:
+    market: MarketService
+    llm: LLMService | None
+    charge: ChargePolicy
+    model: str
+    idle: timedelta = timedelta(hours=3)
+    _markets_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def _known_bases(self) -> set[str]:
+        bases = self.market.known_bases()
+        if not bases:
+            async with self._markets_lock:
+                bases = self.market.known_bases()
+                if not bases:
+                    await self.market.refresh_markets()
+                    bases = self.market.known_bases()
+        return bases
+
+    async def prepare(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        t: Translator,
+        now: datetime,
+    ) -> Prepared | Refusal:
+        question = text.strip()
+        if len(question) > MAX_USER_CHARS:
+            question = question[:MAX_USER_CHARS] + "…"
+        if is_prompt_injection(question):
+            return Refusal("injection")
+        bases = await self._known_bases()
+        if not bases:
+            return Refusal("exchange_down")
+        intent = extract(question, known_bases=bases)
+        if not intent.coins:
+            unknown = await self._unknown_ticker(question)
+            if unknown is not None:
+                return unknown
+        conversation = await memory.current(session, user_id, chat_id, now, self.idle)
+        coins = intent.coins
+        timeframe = intent.timeframe
+        if not coins and conversation.last_symbol:
+            coins = tuple(conversation.last_symbol.split(","))
+        timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
+        if not coins:
+            return Refusal("need_coin")
+        decision = await self.charge.authorize(session, user_id, f"q:{chat_id}:{message_id}")
+        if not decision.allowed:
+            return Refusal("no_credits", decision=decision)
+        try:
+            views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))
+        except UnknownSymbol as exc:
+            await self.charge.settle(session, decision, success=False)
+            return Refusal("unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
+        except NotEnoughData:
+            await self.charge.settle(session, decision, success=False)
+            return Refusal("not_enough_data", query=",".join(coins), timeframe=timeframe)
+        except MarketError as exc:
+            log.warning("market data unavailable for %s %s: %s", coins, timeframe, exc)
+            await self.charge.settle(session, decision, success=False)
+            return Refusal("exchange_down")
+        messages = build_messages(
+            locale=t.locale,
+            market_block=market_block(views),
+            history=conversation.history,
+            user_text=question,
+            token_budget=PROMPT_TOKEN_BUDGET,
+        )
+        return Prepared(
+            user_id, chat_id, question, intent, coins, timeframe, views, decision, conversation, messages, t
+        )
+
+    async def _unknown_ticker(self, question: str) -> Refusal | None:
+        """A ticker written explicitly (`$XYZ`, `XYZUSDT`) that no exchange lists: say so, with suggestions."""
+        match = EXPLICIT_TICKER.search(question)
+        if match is None:
+            return None
+        candidate = (match.group(1) or match.group(2)).upper()
+        try:
+            await self.market.resolve(candidate)
+        except UnknownSymbol as exc:
+            return Refusal("unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
+        except MarketError:
+            return Refusal("exchange_down")
+        return None
+
+    async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
+        """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
+        if self.llm is None:
+            text = rule_based_answer(prepared.translator, prepared.views, fallback=False)
+            yield Delta(text)
+            yield Done(Answer(text, "rules"))
+            return
+        parts: list[str] = []
+        usage: Usage | None = None
+        try:
+            async for event in self.llm.stream_chat(
+                prepared.messages, model=self.model, max_tokens=ANSWER_MAX_TOKENS, temperature=TEMPERATURE
+            ):
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                    yield Delta(event.text)
+                else:
+                    usage = event
+        except LLMError as exc:
+            log.warning("LLM failed (%s), answering with the rule-based analyst", exc)
+            if parts:
+                yield Restart()
+            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            yield Delta(text)
+            yield Done(Answer(text, "rules_fallback"))
+            return
+        text = "".join(parts).strip()
+        if not text:
+            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            yield Restart()
+            yield Delta(text)
+            yield Done(Answer(text, "rules_fallback"))
+            return
+        yield Done(Answer(text, "llm", usage, usage.model if usage else self.model))
+
+    async def finish(
+        self, session: AsyncSession, prepared: Prepared, answer: Answer | None, *, delivered: bool, now: datetime
+    ) -> SettleResult:
+        """Remember the exchange and capture the charge, or release it when the answer did not arrive."""
+        if delivered and answer is not None:
+            memory.record_exchange(
+                session,
+                prepared.conversation.id,
+                now,
+                prepared.question,
+                answer.text,
+                question_tokens=answer.usage.prompt_tokens if answer.usage else estimate_tokens(prepared.question),
+                answer_tokens=answer.usage.completion_tokens if answer.usage else estimate_tokens(answer.text),
+                model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
+            )
+            await memory.touch(session, prepared.conversation.id, now, ",".join(prepared.coins), prepared.timeframe)
+        # The rule-based fallback after an LLM failure is free: users pay for the analyst they asked for.
+        paid = delivered and answer is not None and answer.source != "rules_fallback"
+        return await self.charge.settle(session, prepared.decision, success=paid)

@@ -1,0 +1,85 @@
+"""The built-in rule-based analyst: a localized Markdown answer written from the same analysis.
+
+Used when no LLM is configured, and as the fallback when the LLM fails. Always labelled.
+"""
+
+from __future__ import annotations
+
+from services.chat import numbers as n
+from services.i18n import Raw, Translator
+from services.market import MarketView
+
+
+def _r(text: str) -> Raw:
+    # The answer is Markdown that the text service escapes as a whole; arguments stay raw here.
+    return Raw(text)
+
+
+def _levels(values: list[float]) -> str:
+    return ", ".join(f"**{n.price(v)}**" for v in values) or "—"
+
+
+def describe(t: Translator, view: MarketView) -> str:
+    a = view.analysis
+    ind = a.indicators
+    support = [level.price for level in a.levels.support[:2]]
+    resistance = [level.price for level in a.levels.resistance[:2]]
+    parts = [
+        t(
+            "rules-title",
+            symbol=_r(f"{view.resolved.base}/{view.resolved.quote}"),
+            timeframe=_r(view.timeframe),
+            price=_r(n.price(view.ticker.price)),
+            change=_r(n.pct(view.ticker.change_24h_pct)),
+            exchange=_r(view.exchange),
+        ),
+        t(f"rules-trend-{a.trend.direction}", strength=_r(t(f"rules-strength-{a.trend.label}"))),
+        t(
+            "rules-emas",
+            ema20=_r(n.price(ind.ema20)),
+            ema50=_r(n.price(ind.ema50)),
+            position=_r(t("rules-above" if view.ticker.price >= ind.ema50 else "rules-below")),
+        ),
+        t(
+            f"rules-rsi-{a.momentum.rsi_state}",
+            rsi14=_r(n.number(ind.rsi14)),
+            rsi7=_r(n.number(ind.rsi7)),
+        ),
+    ]
+    if a.momentum.macd_cross is not None and a.momentum.macd_cross_bars_ago is not None:
+        parts.append(t(f"rules-macd-{a.momentum.macd_cross}", bars=a.momentum.macd_cross_bars_ago))
+    if a.momentum.divergence is not None:
+        parts.append(t(f"rules-divergence-{a.momentum.divergence}"))
+    parts.append(t("rules-levels", support=_r(_levels(support)), resistance=_r(_levels(resistance))))
+    parts.append(t(f"rules-volatility-{a.volatility.regime}", atr=_r(n.pct(ind.atr_pct, signed=False))))
+    d = a.derivatives
+    if d is not None and d.funding_rate is not None:
+        key = "rules-funding-extreme" if d.funding_extreme else "rules-funding"
+        parts.append(t(key, rate=_r(n.pct(d.funding_rate * 100, 4)), oi=_r(n.compact(d.open_interest_value))))
+    atr = ind.atr
+    up_trigger = resistance[0] if resistance else view.ticker.price + atr
+    down_trigger = support[0] if support else view.ticker.price - atr
+    parts.append(
+        t(
+            "rules-scenario-bull",
+            trigger=_r(n.price(up_trigger)),
+            target=_r(n.price(resistance[1] if len(resistance) > 1 else up_trigger + 2 * atr)),
+            invalid=_r(n.price(down_trigger)),
+        )
+    )
+    parts.append(
+        t(
+            "rules-scenario-bear",
+            trigger=_r(n.price(down_trigger)),
+            target=_r(n.price(support[1] if len(support) > 1 else down_trigger - 2 * atr)),
+            invalid=_r(n.price(up_trigger)),
+        )
+    )
+    return "\n\n".join(parts)
+
+
+def rule_based_answer(t: Translator, views: list[MarketView], *, fallback: bool) -> str:
+    """The whole answer in Markdown, labelled as automatic, ending with the risk note."""
+    label = t("rules-fallback-label" if fallback else "rules-label")
+    body = "\n\n———\n\n".join(describe(t, view) for view in views)
+    return f"{label}\n\n{body}\n\n{t('rules-risk')}"

@@ -1,0 +1,168 @@
+"""Charging the chat analyst: authorize before the LLM call, settle after it.
+
+`CreditsPolicy.authorize` first takes a free-quota slot for today (a conditional UPDATE:
+`questions < quota`, so concurrent questions can't exceed the quota); beyond the quota it reserves
+the plan's `question_cost` as a hold; with neither, it denies without holding anything. It commits,
+so a crash during the LLM call leaves a hold the sweeper releases.
+
+`settle(success=True)` captures the hold, counts the question (daily usage, `users.dialog_count`)
+and pays the inviter after the first answered question; `settle(success=False)` gives the quota
+slot or the hold back. Call settle once per decision (in credits mode a repeat is a no-op).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import utcnow
+from db.repositories.credits import AccountUserRepository, UsageRepository
+from services.credits.config import DEFAULT_CONFIG, CreditsConfig
+from services.credits.errors import InsufficientCredits
+from services.credits.holds import HoldResult, capture_in_tx, release_in_tx, reserve_in_tx
+from services.credits.invites import InviteReward, reward_first_question_in_tx
+from services.credits.plans import effective_plan_code, load_plan, utc_day
+
+QUESTION_HOLD_PREFIX = "q:"
+
+
+class ChargeMode(StrEnum):
+    FREE_QUOTA = "free_quota"  # a free slot of today's quota is reserved
+    CREDITS = "credits"  # `cost` credits are held (hold_id)
+    DENIED = "denied"  # nothing reserved; see `reason`
+    UNMETERED = "unmetered"  # AllowAllPolicy / a plan with question_cost 0: nothing reserved
+
+
+class DenyReason(StrEnum):
+    NO_CREDITS = "no_credits"
+    BANNED = "banned"
+    UNKNOWN_USER = "unknown_user"
+
+
+@dataclass(frozen=True)
+class ChargeDecision:
+    allowed: bool
+    mode: ChargeMode
+    user_id: int
+    question_ref: str
+    day: date  # the UTC day the question counts for
+    plan_code: str = "free"
+    cost: int = 0  # credits held (CREDITS mode)
+    hold_id: int | None = None
+    reason: DenyReason | None = None
+    free_left: int = 0  # free questions left today after this one
+    available: int | None = None  # credits available (set when denied for lack of credits)
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    counted: bool  # the question was counted as answered (usage, dialog_count)
+    hold: HoldResult | None = None
+    dialog_count: int | None = None
+    invite_reward: InviteReward | None = None  # the inviter was paid by this settle (notify them)
+
+
+class ChargePolicy(Protocol):
+    async def authorize(self, session: AsyncSession, user_id: int, question_ref: str) -> ChargeDecision: ...
+
+    async def settle(self, session: AsyncSession, decision: ChargeDecision, success: bool) -> SettleResult: ...
+
+
+async def _count_answered(
+    session: AsyncSession, decision: ChargeDecision, *, usage_reserved: bool, config: CreditsConfig
+) -> tuple[int | None, InviteReward | None]:
+    if not usage_reserved:
+        await UsageRepository(session).increment(decision.user_id, decision.day)
+    counted = await AccountUserRepository(session).count_dialog(decision.user_id)
+    if counted is None:
+        return None, None
+    dialog_count, inviter_id = counted
+    reward = None
+    if dialog_count == 1 and inviter_id is not None:
+        reward = await reward_first_question_in_tx(session, decision.user_id, inviter_id, config)
+    return dialog_count, reward
+
+
+class _SettleMixin:
+    config: CreditsConfig
+
+    async def settle(self, session: AsyncSession, decision: ChargeDecision, success: bool) -> SettleResult:
+        if not decision.allowed:
+            return SettleResult(counted=False)
+        hold: HoldResult | None = None
+        count = success
+        if decision.mode is ChargeMode.CREDITS and decision.hold_id is not None:
+            if success:
+                hold = await capture_in_tx(session, decision.hold_id)
+            else:
+                hold = await release_in_tx(session, decision.hold_id)
+            count = success and hold.changed
+        elif decision.mode is ChargeMode.FREE_QUOTA and not success:
+            await UsageRepository(session).decrement(decision.user_id, decision.day)
+        dialog_count: int | None = None
+        reward: InviteReward | None = None
+        if count:
+            dialog_count, reward = await _count_answered(
+                session, decision, usage_reserved=decision.mode is ChargeMode.FREE_QUOTA, config=self.config
+            )
+        await session.commit()
+        return SettleResult(counted=count, hold=hold, dialog_count=dialog_count, invite_reward=reward)
+
+
+class AllowAllPolicy(_SettleMixin):
+    """Allows every question without charging; still records usage and dialog counts on success."""
+
+    def __init__(self, config: CreditsConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
+
+    async def authorize(
+        self, session: AsyncSession, user_id: int, question_ref: str, now: datetime | None = None
+    ) -> ChargeDecision:
+        return ChargeDecision(True, ChargeMode.UNMETERED, user_id, question_ref, utc_day(now or utcnow()))
+
+
+class CreditsPolicy(_SettleMixin):
+    """Daily free quota first, then the plan's question_cost in credits, else denied."""
+
+    def __init__(self, config: CreditsConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
+
+    async def authorize(
+        self, session: AsyncSession, user_id: int, question_ref: str, now: datetime | None = None
+    ) -> ChargeDecision:
+        now = now or utcnow()
+        denied = ChargeDecision(False, ChargeMode.DENIED, user_id, question_ref, utc_day(now))
+        user = await AccountUserRepository(session).brief(user_id)
+        if user is None:
+            return replace(denied, reason=DenyReason.UNKNOWN_USER)
+        plan = await load_plan(session, effective_plan_code(user.plan, user.plan_expires_at, now))
+        denied = replace(denied, plan_code=plan.code)
+        if user.banned:
+            return replace(denied, reason=DenyReason.BANNED)
+        used = await UsageRepository(session).increment(user_id, denied.day, limit=plan.daily_free_questions)
+        if used is not None:
+            await session.commit()
+            left = plan.daily_free_questions - used
+            return replace(denied, allowed=True, mode=ChargeMode.FREE_QUOTA, free_left=left)
+        if plan.question_cost <= 0:
+            await session.commit()
+            return replace(denied, allowed=True, mode=ChargeMode.UNMETERED)
+        try:
+            hold_id = await reserve_in_tx(
+                session,
+                user_id,
+                plan.question_cost,
+                QUESTION_HOLD_PREFIX + question_ref,
+                self.config.hold_ttl,
+                category="chat",
+                now=now,
+            )
+        except InsufficientCredits as error:
+            await session.commit()
+            return replace(denied, reason=DenyReason.NO_CREDITS, cost=plan.question_cost, available=error.available)
+        await session.commit()
+        return replace(denied, allowed=True, mode=ChargeMode.CREDITS, cost=plan.question_cost, hold_id=hold_id)

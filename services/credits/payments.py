@@ -1,0 +1,377 @@
+"""Selling credits and plans for Telegram Stars (XTR): offers → invoice → pre-checkout → payment.
+
+`complete_payment` is idempotent on the charge id: the `pending → paid` transition is one
+conditional UPDATE, so however many times (and however concurrently) Telegram delivers the same
+successful_payment, one call credits the ledger (reference `purchase:<charge_id>`) or extends the
+plan, and only that call gets `first=True` (send the receipt only then).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import utcnow
+from db.repositories.credits import AccountEffect, AccountUserRepository, LedgerRepository
+from db.repositories.payments import CheckoutView, PackageRepository, PaymentRepository, PaymentRow, PlanRepository
+from services.credits.config import DEFAULT_CONFIG, CreditsConfig
+from services.credits.errors import HigherPlanActive, NotOnSale, UnknownUser, UserBanned
+from services.credits.invites import InviteReward, reward_purchase_in_tx
+from services.credits.ledger import apply_in_tx
+from services.credits.plans import FREE, effective_plan_code, extend_plan_in_tx, plan_info
+
+log = logging.getLogger(__name__)
+
+PAYLOAD_PREFIX = "cs1:"
+PURCHASE_CATEGORY = "purchase"
+
+
+def purchase_reference(charge_id: str) -> str:
+    return f"purchase:{charge_id}"
+
+
+class ProductKind(StrEnum):
+    PACKAGE = "package"
+    PLAN = "plan"
+
+
+@dataclass(frozen=True)
+class PackageOffer:
+    code: str
+    title: str
+    stars_price: int
+    credits: int
+    bonus: int
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    code: str
+    title: str
+    price_stars: int
+    duration_days: int
+    daily_free_questions: int
+    max_feeds: int
+    max_alerts: int
+
+
+@dataclass(frozen=True)
+class Offers:
+    packages: tuple[PackageOffer, ...]
+    plans: tuple[PlanOffer, ...]
+
+
+@dataclass(frozen=True)
+class Invoice:
+    payment_id: int
+    payload: str  # unique, ≤ 128 bytes (Telegram's limit)
+    kind: ProductKind
+    product_code: str
+    title: str  # the product's name from the database (handlers may localize by product_code)
+    description_key: str  # locale key; params: credits, bonus, days, title
+    currency: str
+    amount: int  # Stars
+    credits: int  # incl. bonus (0 for plans)
+    bonus: int
+    days: int  # plan duration (0 for packages)
+
+
+class PreCheckoutReason(StrEnum):
+    OK = "ok"
+    UNKNOWN_INVOICE = "unknown_invoice"
+    WRONG_USER = "wrong_user"  # someone else's invoice (forwarded)
+    ALREADY_PAID = "already_paid"
+    NOT_ON_SALE = "not_on_sale"  # the package/plan was deactivated after the invoice was sent
+    BANNED = "banned"
+    AMOUNT_MISMATCH = "amount_mismatch"  # also a currency other than the invoice's
+    HIGHER_PLAN_ACTIVE = "higher_plan_active"  # a higher plan became active after the invoice was sent
+
+
+@dataclass(frozen=True)
+class PreCheckoutResult:
+    ok: bool
+    reason: PreCheckoutReason
+
+
+class PaymentOutcome(StrEnum):
+    CREDITED = "credited"
+    PLAN_EXTENDED = "plan_extended"
+    UNKNOWN_INVOICE = "unknown_invoice"  # money arrived for no invoice we know: alert operators
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    first: bool  # True for exactly one call per charge: send the receipt only then
+    outcome: PaymentOutcome
+    payment_id: int | None = None
+    user_id: int | None = None
+    amount: int = 0  # Stars
+    credits: int = 0
+    balance_after: int | None = None
+    plan_code: str | None = None
+    plan_expires_at: datetime | None = None
+    invite_reward: InviteReward | None = None  # the inviter was paid by this call (notify them)
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """One of a user's payments, for /paysupport and receipts."""
+
+    payment_id: int
+    kind: ProductKind
+    product_code: str
+    amount: int  # Stars
+    credits: int
+    status: str  # paid | refunded
+    charge_id: str | None
+    paid_at: datetime | None
+    refunded_at: datetime | None
+
+
+async def recent_payments(session: AsyncSession, user_id: int, limit: int = 5) -> tuple[PaymentRecord, ...]:
+    """The user's paid and refunded payments, newest first (pending invoices are not listed)."""
+    rows = await PaymentRepository(session).recent_for_user(user_id, limit)
+    return tuple(
+        PaymentRecord(
+            payment.id,
+            ProductKind.PLAN if payment.plan_code is not None else ProductKind.PACKAGE,
+            payment.plan_code or package_code or "",
+            payment.amount,
+            payment.credits,
+            payment.status,
+            payment.charge_id,
+            payment.paid_at,
+            payment.refunded_at,
+        )
+        for payment, package_code in rows
+    )
+
+
+async def list_offers(session: AsyncSession) -> Offers:
+    """Active packages and purchasable plans, in display order."""
+    packages = await PackageRepository(session).active()
+    plans = [plan for plan in await PlanRepository(session).listed() if plan.active and plan.price_stars > 0]
+    return Offers(
+        packages=tuple(
+            PackageOffer(p.code, p.title, p.stars_price, p.credits + p.bonus, p.bonus, p.recommended) for p in packages
+        ),
+        plans=tuple(
+            PlanOffer(
+                p.code, p.title, p.price_stars, p.duration_days, p.daily_free_questions, p.max_feeds, p.max_alerts
+            )
+            for p in plans
+        ),
+    )
+
+
+def new_payload() -> str:
+    return PAYLOAD_PREFIX + secrets.token_urlsafe(18)
+
+
+async def create_invoice(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    package_code: str | None = None,
+    plan_code: str | None = None,
+    config: CreditsConfig = DEFAULT_CONFIG,
+    now: datetime | None = None,
+) -> Invoice:
+    """Record a pending payment and return what `send_invoice` needs. Commits.
+    Raises NotOnSale, UserBanned, UnknownUser, HigherPlanActive (a lower plan while a higher is on)."""
+    if (package_code is None) == (plan_code is None):
+        raise ValueError("give exactly one of package_code and plan_code")
+    now = now or utcnow()
+    user = await AccountUserRepository(session).brief(user_id)
+    if user is None:
+        raise UnknownUser(user_id)
+    if user.banned:
+        raise UserBanned(f"user {user_id} is banned")
+    payments = PaymentRepository(session)
+    payload = new_payload()
+    if package_code is not None:
+        package = await PackageRepository(session).by_code(package_code)
+        if package is None or not package.active:
+            raise NotOnSale(f"package:{package_code}")
+        credits = package.credits + package.bonus
+        payment_id = await payments.create(
+            user_id=user_id,
+            package_id=package.id,
+            plan_code=None,
+            currency=config.currency,
+            amount=package.stars_price,
+            credits=credits,
+            payload=payload,
+            now=now,
+        )
+        await session.commit()
+        return Invoice(
+            payment_id, payload, ProductKind.PACKAGE, package.code, package.title, "invoice-package-description",
+            config.currency, package.stars_price, credits, package.bonus, 0,
+        )  # fmt: skip
+    assert plan_code is not None
+    plans = PlanRepository(session)
+    plan = await plans.get(plan_code)
+    if plan is None or not plan.active or plan.price_stars <= 0 or plan.code == FREE:
+        raise NotOnSale(f"plan:{plan_code}")
+    current_code = effective_plan_code(user.plan, user.plan_expires_at, now)
+    current = await plans.get(current_code)
+    if current is not None and current.code != plan.code and current.sort > plan.sort:
+        raise HigherPlanActive(current.code, plan.code)
+    payment_id = await payments.create(
+        user_id=user_id,
+        package_id=None,
+        plan_code=plan.code,
+        currency=config.currency,
+        amount=plan.price_stars,
+        credits=0,
+        payload=payload,
+        now=now,
+    )
+    await session.commit()
+    info = plan_info(plan)
+    return Invoice(
+        payment_id, payload, ProductKind.PLAN, info.code, info.title, "invoice-plan-description",
+        config.currency, info.price_stars, 0, 0, info.duration_days,
+    )  # fmt: skip
+
+
+async def check_pre_checkout(
+    session: AsyncSession,
+    payload: str,
+    user_id: int,
+    currency: str,
+    total_amount: int,
+    now: datetime | None = None,
+) -> PreCheckoutResult:
+    """Answer pre_checkout_query: one read, no writes. `user_id` is our users.id of the payer."""
+    now = now or utcnow()
+    view = await PaymentRepository(session).checkout_view(payload)
+    if view is None:
+        return PreCheckoutResult(False, PreCheckoutReason.UNKNOWN_INVOICE)
+    payment = view.payment
+    reason = PreCheckoutReason.OK
+    if payment.user_id != user_id:
+        reason = PreCheckoutReason.WRONG_USER
+    elif view.user_banned:
+        reason = PreCheckoutReason.BANNED
+    elif payment.status not in ("pending", "failed"):
+        reason = PreCheckoutReason.ALREADY_PAID
+    elif currency != payment.currency or total_amount != payment.amount:
+        reason = PreCheckoutReason.AMOUNT_MISMATCH
+    elif not view.on_sale:
+        reason = PreCheckoutReason.NOT_ON_SALE
+    elif payment.plan_code is not None and _higher_plan_active(view, now):
+        reason = PreCheckoutReason.HIGHER_PLAN_ACTIVE
+    return PreCheckoutResult(reason is PreCheckoutReason.OK, reason)
+
+
+def _higher_plan_active(view: CheckoutView, now: datetime) -> bool:
+    current = effective_plan_code(view.user_plan, view.user_plan_expires_at, now)
+    if current == FREE or current == view.payment.plan_code:
+        return False
+    return (view.user_plan_rank or 0) > (view.plan_rank or 0)
+
+
+async def _fulfil(
+    session: AsyncSession, payment: PaymentRow, charge_id: str, config: CreditsConfig, now: datetime
+) -> PaymentResult:
+    if payment.plan_code is not None:
+        plan = await PlanRepository(session).get(payment.plan_code)
+        days = plan.duration_days if plan is not None else 30
+        change = await extend_plan_in_tx(
+            session, payment.user_id, payment.plan_code, days, purchase_reference(charge_id), now
+        )
+        return PaymentResult(
+            True, PaymentOutcome.PLAN_EXTENDED, payment.id, payment.user_id, payment.amount,
+            plan_code=change.plan_code, plan_expires_at=change.expires_at,
+        )  # fmt: skip
+    entry = await apply_in_tx(
+        session,
+        AccountEffect.GRANT,
+        payment.credits,
+        category=PURCHASE_CATEGORY,
+        reference_id=purchase_reference(charge_id),
+        description=f"payment:{payment.id}",
+        user_id=payment.user_id,
+        now=now,
+    )
+    reward = await reward_purchase_in_tx(session, payment.user_id, charge_id, payment.credits, config)
+    return PaymentResult(
+        True, PaymentOutcome.CREDITED, payment.id, payment.user_id, payment.amount, payment.credits,
+        balance_after=entry.balance_after, invite_reward=reward,
+    )  # fmt: skip
+
+
+async def _replay(session: AsyncSession, payment: PaymentRow) -> PaymentResult:
+    """The result of an already completed payment, for a repeated delivery (first=False)."""
+    if payment.plan_code is not None:
+        user = await AccountUserRepository(session).brief(payment.user_id)
+        return PaymentResult(
+            False, PaymentOutcome.PLAN_EXTENDED, payment.id, payment.user_id, payment.amount,
+            plan_code=user.plan if user else payment.plan_code, plan_expires_at=user.plan_expires_at if user else None,
+        )  # fmt: skip
+    entry = await LedgerRepository(session).transaction_by_reference(purchase_reference(payment.charge_id or ""))
+    return PaymentResult(
+        False, PaymentOutcome.CREDITED, payment.id, payment.user_id, payment.amount, payment.credits,
+        balance_after=entry.balance_after if entry else None,
+    )  # fmt: skip
+
+
+async def complete_payment(
+    session: AsyncSession,
+    payload: str,
+    telegram_payment_charge_id: str,
+    total_amount: int,
+    user_id: int,
+    *,
+    config: CreditsConfig = DEFAULT_CONFIG,
+    now: datetime | None = None,
+) -> PaymentResult:
+    """Handle successful_payment: mark paid, credit/extend, reward the inviter; idempotent on the
+    charge id. Commits. `user_id` is our users.id of the payer."""
+    if not telegram_payment_charge_id:
+        raise ValueError("telegram_payment_charge_id is required")
+    now = now or utcnow()
+    payments = PaymentRepository(session)
+    charge_id = telegram_payment_charge_id
+    payment = await payments.mark_paid(payload, charge_id, now)
+    if payment is None:
+        recorded = await payments.by_charge(charge_id)
+        if recorded is not None:
+            result = await _replay(session, recorded)
+            await session.commit()
+            return result
+        invoice = await payments.by_payload(payload)
+        if invoice is None:
+            log.error(
+                "payment %s of %s XTR by user %s for unknown invoice %r", charge_id, total_amount, user_id, payload
+            )
+            await session.commit()
+            return PaymentResult(False, PaymentOutcome.UNKNOWN_INVOICE, user_id=user_id, amount=total_amount)
+        # A second charge for an invoice that is already paid: it is real money, record and honour it.
+        suffix = hashlib.sha256(charge_id.encode()).hexdigest()[:16]
+        clone_payload = f"{payload[:100]}#{suffix}"
+        payment_id = await payments.insert_paid(
+            invoice, user_id=user_id, payload=clone_payload, charge_id=charge_id, now=now
+        )
+        payment = await payments.by_charge(charge_id)
+        assert payment is not None
+        if payment_id is None:
+            result = await _replay(session, payment)
+            await session.commit()
+            return result
+    if total_amount != payment.amount:
+        log.warning(
+            "payment %s: charged %s XTR, invoice %s was for %s", charge_id, total_amount, payload, payment.amount
+        )
+    result = await _fulfil(session, payment, charge_id, config, now)
+    await session.commit()
+    return result

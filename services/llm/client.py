@@ -1,0 +1,212 @@
+"""Streaming chat completions from any OpenAI-compatible provider, as domain events and errors.
+
+Retries on 408/409/429/5xx (honouring `retry-after-ms` / `retry-after` / `x-should-retry`) are the
+openai client's own (`max_retries`); this module never retries a request that may already have
+streamed text to the user. Nothing is created at import time: `build_llm_client` is called by the
+app factory once, and the client is closed on shutdown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import openai
+from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+
+from services.llm.errors import LLMAuthError, LLMBadRequest, LLMError, LLMRateLimited, LLMUnavailable
+from services.llm.prompts import estimate_messages_tokens, estimate_tokens
+
+__all__ = [
+    "LLMEvent",
+    "LLMService",
+    "TextDelta",
+    "Usage",
+    "build_llm_client",
+    "map_openai_error",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the answer, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Always the last event of a successful stream."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    finish_reason: str | None = None  # "stop"; "length" means the answer hit max_tokens
+    estimated: bool = False  # the provider sent no usage; counts are `estimate_tokens` guesses
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+LLMEvent = TextDelta | Usage
+
+
+def build_llm_client(
+    api_key: str,
+    base_url: str | None = None,
+    timeout: float = 60.0,
+    max_retries: int = 2,
+) -> AsyncOpenAI:
+    """The app's single OpenAI-compatible client. `timeout` bounds connecting and each read.
+
+    Call `await client.close()` on shutdown.
+    """
+    return AsyncOpenAI(api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=max_retries)
+
+
+def _retry_after(response: object) -> float | None:
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / divisor
+        except ValueError:
+            continue
+    return None
+
+
+def map_openai_error(exc: openai.APIError, *, after_output: bool = False) -> LLMError:
+    """The domain error for an openai exception (raised after the client's own retries)."""
+    code = exc.code
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMUnavailable("the model did not answer in time", after_output=after_output)
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMUnavailable(f"cannot reach the model provider: {exc.message}", after_output=after_output)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        message = f"HTTP {status}: {exc.message}"
+        if isinstance(exc, openai.RateLimitError) or status == 429:
+            return LLMRateLimited(
+                message, retry_after=_retry_after(exc.response), status_code=status, code=code,
+                after_output=after_output,
+            )  # fmt: skip
+        if status in (401, 403):
+            return LLMAuthError(message, status_code=status, code=code, after_output=after_output)
+        if status >= 500 or status == 408:
+            return LLMUnavailable(message, status_code=status, code=code, after_output=after_output)
+        return LLMBadRequest(message, status_code=status, code=code, after_output=after_output)
+    # An error event inside the stream: no HTTP status, classify by the provider's error body.
+    kind = (exc.type or "").lower()
+    message = f"stream error: {exc.message}"
+    if code in ("rate_limit_exceeded", "insufficient_quota") or kind in ("rate_limit_error", "tokens", "requests"):
+        return LLMRateLimited(message, status_code=None, code=code, after_output=after_output)
+    if kind == "invalid_request_error" or code in ("context_length_exceeded", "invalid_request_error"):
+        return LLMBadRequest(message, code=code, after_output=after_output)
+    return LLMUnavailable(message, code=code, after_output=after_output)
+
+
+class LLMService:
+    """Chat completions streamed as `TextDelta`s followed by one `Usage`; failures as `LLMError`s."""
+
+    def __init__(self, client: AsyncOpenAI) -> None:
+        self._client = client
+
+    async def stream_chat(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        model: str,
+        max_tokens: int,
+        temperature: float,
+    ) -> AsyncIterator[LLMEvent]:
+        """Stream one answer. Closing the iterator early closes the HTTP response.
+
+        Raises `LLMError` subclasses; `after_output` on the error says whether deltas were yielded.
+        """
+        emitted: list[str] = []
+        usage_seen: Usage | None = None
+        finish_reason: str | None = None
+        model_seen = model
+        try:
+            stream = await self._client.chat.completions.create(
+                model=model,
+                messages=cast("list[ChatCompletionMessageParam]", [dict(m) for m in messages]),
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async with stream:
+                async for chunk in stream:
+                    model_seen = chunk.model or model_seen
+                    if chunk.usage is not None:
+                        usage_seen = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                            model=model_seen,
+                        )
+                    for choice in chunk.choices:
+                        if choice.index != 0:
+                            continue
+                        finish_reason = choice.finish_reason or finish_reason
+                        content = choice.delta.content if choice.delta is not None else None
+                        if content:
+                            emitted.append(content)
+                            yield TextDelta(content)
+        except openai.APIError as exc:
+            error = map_openai_error(exc, after_output=bool(emitted))
+            log.warning("LLM request failed: %r", error)
+            raise error from exc
+        except json.JSONDecodeError as exc:
+            log.warning("LLM stream had malformed data: %s", exc)
+            raise LLMUnavailable("malformed data in the model's stream", after_output=bool(emitted)) from exc
+        if finish_reason is None and usage_seen is None:
+            # The body ended without a finish reason or usage: the answer is cut off.
+            log.warning("LLM stream ended early after %d deltas", len(emitted))
+            raise LLMUnavailable("the model's stream ended early", after_output=bool(emitted))
+        if usage_seen is None:
+            yield Usage(
+                prompt_tokens=estimate_messages_tokens(messages),
+                completion_tokens=estimate_tokens("".join(emitted)),
+                model=model_seen,
+                finish_reason=finish_reason,
+                estimated=True,
+            )
+        else:
+            yield Usage(
+                prompt_tokens=usage_seen.prompt_tokens,
+                completion_tokens=usage_seen.completion_tokens,
+                model=usage_seen.model,
+                finish_reason=finish_reason,
+            )
+
+    async def complete(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        model: str,
+        max_tokens: int,
+        temperature: float,
+    ) -> tuple[str, Usage]:
+        """The whole answer at once (same request as `stream_chat`)."""
+        parts: list[str] = []
+        usage: Usage | None = None
+        async for event in self.stream_chat(messages, model=model, max_tokens=max_tokens, temperature=temperature):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            else:
+                usage = event
+        if usage is None:  # pragma: no cover - stream_chat always ends with Usage or raises
+            raise LLMUnavailable("no usage from the model")
+        return "".join(parts), usage

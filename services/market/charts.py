@@ -1,0 +1,185 @@
+"""Candlestick chart PNGs (mplfinance on matplotlib's Agg backend), rendered off the event loop.
+
+`render_chart` is synchronous and CPU-bound (~0.25 s); handlers call `render_chart_async`, which runs
+it in a worker thread. Renders are serialised by a lock (pyplot's figure registry is process-global)
+and every figure is closed, so nothing accumulates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import talib
+
+from services.market.models import Candles
+from services.market.results import Analysis
+
+MAX_CANDLES = 120
+WIDTH_PX, HEIGHT_PX, DPI = 1280, 720, 100
+UP, DOWN = "#26a69a", "#ef5350"
+EMA20_COLOR, EMA50_COLOR = "#f5c242", "#42a5f5"
+BACKGROUND, GRID, TEXT = "#131722", "#2a2e39", "#d1d4dc"
+_MARKER_STYLE: dict[str, tuple[str, str]] = {  # kind → (matplotlib marker, colour)
+    "buy": ("^", "#00e676"),
+    "sell": ("v", "#ff5252"),
+    "entry": ("o", "#ffffff"),
+    "stop": ("x", "#ff5252"),
+    "target": ("*", "#00e676"),
+}
+_PLOT_AREA = (0.015, 0.07, 0.925, 0.935)  # left, bottom, right, top in figure fractions
+_render_lock = threading.Lock()
+_style_cache: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMarker:
+    """A signal marker drawn on the candle containing `time` (UTC ms or datetime)."""
+
+    time: datetime | int
+    price: float
+    kind: Literal["buy", "sell", "entry", "stop", "target"] = "buy"
+
+
+def _style() -> Any:
+    style = _style_cache.get("dark")
+    if style is None:
+        import mplfinance as mpf
+
+        colors = mpf.make_marketcolors(up=UP, down=DOWN, edge="inherit", wick="inherit", volume="in")
+        style = mpf.make_mpf_style(
+            base_mpf_style="nightclouds",
+            marketcolors=colors,
+            facecolor=BACKGROUND,
+            figcolor=BACKGROUND,
+            edgecolor=GRID,
+            gridcolor=GRID,
+            gridstyle="--",
+            y_on_right=True,
+            rc={"font.size": 11, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,
+                "font.weight": "normal", "axes.titleweight": "bold"},
+        )  # fmt: skip
+        _style_cache["dark"] = style
+    return style
+
+
+def _marker_series(markers: Sequence[ChartMarker], times: np.ndarray, step: int) -> list[tuple[str, np.ndarray]]:
+    series: dict[str, np.ndarray] = {}
+    for marker in markers:
+        ts = int(marker.time.timestamp() * 1000) if isinstance(marker.time, datetime) else int(marker.time)
+        idx = int(np.searchsorted(times, ts, side="right")) - 1
+        if idx < 0 or ts >= times[-1] + step:
+            continue  # outside the drawn window
+        values = series.setdefault(marker.kind, np.full(times.shape[0], np.nan))
+        values[idx] = marker.price
+    return list(series.items())
+
+
+def render_chart(
+    candles: Candles,
+    analysis: Analysis | None,
+    *,
+    symbol: str,
+    timeframe: str,
+    exchange: str,
+    markers: Sequence[ChartMarker] | None = None,
+    max_candles: int = MAX_CANDLES,
+) -> bytes:
+    """PNG bytes (1280×720): candles, EMA20/50, volume, support/resistance, optional markers."""
+    import matplotlib.pyplot as plt
+    import mplfinance as mpf
+    import pandas as pd
+
+    if len(candles) == 0:
+        raise ValueError("no candles to draw")
+    ema20 = talib.EMA(candles.close, 20) if len(candles) >= 20 else np.full(len(candles), np.nan)
+    ema50 = talib.EMA(candles.close, 50) if len(candles) >= 50 else np.full(len(candles), np.nan)
+    window = candles.tail(max_candles)
+    n = len(window)
+    frame = pd.DataFrame(
+        {"Open": window.open, "High": window.high, "Low": window.low, "Close": window.close, "Volume": window.volume},
+        index=pd.DatetimeIndex(pd.to_datetime(window.timestamp, unit="ms")),
+    )
+    plots = []
+    for values, color, label in ((ema20[-n:], EMA20_COLOR, "EMA20"), (ema50[-n:], EMA50_COLOR, "EMA50")):
+        if np.isfinite(values).any():
+            plots.append(mpf.make_addplot(values, color=color, width=1.3, label=label))
+    step = int(window.timestamp[-1] - window.timestamp[-2]) if n > 1 else 60_000
+    for kind, values in _marker_series(markers or (), window.timestamp, step):
+        shape, color = _MARKER_STYLE.get(kind, ("o", TEXT))
+        plots.append(mpf.make_addplot(values, type="scatter", marker=shape, markersize=140, color=color))
+    lines: list[float] = []
+    colors: list[str] = []
+    if analysis is not None:
+        for level in (*analysis.levels.support, *analysis.levels.resistance):
+            lines.append(level.price)
+            colors.append(UP if level.kind == "support" else DOWN)
+    when = datetime.fromtimestamp(int(window.timestamp[-1]) / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    kwargs: dict[str, Any] = {}
+    if lines:
+        kwargs["hlines"] = {"hlines": lines, "colors": colors, "linestyle": "--", "linewidths": 0.9, "alpha": 0.8}
+    with _render_lock:
+        fig, axes = mpf.plot(
+            frame,
+            type="candle",
+            style=_style(),
+            volume=True,
+            addplot=plots,
+            returnfig=True,
+            figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI),
+            panel_ratios=(4, 1),
+            datetime_format="%m-%d %H:%M" if timeframe not in ("1d", "1w") else "%Y-%m-%d",
+            xrotation=0,
+            ylabel="",
+            ylabel_lower="",
+            warn_too_much_data=10_000,
+            **kwargs,
+        )
+        try:
+            _fit_axes(axes)
+            axes[0].set_title(f"{symbol} · {timeframe} · {exchange} · {when}", color=TEXT, fontsize=14, loc="left")
+            if plots:
+                legend = axes[0].legend(loc="upper left", fontsize=10, frameon=False)
+                for text in legend.get_texts():
+                    text.set_color(TEXT)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND, pil_kwargs={"compress_level": 3})
+        finally:
+            plt.close(fig)
+    return buffer.getvalue()
+
+
+def _fit_axes(axes: Sequence[Any]) -> None:
+    """Stretch the panels over the figure, leaving room for the title, price and time labels."""
+    boxes = [ax.get_position() for ax in axes]
+    x0, y0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+    x1, y1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+    left, bottom, right, top = _PLOT_AREA
+    sx, sy = (right - left) / (x1 - x0), (top - bottom) / (y1 - y0)
+    for ax, box in zip(axes, boxes, strict=True):
+        ax.set_position([left + (box.x0 - x0) * sx, bottom + (box.y0 - y0) * sy, box.width * sx, box.height * sy])
+
+
+async def render_chart_async(
+    candles: Candles,
+    analysis: Analysis | None,
+    *,
+    symbol: str,
+    timeframe: str,
+    exchange: str,
+    markers: Sequence[ChartMarker] | None = None,
+) -> bytes:
+    """`render_chart` in a worker thread, keeping the event loop free."""
+    return await asyncio.to_thread(
+        render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange, markers=markers
+    )
