@@ -1,0 +1,201 @@
+"""Factories that build the app-wide resources, the Bot and the Dispatcher.
+
+`python -m bot`, console mode and the tests all use these, so tests run the production wiring.
+Resources are created here (never at import time), put in the dispatcher's workflow data, and
+closed by the dispatcher's shutdown hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import BotCommand
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
+from bot.outgoing import Limits, PacingMiddleware
+from bot.periodic import HOLD_SWEEP_SECONDS, every
+from bot.settings import Settings
+from db.engine import create_engine, create_sessionmaker
+from services.chat import AnswerGate, ChatService
+from services.credits.charging import CreditsPolicy
+from services.credits.config import CreditsConfig
+from services.credits.holds import sweep_expired_holds
+from services.i18n import SUPPORTED_LOCALES, Translations
+from services.kv import KeyValueStore, RedisStore, build_store
+from services.llm import LLMService, build_llm_client
+from services.market import MarketService
+
+logger = logging.getLogger(__name__)
+
+MENU_COMMANDS = (
+    "start", "help", "new", "price", "chart", "balance", "history",
+    "buy", "invite", "paysupport", "language", "settings",
+)  # fmt: skip
+
+
+@dataclass
+class AppResources:
+    """Everything app-scoped: built once per process, closed once on shutdown."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    store: KeyValueStore
+    translations: Translations
+    extra: dict[str, Any] = field(default_factory=dict)
+    inflight: InFlight = field(default_factory=InFlight)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    closed: bool = False
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run app-scoped background work; tracked here and cancelled on close."""
+        task = asyncio.create_task(coro, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def workflow_data(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "resources": self,
+            "sessionmaker": self.sessionmaker,
+            "store": self.store,
+            "translations": self.translations,
+            **self.extra,
+        }
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        for name, client in reversed(list(self.extra.items())):
+            closer = getattr(client, "close", None)
+            if closer is not None:
+                logger.debug("closing %s", name)
+                await closer()
+        await self.store.close()
+        await self.engine.dispose()
+
+
+def build_resources(settings: Settings) -> AppResources:
+    """Build (not start) every app-wide client. Nothing here talks to the network yet."""
+    engine = create_engine(settings.database_url)
+    store = build_store(settings.redis_url)
+    resources = AppResources(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        store=store,
+        translations=Translations(settings.default_locale),
+        extra={"credits_config": CreditsConfig()},
+    )
+    resources.extra["market"] = MarketService(
+        settings.exchanges,
+        api_urls=settings.exchange_api_urls,
+        timeout_ms=settings.exchange_timeout_ms,
+        store=store,
+    )
+    llm: LLMService | None = None
+    if settings.openai_api_key:
+        client = build_llm_client(
+            settings.openai_api_key,
+            settings.openai_base_url or None,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+        )
+        resources.extra["openai_client"] = client
+        llm = LLMService(client)
+    resources.extra["llm"] = llm
+    config: CreditsConfig = resources.extra["credits_config"]
+    resources.extra["chat_service"] = ChatService(
+        market=resources.extra["market"],
+        llm=llm,
+        charge=CreditsPolicy(config),
+        model=settings.llm_model,
+        idle=timedelta(hours=settings.conversation_idle_hours),
+    )
+    resources.extra["answer_gate"] = AnswerGate(store)
+    return resources
+
+
+def create_bot(settings: Settings, token: str | None = None, limits: Limits | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(PacingMiddleware(limits))
+    return Bot(
+        token or settings.bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def _fsm_storage(store: KeyValueStore) -> BaseStorage:
+    if isinstance(store, RedisStore):
+        return RedisStorage(store.redis)
+    return MemoryStorage()
+
+
+def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] = ()) -> Dispatcher:
+    from handlers import setup_routers
+
+    settings = resources.settings
+    dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
+    dp.update.outer_middleware(resources.inflight)
+    dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
+    dp.update.outer_middleware(ContextMiddleware(resources.translations))
+    if settings.throttle_enabled:
+        throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
+        dp.message.outer_middleware(throttling)
+        dp.callback_query.outer_middleware(throttling)
+    dp.include_router(setup_routers(extra_routers))
+    dp.startup.register(_on_startup)
+    dp.shutdown.register(_on_shutdown)
+    return dp
+
+
+async def set_commands(bot: Bot, translations: Translations) -> None:
+    for locale in SUPPORTED_LOCALES:
+        t = translations.get(locale)
+        commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in MENU_COMMANDS]
+        language = None if locale == translations.default_locale else locale
+        await bot.set_my_commands(commands, language_code=language)
+
+
+async def _on_startup(bot: Bot, translations: Translations, market: MarketService, resources: AppResources) -> None:
+    await set_commands(bot, translations)
+    # Markets load in the background: a slow or unreachable exchange must not delay serving users
+    # (market calls load them on demand as well).
+    resources.spawn(market.start(), "load-markets")
+    # Holds left behind by a crash (answer never settled) are released after they expire.
+    sweep = partial(sweep_expired_holds, resources.sessionmaker)
+    resources.spawn(every(HOLD_SWEEP_SECONDS, sweep, "hold sweeper"), "hold-sweeper")
+
+
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+async def _on_shutdown(resources: AppResources) -> None:
+    if not await resources.inflight.drain(SHUTDOWN_GRACE_SECONDS):
+        logger.warning("%d updates still in flight at shutdown", resources.inflight.count)
+    await resources.close()

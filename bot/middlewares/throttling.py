@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from services.kv import KeyValueStore
+
+WARNING_QUIET_SECONDS = 10.0
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """Per-user flood control: at most `rate` updates per `period` seconds.
+
+    Past the limit the user is told once to slow down (again only after a quiet spell of
+    `WARNING_QUIET_SECONDS`), and the flood is dropped instead of processed. The counters live in
+    the key-value store, so replicas sharing Redis share them.
+    """
+
+    def __init__(self, store: KeyValueStore, rate: int, period: float) -> None:
+        self.store = store
+        self.rate = rate
+        self.period = period
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or not isinstance(event, Message | CallbackQuery) or _is_payment(event):
+            return await handler(event, data)
+        count = await self.store.incr(f"throttle:{user.id}", self.period)
+        if count <= self.rate:
+            return await handler(event, data)
+        # Keep the "warned" mark alive while the flood goes on, so one flood gets one warning.
+        first = await self.store.set_nx(f"throttle-warned:{user.id}", b"1", WARNING_QUIET_SECONDS)
+        if not first:
+            await self.store.set(f"throttle-warned:{user.id}", b"1", WARNING_QUIET_SECONDS)
+            if isinstance(event, CallbackQuery):
+                await event.answer()
+            return None
+        text = data["t"]("throttled")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=False)
+        else:
+            await event.answer(text)
+        return None
+
+
+def _is_payment(event: Message | CallbackQuery) -> bool:
+    """Telegram's payment service messages record money already moved: never dropped as flood."""
+    return isinstance(event, Message) and (event.successful_payment is not None or event.refunded_payment is not None)

@@ -1,0 +1,119 @@
+"""Outgoing request pacing for the aiogram Bot: keeps every send within Telegram's limits.
+
+Telegram allows about 30 messages per second overall, about one per second in a private chat (with
+short bursts) and 20 per minute in a group. This request middleware waits for a token from the
+global bucket and the chat's bucket before each message-producing call, and if Telegram still
+answers 429 it waits `retry_after` and tries again (a bounded number of times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+logger = logging.getLogger(__name__)
+
+# Methods that produce or change a visible message and count against Telegram's flood limits.
+PACED_PREFIXES = ("send", "edit", "copy", "forward")
+UNPACED = {"sendChatAction"}
+
+
+@dataclass
+class TokenBucket:
+    capacity: float
+    refill_per_second: float
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 = available now; the token is then taken)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.refill_per_second
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Our budget: Telegram's published limits less a margin for network jitter and clock skew."""
+
+    global_per_second: float = 25.0
+    private_burst: float = 2.0
+    private_per_second: float = 0.85
+    group_burst: float = 18.0
+    group_per_second: float = 17.0 / 60.0
+
+
+class PacingMiddleware(BaseRequestMiddleware):
+    def __init__(self, limits: Limits | None = None, max_retries: int = 3) -> None:
+        self.limits = limits or Limits()
+        self.max_retries = max_retries
+        self._global = TokenBucket(self.limits.global_per_second, self.limits.global_per_second)
+        self._chats: dict[int | str, TokenBucket] = {}
+        self._lock = asyncio.Lock()
+
+    def _bucket(self, chat_id: int | str) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            is_private = isinstance(chat_id, int) and chat_id > 0
+            bucket = (
+                TokenBucket(self.limits.private_burst, self.limits.private_per_second)
+                if is_private
+                else TokenBucket(self.limits.group_burst, self.limits.group_per_second)
+            )
+            if len(self._chats) > 50_000:
+                self._chats.clear()
+            self._chats[chat_id] = bucket
+        return bucket
+
+    async def _acquire(self, chat_id: int | str | None) -> None:
+        while True:
+            async with self._lock:
+                now = time.monotonic()
+                wait = self._global.wait_time(now)
+                if wait == 0 and chat_id is not None:
+                    wait = self._bucket(chat_id).wait_time(now)
+                    if wait:
+                        self._global.tokens += 1  # give the global token back while we wait
+            if wait == 0:
+                return
+            await asyncio.sleep(wait)
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        paced = name.startswith(PACED_PREFIXES) and name not in UNPACED
+        chat_id: Any = getattr(method, "chat_id", None)
+        attempt = 0
+        while True:
+            if paced:
+                await self._acquire(chat_id if isinstance(chat_id, int | str) else None)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise
+                logger.warning("429 on %s to %s: waiting %s s", name, chat_id, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)

@@ -1,0 +1,102 @@
+"""Long polling and webhook runners with clean shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
+from bot.settings import Settings
+from db import migrate
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """A problem that stops the start; the message is one line for a person."""
+
+
+async def check_token(bot: Bot) -> str:
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError(
+            "BOT_TOKEN was rejected by Telegram (401 Unauthorized): copy the token again from @BotFather."
+        ) from None
+    except TelegramNetworkError as exc:
+        raise StartupError(f"Cannot reach the Telegram Bot API at the TELEGRAM_API_URL: {exc}") from None
+    return me.username or str(me.id)
+
+
+async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> tuple[AppResources, Bot, Dispatcher]:
+    resources = build_resources(settings)
+    await migrate.upgrade(resources.engine)
+    bot = create_bot(settings)
+    try:
+        username = await check_token(bot)
+    except StartupError:
+        await bot.session.close()
+        await resources.close()
+        raise
+    logger.info("authorised as @%s", username)
+    return resources, bot, create_dispatcher(resources, extra_routers)
+
+
+async def run_polling(settings: Settings) -> None:
+    _resources, bot, dp = await prepare(settings)
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
+
+
+def webhook_path(url: str) -> str:
+    path = urlsplit(url).path
+    return path if path and path != "/" else "/webhook"
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Application:
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret).register(
+        app, path=webhook_path(settings.webhook_url)
+    )
+    app.router.add_get("/healthz", healthz)
+    setup_application(app, dp, bot=bot)
+    return app
+
+
+async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    _resources, bot, dp = await prepare(settings)
+    app = build_webhook_app(settings, bot, dp)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    await site.start()
+    logger.info("webhook server on %s:%s", settings.web_host, settings.web_port)
+    # Registered once we listen, so Telegram's first delivery finds us.
+    await bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=dp.resolve_used_update_types(),
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        logger.info("shutting down")
+        await runner.cleanup()  # runs the dispatcher's shutdown: drains updates, closes clients

@@ -1,0 +1,143 @@
+"""Configuration contract (see DESIGN.md): environment variables, `.env` read too.
+
+Every setting is validated at start; a bad value stops the start with one line naming the variable
+(`ConfigError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from services.i18n import SUPPORTED_LOCALES
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for a person: one line naming the variable."""
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _split_csv(value: object) -> object:
+    return _csv(value) if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///data/coinsight.sqlite3"
+    redis_url: str = ""
+
+    openai_api_key: str = ""
+    openai_base_url: str = ""
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 60.0
+    llm_max_retries: int = 2
+
+    exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
+    exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    exchange_timeout_ms: int = 10_000
+
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+
+    default_locale: str = "en"
+
+    # Per-user flood control: at most `throttle_rate` updates per `throttle_period` seconds.
+    throttle_enabled: bool = True
+    throttle_rate: int = 5
+    throttle_period: float = 3.0
+
+    # Conversation memory
+    conversation_idle_hours: float = 3.0
+
+    @field_validator("exchanges", mode="before")
+    @classmethod
+    def _exchanges(cls, value: object) -> object:
+        return [name.lower() for name in _csv(value)] if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("exchange_api_urls", mode="before")
+    @classmethod
+    def _exchange_urls(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in _csv(value):
+            name, sep, url = item.partition("=")
+            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
+                raise ValueError("expected id=http(s)://host pairs, e.g. bybit=http://127.0.0.1:8000")
+            pairs[name.strip().lower()] = url.strip().rstrip("/")
+        return pairs
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a SQLAlchemy URL, e.g. postgresql+asyncpg://user@host/db") from exc
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_api_url", "openai_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
+            raise ConfigError(
+                "Invalid WEBHOOK_SECRET: required with WEBHOOK_URL; 1-256 characters A-Z, a-z, 0-9, _ or -"
+            )
+        return self
+
+    @cached_property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning the first validation error into a one-line ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ConfigError:
+        raise
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"Invalid {variable}: {message}") from None

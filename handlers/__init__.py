@@ -1,0 +1,28 @@
+"""Routers, one module per flow; `setup_routers` fixes their order (fallbacks last).
+
+Each module builds a fresh Router per dispatcher (`build_router`), so several dispatchers (tests,
+console mode) can live in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram import Router
+
+
+def setup_routers(extra: Sequence[Router] = ()) -> Router:
+    from handlers import admin, chat, common, credits, errors, fallback, invites, market, payments
+
+    root = Router(name="root")
+    credit_routers = (payments.build_router(), credits.build_router(), invites.build_router(), admin.build_router())
+    root.include_routers(
+        errors.build_router(),
+        common.build_router(),
+        *credit_routers,
+        *extra,
+        market.build_router(),
+        chat.build_router(),
+        fallback.build_router(),
+    )
+    return root

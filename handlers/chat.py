@@ -1,0 +1,225 @@
+"""Free-text questions in private chats (and mentions/replies in groups) → the chat analyst."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.chat_action import ChatActionSender
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import User, utcnow
+from handlers.callbacks import AskCallback
+from handlers.credits_ui import out_of_credits
+from handlers.invites import notify_invite_reward
+from handlers.streaming import deliver
+from services.chat import AnswerGate, ChatService, Prepared, Refusal
+from services.chat.memory import start_new
+from services.i18n import Translations, Translator
+from services.market import render_chart_async
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = (("chat-example-btc", "BTC 4h"), ("chat-example-eth", "ETH 1d"), ("chat-example-sol", "SOL 1h"))
+
+
+def examples_keyboard(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for key, question in EXAMPLES:
+        builder.button(text=t(key), callback_data=AskCallback(q=question))
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+def suggestions_keyboard(suggestions: tuple[str, ...]) -> InlineKeyboardMarkup | None:
+    if not suggestions:
+        return None
+    builder = InlineKeyboardBuilder()
+    for symbol in suggestions[:4]:
+        builder.button(text=symbol, callback_data=AskCallback(q=symbol[:40]))
+    return builder.as_markup()
+
+
+async def refuse(message: Message, t: Translator, refusal: Refusal) -> None:
+    if refusal.reason == "need_coin":
+        await message.answer(t("chat-need-coin"), reply_markup=examples_keyboard(t))
+    elif refusal.reason == "unknown_coin":
+        text = t("chat-unknown-coin", query=refusal.query or "?")
+        if refusal.suggestions:
+            text += "\n" + t("chat-did-you-mean", suggestions=", ".join(refusal.suggestions[:4]))
+        await message.answer(text, reply_markup=suggestions_keyboard(refusal.suggestions))
+    elif refusal.reason == "not_enough_data":
+        await message.answer(t("chat-not-enough-data", symbol=refusal.query or "?", timeframe=refusal.timeframe or ""))
+    elif refusal.reason == "no_credits":
+        decision = refusal.decision
+        text, keyboard = out_of_credits(
+            t, cost=decision.cost if decision else 1, available=(decision.available or 0) if decision else 0
+        )
+        await message.answer(text, reply_markup=keyboard)
+    elif refusal.reason == "injection":
+        await message.answer(t("chat-injection"))
+    else:
+        await message.answer(t("chat-exchange-down"))
+
+
+async def send_chart(bot: Bot, chat_id: int, prepared: Prepared, t: Translator) -> None:
+    view = prepared.views[0]
+    try:
+        png = await render_chart_async(
+            view.candles,
+            view.analysis,
+            symbol=f"{view.resolved.base}/{view.resolved.quote}",
+            timeframe=view.timeframe,
+            exchange=view.exchange,
+        )
+        caption = t(
+            "chat-chart-caption",
+            symbol=f"{view.resolved.base}/{view.resolved.quote}",
+            timeframe=view.timeframe,
+            exchange=view.exchange,
+            time=view.as_of.strftime("%Y-%m-%d %H:%M"),
+        )
+        await bot.send_photo(chat_id, BufferedInputFile(png, "chart.png"), caption=caption)
+    except TelegramAPIError as exc:
+        log.warning("chart not delivered to %s: %s", chat_id, exc)
+
+
+async def answer_question(
+    message: Message,
+    text: str,
+    *,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    chat_service: ChatService,
+    translations: Translations,
+) -> None:
+    chat_id = message.chat.id
+    group = message.chat.type != ChatType.PRIVATE
+    async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
+        result = await chat_service.prepare(
+            session, user_id=user.id, chat_id=chat_id, message_id=message.message_id, text=text, t=t, now=utcnow()
+        )
+    if isinstance(result, Refusal):
+        await refuse(message, t, result)
+        return
+    answer, delivered = await deliver(
+        bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
+    )
+    if delivered:
+        await send_chart(bot, chat_id, result, t)
+    else:
+        try:
+            await message.answer(t("chat-answer-failed"))
+        except TelegramAPIError:
+            log.info("chat %s unreachable", chat_id)
+    settled = await chat_service.finish(session, result, answer, delivered=delivered, now=utcnow())
+    if settled.invite_reward is not None:
+        await notify_invite_reward(bot, session, translations, settled.invite_reward)
+
+
+async def take_turn(message: Message, gate: AnswerGate, user: User, t: Translator) -> bool:
+    if await gate.try_enter(user.id):
+        return True
+    if await gate.try_queue(user.id):
+        await message.answer(t("chat-queued"))
+        return await gate.wait_turn(user.id)
+    await message.answer(t("chat-busy"))
+    return False
+
+
+async def on_text(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    chat_service: ChatService,
+    answer_gate: AnswerGate,
+    translations: Translations,
+) -> None:
+    text = message.text or ""
+    if message.chat.type != ChatType.PRIVATE:
+        me = await bot.me()
+        text = text.replace(f"@{me.username}", " ").strip()
+    if not await take_turn(message, answer_gate, user, t):
+        return
+    try:
+        await answer_question(
+            message,
+            text,
+            bot=bot,
+            session=session,
+            user=user,
+            t=t,
+            chat_service=chat_service,
+            translations=translations,
+        )
+    finally:
+        await answer_gate.leave(user.id)
+
+
+async def on_ask_button(
+    query: CallbackQuery,
+    callback_data: AskCallback,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    chat_service: ChatService,
+    answer_gate: AnswerGate,
+    translations: Translations,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if not await take_turn(query.message, answer_gate, user, t):
+        return
+    try:
+        await answer_question(
+            query.message,
+            callback_data.q,
+            bot=bot,
+            session=session,
+            user=user,
+            t=t,
+            chat_service=chat_service,
+            translations=translations,
+        )
+    finally:
+        await answer_gate.leave(user.id)
+
+
+async def new_conversation(message: Message, session: AsyncSession, user: User, t: Translator) -> None:
+    await start_new(session, user.id, message.chat.id, utcnow())
+    await message.answer(t("chat-new"), reply_markup=examples_keyboard(t))
+
+
+async def addressed_to_bot(message: Message, bot: Bot) -> bool:
+    """In groups the bot answers only when mentioned or when someone replies to its message."""
+    me = await bot.me()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == me.id:
+        return True
+    return bool(me.username) and f"@{me.username}".lower() in (message.text or "").lower()
+
+
+def build_router() -> Router:
+    router = Router(name="chat")
+    router.message.register(new_conversation, Command("new"))
+    router.callback_query.register(on_ask_button, AskCallback.filter())
+    router.message.register(on_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/"))
+    router.message.register(
+        on_text,
+        F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
+        F.text,
+        ~F.text.startswith("/"),
+        addressed_to_bot,
+    )
+    return router

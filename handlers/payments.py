@@ -1,0 +1,147 @@
+"""Telegram Stars payments: invoice from a /buy button → pre-checkout answer → successful payment
+(ledger credit or plan extension, idempotent on the charge id, one receipt) → refunded payments.
+
+Pre-checkout must be answered within 10 s: one read (`check_pre_checkout`), then the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import User
+from handlers.callbacks import BuyCallback
+from handlers.credits_ui import PRE_CHECKOUT_KEYS, plan_title, product_title, receipt_text
+from handlers.invites import notify_invite_reward
+from services.credits.config import CreditsConfig
+from services.credits.errors import HigherPlanActive, NotOnSale, UserBanned
+from services.credits.payments import (
+    PaymentOutcome,
+    ProductKind,
+    check_pre_checkout,
+    complete_payment,
+    create_invoice,
+)
+from services.credits.refunds import apply_refund
+from services.i18n import Raw, Translations, Translator
+from services.kv import KeyValueStore
+
+log = logging.getLogger(__name__)
+
+UNMATCHED_NOTICE_TTL = 7 * 24 * 3600.0
+INVOICE_TITLE_LIMIT = 32  # Telegram: 1-32 characters
+INVOICE_DESCRIPTION_LIMIT = 255
+
+
+async def buy_chosen(
+    query: CallbackQuery,
+    callback_data: BuyCallback,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    credits_config: CreditsConfig,
+) -> None:
+    kind = callback_data.kind
+    if kind not in (ProductKind.PACKAGE, ProductKind.PLAN):
+        await query.answer()
+        return
+    try:
+        invoice = await create_invoice(
+            session,
+            user.id,
+            package_code=callback_data.code if kind == ProductKind.PACKAGE else None,
+            plan_code=callback_data.code if kind == ProductKind.PLAN else None,
+            config=credits_config,
+        )
+    except NotOnSale:
+        await query.answer(t("buy-not-on-sale"), show_alert=True)
+        return
+    except HigherPlanActive as exc:
+        await query.answer(t("buy-higher-plan-active", current=plan_title(t, exc.current)), show_alert=True)
+        return
+    except UserBanned:
+        await query.answer(t("banned"), show_alert=True)
+        return
+    await query.answer()
+    name = product_title(t, invoice.kind, invoice.product_code, invoice.title)
+    if invoice.kind is ProductKind.PLAN:
+        title = t("invoice-title-plan", title=Raw(name), days=invoice.days)
+    else:
+        title = t("invoice-title-package", title=Raw(name), credits=invoice.credits)
+    description = t(
+        invoice.description_key, title=Raw(name), credits=invoice.credits, bonus=invoice.bonus, days=invoice.days
+    )
+    await bot.send_invoice(
+        chat_id=query.from_user.id,
+        title=title[:INVOICE_TITLE_LIMIT],
+        description=description[:INVOICE_DESCRIPTION_LIMIT],
+        payload=invoice.payload,
+        currency=invoice.currency,
+        prices=[LabeledPrice(label=title[:INVOICE_TITLE_LIMIT], amount=invoice.amount)],
+        provider_token="",
+    )
+
+
+async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession, user: User, t: Translator) -> None:
+    try:
+        result = await check_pre_checkout(session, query.invoice_payload, user.id, query.currency, query.total_amount)
+    except SQLAlchemyError:
+        log.exception("pre-checkout %s: database error", query.id)
+        await query.answer(ok=False, error_message=t("precheckout-unavailable"))
+        return
+    if result.ok:
+        await query.answer(ok=True)
+        return
+    log.info("pre-checkout %s of user %s refused: %s", query.id, user.id, result.reason)
+    await query.answer(ok=False, error_message=t(PRE_CHECKOUT_KEYS[result.reason]))
+
+
+async def successful_payment(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    translations: Translations,
+    store: KeyValueStore,
+    credits_config: CreditsConfig,
+) -> None:
+    paid = message.successful_payment
+    assert paid is not None
+    charge_id = paid.telegram_payment_charge_id
+    result = await complete_payment(
+        session, paid.invoice_payload, charge_id, paid.total_amount, user.id, config=credits_config
+    )
+    if result.outcome is PaymentOutcome.UNKNOWN_INVOICE:
+        # Money for an invoice we don't know (logged by the service): tell the user once, point to support.
+        if await store.set_nx(f"payment-unmatched:{charge_id}", b"1", UNMATCHED_NOTICE_TTL):
+            await message.answer(t("payment-unmatched", charge=charge_id))
+        return
+    if not result.first:
+        log.info("successful_payment %s delivered again: already handled", charge_id)
+        return
+    await message.answer(receipt_text(t, result))
+    await notify_invite_reward(bot, session, translations, result.invite_reward)
+
+
+async def refunded_payment(message: Message, session: AsyncSession) -> None:
+    """Telegram's notice of a refund: record it (a no-op when /refund already did), so a refund is
+    never lost if the bot stopped between `refundStarPayment` and `apply_refund`."""
+    refunded = message.refunded_payment
+    assert refunded is not None
+    result = await apply_refund(session, refunded.telegram_payment_charge_id)
+    log.info("refunded_payment %s: %s", refunded.telegram_payment_charge_id, result.status)
+
+
+def build_router() -> Router:
+    router = Router(name="payments")
+    router.callback_query.register(buy_chosen, BuyCallback.filter())
+    router.pre_checkout_query.register(pre_checkout)
+    router.message.register(successful_payment, F.successful_payment)
+    router.message.register(refunded_payment, F.refunded_payment)
+    return router
