@@ -1,0 +1,19 @@
+"""`python -m tests.bench`: every benchmark, each printing its own table."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.bench import bench_chat, bench_market
+
+
+def main() -> int:
+    status = 0
+    for bench in (bench_market, bench_chat):
+        print(f"\n=== {bench.__name__} ===")
+        status |= bench.main()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

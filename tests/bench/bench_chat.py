@@ -1,0 +1,109 @@
+"""Chat benchmark: the bot's own overhead around the LLM, end to end over HTTP against the fakes.
+
+Run: `python -m tests.bench.bench_chat` (exit status 1 when the target is missed).
+
+The production bot (same factories as `python -m bot`, SQLite, in-process store) polls the fake Bot
+API; 200 questions from 200 users, one at a time, with a warm market cache. Measured:
+* received → LLM request: the user's message pushed to the fake Bot API → the request reaching the
+  fake OpenAI server (long poll, middlewares, DB, intent, market cache, prompt);
+* last token → final message: the model's answer leaving the fake OpenAI server → the final
+  `editMessageText`/`sendMessage` reaching the fake Bot API (an upper bound: includes streaming a
+  one-chunk answer over loopback).
+Target: p95 ≤ 50 ms for each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.fake_telegram import FakeTelegramServer, RateLimits
+from db import migrate
+from db.engine import create_engine
+from tests.backends import Backend
+from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
+from tests.fakes.openai_server import FakeOpenAI
+from tests.harness import RunningBot, make_settings, running_bot
+
+QUESTIONS = 200
+TARGET_MS = 50.0
+ANSWER = "**BTC** holds its range; support and resistance as in the data. Not financial advice."
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _answered(app: RunningBot, llm_times: list[float], count: int) -> Callable[[], bool]:
+    return lambda: app.resources.inflight.count == 0 and len(llm_times) == count
+
+
+async def run() -> dict[str, list[float]]:
+    llm_times: list[float] = []
+
+    def responder(body: dict[str, Any]) -> str:
+        llm_times.append(time.time())
+        return ANSWER
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        await engine.dispose()
+        async with (
+            FakeTelegramServer(bot_username="coinsight_bot", rate_limits=RateLimits.disabled()) as tg,
+            FakeOpenAI(responder=responder, chunks=1) as llm,
+        ):
+            exchange = FakeBybit(default_specs(), clock=FakeClock())
+            await exchange.start()
+            settings = make_settings(
+                tg, Backend("sqlite", url, ""), exchange.url,
+                openai_api_key="sk-test", openai_base_url=llm.base_url, throttle_enabled=False,
+            )  # fmt: skip
+            try:
+                async with running_bot(settings, tg) as app:
+                    warm = tg.add_user("Warm")
+                    await tg.send_message(warm, "BTC 4h")
+                    await tg.wait_until(lambda: len(llm_times) == 1 and app.resources.inflight.count == 0, 30)
+                    llm_times.clear()
+                    received: list[float] = []
+                    finished: list[float] = []
+                    for i in range(QUESTIONS):
+                        user = tg.add_user(f"User{i}")
+                        sent = time.time()
+                        await tg.send_message(user, "how does BTC look on the 4h?")
+                        await tg.wait_until(_answered(app, llm_times, i + 1), 30)
+                        chat_ids = (user.id, str(user.id))
+                        final = [
+                            c for c in tg.calls
+                            if c.method in ("sendMessage", "editMessageText") and c.params.get("chat_id") in chat_ids
+                        ][-1]  # fmt: skip
+                        received.append((llm_times[i] - sent) * 1000)
+                        finished.append((final.timestamp - llm_times[i]) * 1000)
+            finally:
+                await exchange.close()
+    return {"received → LLM request": received, "last token → final message": finished}
+
+
+def main() -> int:
+    results = asyncio.run(run())
+    print(f"chat overhead, {QUESTIONS} questions, warm market cache (target p95 ≤ {TARGET_MS:.0f} ms)")
+    print(f"{'figure':<32} {'p50 ms':>8} {'p95 ms':>8} {'limit':>6} {'ratio':>6}  ok")
+    ok = True
+    for name, values in results.items():
+        p50, p95 = statistics.median(values), percentile(values, 95)
+        good = p95 <= TARGET_MS
+        ok &= good
+        print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {TARGET_MS:>6.0f} {p95 / TARGET_MS:>6.2f}  {'✓' if good else '✗'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.engine import create_engine, create_sessionmaker
+from services.kv import KeyValueStore, MemoryStore, RedisStore
+from tests.backends import (
+    Backend,
+    PostgresTemplates,
+    SqliteTemplates,
+    flush_prefix,
+    need,
+    redis_prefix,
+)
+
+_pg_templates: PostgresTemplates | None = None
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(Path(tmp_path_factory.mktemp("sqlite")))
+
+
+@pytest.fixture(scope="session")
+def pg_templates() -> Iterator[PostgresTemplates | None]:
+    global _pg_templates
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    _pg_templates = PostgresTemplates(url) if url else None
+    yield _pg_templates
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import asyncio
+
+    if _pg_templates is not None and _pg_templates.ready:
+        asyncio.run(_pg_templates.drop_all())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend(
+    request: pytest.FixtureRequest,
+    sqlite_templates: SqliteTemplates,
+    pg_templates: PostgresTemplates | None,
+) -> AsyncIterator[Backend]:
+    """A fresh migrated database (and store) for one test, on each backend."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", await sqlite_templates.new_database(), "")
+        return
+    need("TEST_DATABASE_URL")
+    redis_url = need("TEST_REDIS_URL")
+    assert pg_templates is not None
+    url = await pg_templates.new_database()
+    try:
+        yield Backend("postgres", url, redis_url)
+    finally:
+        await pg_templates.drop(url)
+
+
+@pytest.fixture
+async def engine(backend: Backend) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(backend.database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
+    if not backend.redis_url:
+        memory = MemoryStore()
+        yield memory
+        await memory.close()
+        return
+    prefix = redis_prefix()
+    redis_store = RedisStore.from_url(backend.redis_url, prefix)
+    yield redis_store
+    await redis_store.close()
+    await flush_prefix(backend.redis_url, prefix)
+
+
+@pytest.fixture
+def postgres_only(backend: Backend) -> None:
+    if backend.name != "postgres":
+        pytest.skip("concurrency is tested on PostgreSQL")

@@ -1,0 +1,134 @@
+"""Issue 2 end to end: the bot process, the fake Bot API, and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.fake_telegram import FakeTelegramServer
+from tests.backends import Backend
+from tests.e2e.conftest import bot_env, free_port, spawn
+
+SLOW_DOWN = "⏳ You're sending messages too fast. Please slow down — I'll answer again in a moment."
+
+
+async def test_language_from_telegram_and_from_choice(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
+    await bot_process()
+    ann = tg.add_user("Ann", language_code="en")
+    li = tg.add_user("李雷", language_code="zh-hans")
+    await tg.send_command(li, "/start")
+    await tg.send_command(ann, "/start")
+    (zh,) = await tg.wait_for_messages(li, 1, timeout=20)
+    (en,) = await tg.wait_for_messages(ann, 1, timeout=20)
+    assert zh.plain_text.startswith("👋 你好，李雷！")
+    assert en.plain_text.startswith("👋 Hi, Ann!")
+    await tg.send_command(ann, "/language")
+    await tg.wait_for_messages(ann, 2, timeout=20)
+    await tg.press_button(ann, "中文")
+    await tg.wait_until(lambda: tg.bot_texts(ann)[-1] == "✅ 语言已切换为中文。", timeout=20, what="language set")
+    await tg.send_command(ann, "/help")
+    messages = await tg.wait_for_messages(ann, 3, timeout=20)
+    assert messages[-1].plain_text.startswith("我能做什么")
+
+
+async def test_flood_gets_exactly_one_slow_down(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
+    await bot_process()
+    ann = tg.add_user("Ann", language_code="en")
+    for _ in range(30):
+        await tg.send_command(ann, "/help")
+        await asyncio.sleep(2 / 30)
+    await asyncio.sleep(4)
+    texts = tg.bot_texts(ann)
+    assert texts.count(SLOW_DOWN) == 1
+    assert any(t.startswith("What I can do") for t in texts)
+    assert tg.count_429 == 0
+
+
+def _help_update(update_id: int, user_id: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 10_000 + update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Ann"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+            "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+
+
+async def test_webhook_checks_the_secret(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    await bot_process(
+        wait_for="setWebhook", WEBHOOK_URL=url, WEBHOOK_SECRET="right_secret", WEB_HOST="127.0.0.1", WEB_PORT=str(port)
+    )
+    (registered,) = tg.calls_to("setWebhook")
+    assert registered.params["url"] == url and registered.params["secret_token"] == "right_secret"
+    ann = tg.add_user("Ann", language_code="en")
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with http.post(url, json=_help_update(1, ann.id), headers=headers) as response:
+                assert response.status == 401
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200 and (await response.json())["ok"] is True
+    await asyncio.sleep(1)
+    assert tg.bot_messages(ann) == []
+    # Through the fake's own webhook delivery (with the registered secret): processed.
+    await tg.send_command(ann, "/help")
+    (reply,) = await tg.wait_for_messages(ann, 1, timeout=20)
+    assert reply.plain_text.startswith("What I can do")
+    assert tg.webhook_deliveries[-1].status == 200
+
+
+async def test_console_mode_answers_start(backend: Backend, tmp_path: Path) -> None:
+    env = bot_env(backend, BOT_TOKEN="", LANG="en_US.UTF-8")
+    proc = await spawn(["console"], env, tmp_path, stdin=b"/start\n/language\n2\n")
+    out, err = await asyncio.wait_for(proc.process.communicate(), 90)
+    text = out.decode()
+    assert proc.process.returncode == 0, err.decode()[-2000:]
+    assert "you> /start" in text
+    assert "bot> 👋 Hi," in text and "I'm Coinsight" in text
+    assert "[1] English  [2] 中文" in text
+    assert "✅ 语言已切换为中文。" in text
+    assert "Traceback" not in err.decode()
+
+
+async def test_missing_token_without_terminal_exits_with_one_line(backend: Backend, tmp_path: Path) -> None:
+    proc = await spawn([], bot_env(backend, BOT_TOKEN=""), tmp_path)
+    _, err = await asyncio.wait_for(proc.process.communicate(), 60)
+    assert proc.process.returncode == 2
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("BOT_TOKEN is not set")
+
+
+async def test_bad_configuration_names_the_variable(backend: Backend, tmp_path: Path) -> None:
+    for variable, value in (("DATABASE_URL", "mysql://x@y/z"), ("ADMIN_IDS", "1,two")):
+        proc = await spawn([], bot_env(backend, BOT_TOKEN="1:x", **{variable: value}), tmp_path)
+        _, err = await asyncio.wait_for(proc.process.communicate(), 60)
+        assert proc.process.returncode == 2
+        assert err.decode().strip().splitlines() == [err.decode().strip()]
+        assert err.decode().startswith(f"Invalid {variable}:")
+
+
+async def test_rejected_token_is_said_plainly(tg: FakeTelegramServer, backend: Backend, tmp_path: Path) -> None:
+    env = bot_env(backend, BOT_TOKEN="999:wrong-token", TELEGRAM_API_URL=tg.base_url)
+    proc = await spawn([], env, tmp_path)
+    _, err = await asyncio.wait_for(proc.process.communicate(), 60)
+    assert proc.process.returncode == 2
+    assert "BOT_TOKEN was rejected by Telegram (401 Unauthorized)" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_migrate_and_downgrade_commands(backend: Backend, tmp_path: Path) -> None:
+    env = bot_env(backend)
+    for args, expected in ((["downgrade", "base"], "revision None"), (["migrate"], "revision 0002")):
+        proc = await spawn(args, env, tmp_path)
+        out, err = await asyncio.wait_for(proc.process.communicate(), 60)
+        assert proc.process.returncode == 0, err.decode()[-2000:]
+        assert expected in out.decode()
