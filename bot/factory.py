@@ -20,7 +20,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
@@ -102,7 +102,7 @@ class AppResources:
 def build_resources(settings: Settings) -> AppResources:
     """Build (not start) every app-wide client. Nothing here talks to the network yet."""
     engine = create_engine(settings.database_url)
-    store = build_store(settings.redis_url)
+    store = build_store(settings.redis_url, settings.redis_prefix)
     resources = AppResources(
         settings=settings,
         engine=engine,
@@ -152,7 +152,7 @@ def create_bot(settings: Settings, token: str | None = None, limits: Limits | No
 
 def _fsm_storage(store: KeyValueStore) -> BaseStorage:
     if isinstance(store, RedisStore):
-        return RedisStorage(store.redis)
+        return RedisStorage(store.redis, key_builder=DefaultKeyBuilder(prefix=store.prefix + "fsm"))
     return MemoryStorage()
 
 

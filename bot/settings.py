@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///data/coinsight.sqlite3"
     redis_url: str = ""
+    # Namespace for every Redis key, so several bots (or test runs) can share one Redis.
+    redis_prefix: str = "coinsight:"
 
     openai_api_key: str = ""
     openai_base_url: str = ""

@@ -110,14 +110,14 @@ class RedisStore:
 
     def __init__(self, redis: Redis, prefix: str = "coinsight:") -> None:
         self.redis = redis
-        self._prefix = prefix
+        self.prefix = prefix
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "coinsight:") -> RedisStore:
         return cls(Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), prefix)
 
     def _k(self, key: str) -> str:
-        return self._prefix + key
+        return self.prefix + key
 
     async def get(self, key: str) -> bytes | None:
         value: bytes | str | None = await self.redis.get(self._k(key))

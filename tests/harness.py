@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, *
         "telegram_api_url": tg.base_url,
         "database_url": backend.database_url,
         "redis_url": backend.redis_url,
+        # Every bot gets its own Redis namespace: flood counters and caches never leak between tests.
+        "redis_prefix": f"test-{uuid.uuid4().hex[:12]}:",
         "openai_api_key": "",
         "exchanges": ["bybit"],
         "exchange_api_urls": {"bybit": exchange_url},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -204,18 +204,9 @@ async def test_missing_argument_gets_a_usage_hint(app: RunningBot, tg: FakeTeleg
     assert zh.plain_text.startswith("💹 快速报价：/price 币种")
 
 
-@pytest.fixture
-async def private_cache_app(tg: FakeTelegramServer, settings_factory: Callable[..., Any]) -> AsyncIterator[RunningBot]:
-    """The bot with an in-process market cache: the `app` fixture's Redis (prefix "coinsight:") is shared
-    by every test, and a ticker or candles cached there by another test would hide an exchange fault."""
-    async with running_bot(settings_factory(redis_url=""), tg) as running:
-        yield running
-
-
 async def test_exchange_down_after_start_gets_a_clear_answer(
-    private_cache_app: RunningBot, tg: FakeTelegramServer, exchange: FakeBybit
+    app: RunningBot, tg: FakeTelegramServer, exchange: FakeBybit
 ) -> None:
-    app = private_cache_app
     await markets_loaded(app, tg)
     exchange.inject("http500")
     ann = new_user(tg, "Ann", "en")
@@ -237,7 +228,7 @@ async def test_exchange_down_from_the_start(
     tg: FakeTelegramServer, exchange: FakeBybit, settings_factory: Callable[..., Any]
 ) -> None:
     exchange.inject("http503")
-    async with running_bot(settings_factory(redis_url=""), tg):
+    async with running_bot(settings_factory(), tg):
         ann = new_user(tg, "Ann", "en")
         await tg.send_command(ann, "/chart", "BTC")
         (answer,) = await tg.wait_for_messages(ann, 1, timeout=DOWN_TIMEOUT)
