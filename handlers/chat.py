@@ -134,8 +134,9 @@ async def take_turn(message: Message, gate: AnswerGate, user: User, t: Translato
     return False
 
 
-async def on_text(
+async def answer_in_turn(
     message: Message,
+    text: str,
     bot: Bot,
     session: AsyncSession,
     user: User,
@@ -144,10 +145,7 @@ async def on_text(
     answer_gate: AnswerGate,
     translations: Translations,
 ) -> None:
-    text = message.text or ""
-    if message.chat.type != ChatType.PRIVATE:
-        me = await bot.me()
-        text = text.replace(f"@{me.username}", " ").strip()
+    """One answer at a time per user: queue one question behind the running one, refuse a third."""
     if not await take_turn(message, answer_gate, user, t):
         return
     try:
@@ -165,6 +163,23 @@ async def on_text(
         await answer_gate.leave(user.id)
 
 
+async def on_text(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    chat_service: ChatService,
+    answer_gate: AnswerGate,
+    translations: Translations,
+) -> None:
+    text = message.text or ""
+    if message.chat.type != ChatType.PRIVATE:
+        me = await bot.me()
+        text = text.replace(f"@{me.username}", " ").strip()
+    await answer_in_turn(message, text, bot, session, user, t, chat_service, answer_gate, translations)
+
+
 async def on_ask_button(
     query: CallbackQuery,
     callback_data: AskCallback,
@@ -177,23 +192,10 @@ async def on_ask_button(
     translations: Translations,
 ) -> None:
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
-    if not await take_turn(query.message, answer_gate, user, t):
-        return
-    try:
-        await answer_question(
-            query.message,
-            callback_data.q,
-            bot=bot,
-            session=session,
-            user=user,
-            t=t,
-            chat_service=chat_service,
-            translations=translations,
+    if isinstance(query.message, Message):
+        await answer_in_turn(
+            query.message, callback_data.q, bot, session, user, t, chat_service, answer_gate, translations
         )
-    finally:
-        await answer_gate.leave(user.id)
 
 
 async def new_conversation(message: Message, session: AsyncSession, user: User, t: Translator) -> None:

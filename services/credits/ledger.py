@@ -207,7 +207,24 @@ async def take_up_to_in_tx(
     return None
 
 
-async def _commit(session: AsyncSession, entry: LedgerEntry) -> LedgerEntry:
+async def _apply_and_commit(
+    session: AsyncSession,
+    effect: AccountEffect,
+    user_id: int,
+    amount: int,
+    category: str,
+    reference_id: str,
+    description: str,
+) -> LedgerEntry:
+    entry = await apply_in_tx(
+        session,
+        effect,
+        amount,
+        category=category,
+        reference_id=reference_id,
+        description=description,
+        user_id=user_id,
+    )
     # Also on a replay: a lost race leaves a (net-zero) row lock that must not outlive the call.
     await session.commit()
     return entry
@@ -217,48 +234,21 @@ async def credit(
     session: AsyncSession, user_id: int, amount: int, *, category: str, reference_id: str, description: str = ""
 ) -> LedgerEntry:
     """Add credits (total and available grow). Commits."""
-    entry = await apply_in_tx(
-        session,
-        AccountEffect.GRANT,
-        amount,
-        category=category,
-        reference_id=reference_id,
-        description=description,
-        user_id=user_id,
-    )
-    return await _commit(session, entry)
+    return await _apply_and_commit(session, AccountEffect.GRANT, user_id, amount, category, reference_id, description)
 
 
 async def debit(
     session: AsyncSession, user_id: int, amount: int, *, category: str, reference_id: str, description: str = ""
 ) -> LedgerEntry:
     """Spend credits (used grows). Raises InsufficientCredits, changing nothing. Commits."""
-    entry = await apply_in_tx(
-        session,
-        AccountEffect.SPEND,
-        amount,
-        category=category,
-        reference_id=reference_id,
-        description=description,
-        user_id=user_id,
-    )
-    return await _commit(session, entry)
+    return await _apply_and_commit(session, AccountEffect.SPEND, user_id, amount, category, reference_id, description)
 
 
 async def revoke(
     session: AsyncSession, user_id: int, amount: int, *, category: str, reference_id: str, description: str = ""
 ) -> LedgerEntry:
     """Take credits back that were granted (total shrinks; e.g. an admin revoke). Commits."""
-    entry = await apply_in_tx(
-        session,
-        AccountEffect.REVOKE,
-        amount,
-        category=category,
-        reference_id=reference_id,
-        description=description,
-        user_id=user_id,
-    )
-    return await _commit(session, entry)
+    return await _apply_and_commit(session, AccountEffect.REVOKE, user_id, amount, category, reference_id, description)
 
 
 async def balance(session: AsyncSession, user_id: int, *, recent: int = 5) -> BalanceSummary:
