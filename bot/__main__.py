@@ -16,9 +16,7 @@ NO_TOKEN = (
 
 
 def _configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("aiogram.event", "alembic", "httpx", "openai._base_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -40,9 +38,7 @@ async def _migrate(settings: Settings, action: str, revision: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Coinsight Telegram bot")
-    parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "console", "migrate", "downgrade"]
-    )
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "console", "migrate", "downgrade"])
     parser.add_argument("revision", nargs="?", help="migration target (default: head / one step down)")
     args = parser.parse_args(argv)
     _configure_logging(logging.WARNING if args.command == "console" else logging.INFO)

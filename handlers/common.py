@@ -72,9 +72,7 @@ async def language_chosen(
 async def settings(message: Message, t: Translator) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=t("settings-language-button"), callback_data="settings:language")
-    await message.answer(
-        t("settings", language=LOCALE_NAMES.get(t.locale, t.locale)), reply_markup=builder.as_markup()
-    )
+    await message.answer(t("settings", language=LOCALE_NAMES.get(t.locale, t.locale)), reply_markup=builder.as_markup())
 
 
 async def settings_language(query: CallbackQuery, t: Translator) -> None:

@@ -12,6 +12,8 @@ from aiogram.types import ErrorEvent
 from services.i18n import Translations, Translator
 
 logger = logging.getLogger("coinsight.errors")
+
+
 async def on_error(event: ErrorEvent, bot: Bot, translations: Translations, **data: Any) -> bool:
     update = event.update
     logger.error(

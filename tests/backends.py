@@ -118,5 +118,3 @@ async def flush_prefix(redis_url: str, prefix: str) -> None:
             await client.delete(*keys)
     finally:
         await client.aclose()
-
-

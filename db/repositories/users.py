@@ -80,9 +80,7 @@ class UserRepository:
         await self.session.execute(update(User).where(User.id == user_id).values(locale=locale))
 
     async def set_bot_blocked(self, telegram_id: int, blocked: bool) -> None:
-        await self.session.execute(
-            update(User).where(User.telegram_id == telegram_id).values(bot_blocked=blocked)
-        )
+        await self.session.execute(update(User).where(User.telegram_id == telegram_id).values(bot_blocked=blocked))
 
 
 class ChatRepository:

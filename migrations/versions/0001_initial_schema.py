@@ -22,9 +22,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_log",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("actor_telegram_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("target", sa.String(length=128), nullable=True),
@@ -38,15 +36,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audit_log_actor_telegram_id"), ["actor_telegram_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_log_actor_telegram_id"), ["actor_telegram_id"], unique=False)
 
     op.create_table(
         "chats",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("title", sa.String(length=256), nullable=True),
         sa.Column("locale", sa.String(length=8), nullable=True),
@@ -77,9 +71,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "deliveries",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("ref_id", sa.String(length=64), nullable=False),
         sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -103,9 +95,7 @@ def upgrade() -> None:
 
     op.create_table(
         "market_snapshots",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("timeframe", sa.String(length=8), nullable=False),
         sa.Column("exchange", sa.String(length=16), nullable=False),
@@ -141,9 +131,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "signals",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("timeframe", sa.String(length=8), nullable=False),
         sa.Column("direction", sa.String(length=8), nullable=False),
@@ -173,9 +161,7 @@ def upgrade() -> None:
 
     op.create_table(
         "users",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("telegram_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("first_name", sa.String(length=128), nullable=False),
@@ -209,9 +195,7 @@ def upgrade() -> None:
 
     op.create_table(
         "conversations",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("last_symbol", sa.String(length=32), nullable=True),
@@ -233,9 +217,7 @@ def upgrade() -> None:
 
     op.create_table(
         "credit_accounts",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("available", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("total", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -246,12 +228,8 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "available = total - used", name=op.f("ck_credit_accounts_available_is_total_minus_used")
-        ),
-        sa.CheckConstraint(
-            "available >= 0 AND used >= 0 AND total >= 0", name=op.f("ck_credit_accounts_non_negative")
-        ),
+        sa.CheckConstraint("available = total - used", name=op.f("ck_credit_accounts_available_is_total_minus_used")),
+        sa.CheckConstraint("available >= 0 AND used >= 0 AND total >= 0", name=op.f("ck_credit_accounts_non_negative")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_credit_accounts_user_id_users"), ondelete="CASCADE"
         ),
@@ -271,9 +249,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "feeds",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("symbols", sa.String(length=512), nullable=False),
@@ -286,9 +262,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["chat_id"], ["chats.id"], name=op.f("fk_feeds_chat_id_chats"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["chat_id"], ["chats.id"], name=op.f("fk_feeds_chat_id_chats"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds")),
     )
     with op.batch_alter_table("feeds", schema=None) as batch_op:
@@ -296,9 +270,7 @@ def upgrade() -> None:
 
     op.create_table(
         "payments",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("package_id", sa.Integer(), nullable=True),
         sa.Column("plan_code", sa.String(length=16), nullable=True),
@@ -324,23 +296,17 @@ def upgrade() -> None:
             ["package_id"], ["credit_packages.id"], name=op.f("fk_payments_package_id_credit_packages")
         ),
         sa.ForeignKeyConstraint(["plan_code"], ["plans.code"], name=op.f("fk_payments_plan_code_plans")),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_payments_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_payments_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
         sa.UniqueConstraint("invoice_payload", name=op.f("uq_payments_invoice_payload")),
-        sa.UniqueConstraint(
-            "telegram_payment_charge_id", name=op.f("uq_payments_telegram_payment_charge_id")
-        ),
+        sa.UniqueConstraint("telegram_payment_charge_id", name=op.f("uq_payments_telegram_payment_charge_id")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "positions",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column("side", sa.String(length=8), nullable=False),
@@ -357,9 +323,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_positions_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_positions_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_positions")),
     )
     with op.batch_alter_table("positions", schema=None) as batch_op:
@@ -367,9 +331,7 @@ def upgrade() -> None:
 
     op.create_table(
         "price_alerts",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("chat_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
@@ -393,9 +355,7 @@ def upgrade() -> None:
 
     op.create_table(
         "watchlist",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("symbol", sa.String(length=32), nullable=False),
         sa.Column(
@@ -404,17 +364,13 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_watchlist_user_id_users"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_watchlist_user_id_users"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watchlist")),
         sa.UniqueConstraint("user_id", "symbol", name=op.f("uq_watchlist_user_id")),
     )
     op.create_table(
         "credit_holds",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("amount", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -427,9 +383,7 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "status IN ('held', 'captured', 'released')", name=op.f("ck_credit_holds_status_known")
-        ),
+        sa.CheckConstraint("status IN ('held', 'captured', 'released')", name=op.f("ck_credit_holds_status_known")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_credit_holds_amount_positive")),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -446,9 +400,7 @@ def upgrade() -> None:
 
     op.create_table(
         "credit_transactions",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("type", sa.String(length=8), nullable=False),
         sa.Column("amount", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -485,9 +437,7 @@ def upgrade() -> None:
 
     op.create_table(
         "messages",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
