@@ -93,7 +93,8 @@ class Position(TimestampMixin, Base):
 
 class MarketSnapshot(Base):
     __tablename__ = "market_snapshots"
-    __table_args__ = (Index("ix_market_snapshots_lookup", "symbol", "timeframe", "as_of"),)
+    # One row per candle: the constraint (also the lookup index) makes repeated saves no-ops.
+    __table_args__ = (UniqueConstraint("symbol", "timeframe", "as_of"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     symbol: Mapped[str] = mapped_column(String(32))

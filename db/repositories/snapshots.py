@@ -1,19 +1,18 @@
-"""`market_snapshots`: one row per (symbol, timeframe, as_of). Never commits.
+"""`market_snapshots`: one row per (symbol, timeframe, as_of), a unique constraint. Never commits.
 
-The table has only a non-unique lookup index on (symbol, timeframe, as_of), so "insert once" is one
-`INSERT … SELECT … WHERE NOT EXISTS` statement; on PostgreSQL a transaction-scoped advisory lock on
-the key comes first, so that concurrent requests (other replicas included) cannot both insert.
-SQLite runs one writer at a time, which gives the same guarantee there.
+"Insert once" is `INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite both have it), so concurrent
+requests, other replicas included, cannot both insert and neither sees an error.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, literal, select
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.market import MarketSnapshot
@@ -36,12 +35,6 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
 )
 
 
-def advisory_key(*parts: object) -> int:
-    """A stable signed 64-bit key for `pg_advisory_xact_lock` (Python's hash() is salted per process)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 class SnapshotRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -54,20 +47,14 @@ class SnapshotRepository:
         unknown = set(values) - set(SNAPSHOT_FIELDS)
         if unknown:
             raise ValueError(f"unknown snapshot fields: {', '.join(sorted(unknown))}")
-        symbol, timeframe, as_of = values["symbol"], values["timeframe"], values["as_of"]
-        if self.session.get_bind().dialect.name == "postgresql":
-            key = advisory_key("market_snapshots", symbol, timeframe, as_of.isoformat())
-            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
-        table = MarketSnapshot.__table__
-        names = [name for name in SNAPSHOT_FIELDS if name in values]
-        row = select(*(literal(values[name], table.c[name].type).label(name) for name in names)).where(
-            ~exists().where(
-                MarketSnapshot.symbol == symbol,
-                MarketSnapshot.timeframe == timeframe,
-                MarketSnapshot.as_of == as_of,
-            )
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(MarketSnapshot)
+            .values({name: values[name] for name in SNAPSHOT_FIELDS if name in values})
+            .on_conflict_do_nothing(index_elements=["symbol", "timeframe", "as_of"])
+            .returning(MarketSnapshot.id)
         )
-        statement = insert(MarketSnapshot).from_select(names, row).returning(MarketSnapshot.id)
         return (await self.session.execute(statement)).first() is not None
 
     async def get(self, symbol: str, timeframe: str, as_of: datetime) -> MarketSnapshot | None:

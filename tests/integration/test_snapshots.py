@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import MarketSnapshot as SnapshotRow
-from db.repositories.snapshots import SnapshotRepository, advisory_key
+from db.repositories.snapshots import SnapshotRepository
 from services.market import Candles, MarketSnapshot, MarketView, ResolvedSymbol, Ticker, analyze
 from services.snapshots import candle_snapshot, recent_snapshots, save_snapshot, save_view
 from tests.fakes.exchanges import generate_ohlcv
@@ -70,6 +71,17 @@ async def test_concurrent_saves_of_one_candle_store_one_row(sessionmaker: Sessio
     assert await count(sessionmaker) == 1
 
 
+async def test_the_database_itself_refuses_a_second_row_for_a_candle(sessionmaker: Sessions) -> None:
+    async with sessionmaker() as session:
+        assert await save_snapshot(session, SNAP) is True
+        await session.commit()
+    async with sessionmaker() as session:
+        session.add(SnapshotRow(symbol="ETH/USDT", timeframe="1h", exchange="okx", as_of=CANDLE, price=1.0))
+        with pytest.raises(IntegrityError):
+            await session.commit()
+    assert await count(sessionmaker) == 1
+
+
 async def test_missing_indicators_are_stored_as_null(sessionmaker: Sessions) -> None:
     warm_up = replace(SNAP, ema50=math.nan, macd=None, funding_rate=None, open_interest=math.inf)
     async with sessionmaker() as session:
@@ -100,10 +112,3 @@ async def test_a_market_view_is_saved_by_its_last_candle(sessionmaker: Sessions)
         (row,) = await recent_snapshots(session, "ETH/USDT", "1h")
     assert row.as_of == candles.last_time and row.price == pytest.approx(candles.last_close)
     assert row.rsi14 == pytest.approx(first.analysis.indicators.rsi14)
-
-
-def test_advisory_keys_are_stable_signed_64_bit() -> None:
-    key = advisory_key("market_snapshots", "ETH/USDT", "1h", CANDLE.isoformat())
-    assert key == advisory_key("market_snapshots", "ETH/USDT", "1h", CANDLE.isoformat())
-    assert key != advisory_key("market_snapshots", "ETH/USDT", "4h", CANDLE.isoformat())
-    assert -(2**63) <= key < 2**63
