@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, StartupError, load_settings
 
 NO_TOKEN = (
     "BOT_TOKEN is not set: create a bot with @BotFather in Telegram and put BOT_TOKEN=<token> in .env "
@@ -47,8 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-
-    from bot.runner import StartupError
 
     try:
         if args.command in ("migrate", "downgrade"):

@@ -14,14 +14,10 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
-from bot.settings import Settings
+from bot.settings import Settings, StartupError
 from db import migrate
 
 logger = logging.getLogger(__name__)
-
-
-class StartupError(Exception):
-    """A problem that stops the start; the message is one line for a person."""
 
 
 async def check_token(bot: Bot) -> str:

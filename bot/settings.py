@@ -22,6 +22,10 @@ class ConfigError(Exception):
     """A configuration problem, phrased for a person: one line naming the variable."""
 
 
+class StartupError(Exception):
+    """A problem that stops the start (e.g. a rejected token); the message is one line for a person."""
+
+
 def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 

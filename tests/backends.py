@@ -44,6 +44,7 @@ class Backend:
     name: str  # "sqlite" or "postgres"
     database_url: str
     redis_url: str  # "" → in-process store
+    redis_prefix: str = ""  # this test's own Redis namespace (flushed after it)
 
 
 class SqliteTemplates:

@@ -55,10 +55,12 @@ async def backend(
     redis_url = need("TEST_REDIS_URL")
     assert pg_templates is not None
     url = await pg_templates.new_database()
+    prefix = redis_prefix()
     try:
-        yield Backend("postgres", url, redis_url)
+        yield Backend("postgres", url, redis_url, prefix)
     finally:
         await pg_templates.drop(url)
+        await flush_prefix(redis_url, prefix)
 
 
 @pytest.fixture
@@ -80,11 +82,9 @@ async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
         yield memory
         await memory.close()
         return
-    prefix = redis_prefix()
-    redis_store = RedisStore.from_url(backend.redis_url, prefix)
+    redis_store = RedisStore.from_url(backend.redis_url, backend.redis_prefix)
     yield redis_store
     await redis_store.close()
-    await flush_prefix(backend.redis_url, prefix)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +33,8 @@ def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, *
         "telegram_api_url": tg.base_url,
         "database_url": backend.database_url,
         "redis_url": backend.redis_url,
-        # Every bot gets its own Redis namespace: flood counters and caches never leak between tests.
-        "redis_prefix": f"test-{uuid.uuid4().hex[:12]}:",
+        # Every test has its own Redis namespace: flood counters and caches never leak between tests.
+        "redis_prefix": backend.redis_prefix or "coinsight:",
         "openai_api_key": "",
         "exchanges": ["bybit"],
         "exchange_api_urls": {"bybit": exchange_url},
@@ -52,7 +51,10 @@ async def running_bot(
     resources, bot, dp = await prepare(settings, extra_routers)
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
     try:
-        await tg.wait_for_call("getUpdates", timeout=10)
+        # Serving once the first long poll is waiting (a call is logged only when answered, 1 s later).
+        await tg.wait_until(
+            lambda: tg.updates.waiting > 0 or bool(tg.calls_to("getUpdates")), timeout=10, what="the first getUpdates"
+        )
         yield RunningBot(settings, resources, bot, dp, tg)
     finally:
         with contextlib.suppress(RuntimeError):

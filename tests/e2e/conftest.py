@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ def bot_env(backend: Backend, **extra: str) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
         DATABASE_URL=backend.database_url,
         REDIS_URL=backend.redis_url,
-        REDIS_PREFIX=f"e2e-{uuid.uuid4().hex[:12]}:",
+        REDIS_PREFIX=backend.redis_prefix or "coinsight:",
         EXCHANGES="bybit",
         # Never the real exchange: a closed local port unless a test points it at a fake.
         EXCHANGE_API_URLS="bybit=http://127.0.0.1:9",

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from bot.fake_telegram import FakeTelegramServer
+from db import migrate
 from tests.backends import Backend
 from tests.e2e.conftest import bot_env, free_port, spawn
 
@@ -127,7 +128,8 @@ async def test_rejected_token_is_said_plainly(tg: FakeTelegramServer, backend: B
 
 async def test_migrate_and_downgrade_commands(backend: Backend, tmp_path: Path) -> None:
     env = bot_env(backend)
-    for args, expected in ((["downgrade", "base"], "revision None"), (["migrate"], "revision 0002")):
+    head = migrate.head_revision()
+    for args, expected in ((["downgrade", "base"], "revision None"), (["migrate"], f"revision {head}")):
         proc = await spawn(args, env, tmp_path)
         out, err = await asyncio.wait_for(proc.process.communicate(), 60)
         assert proc.process.returncode == 0, err.decode()[-2000:]
