@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from services.kv import RedisStore
-from tests.backends import flush_prefix, redis_prefix
+from tests.backends import flush_prefix, need, redis_prefix
 from tests.fakes.exchanges import market_env
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-pytestmark = [pytest.mark.redis, pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")]
+pytestmark = pytest.mark.redis
 KLINE = "/v5/market/kline"
 
 
 async def test_replicas_share_candles_and_tickers_through_redis() -> None:
+    redis_url = need("TEST_REDIS_URL")  # skipped without it, failed under REQUIRE_SERVICES=1
     prefix = redis_prefix()
-    first_store = RedisStore.from_url(REDIS_URL, prefix)
-    second_store = RedisStore.from_url(REDIS_URL, prefix)
+    first_store = RedisStore.from_url(redis_url, prefix)
+    second_store = RedisStore.from_url(redis_url, prefix)
     try:
         async with market_env(store=first_store) as first:
             candles = await first.service.candles("BTC", "1h")
@@ -43,4 +41,4 @@ async def test_replicas_share_candles_and_tickers_through_redis() -> None:
     finally:
         await first_store.close()
         await second_store.close()
-        await flush_prefix(REDIS_URL, prefix)
+        await flush_prefix(redis_url, prefix)
