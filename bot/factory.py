@@ -182,11 +182,18 @@ async def set_commands(bot: Bot, translations: Translations) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
+async def _refresh_markets(market: MarketService) -> dict[str, str]:
+    """Reload every exchange's markets; the failures (exchange → error) are what gets logged."""
+    return {exchange: error for exchange, error in (await market.refresh_markets()).items() if error}
+
+
 async def _on_startup(bot: Bot, translations: Translations, market: MarketService, resources: AppResources) -> None:
     await set_commands(bot, translations)
     # Markets load in the background: a slow or unreachable exchange must not delay serving users
-    # (market calls load them on demand as well).
+    # (market calls load them on demand as well), and are reloaded every few hours for new listings.
     resources.spawn(market.start(), "load-markets")
+    refresh_seconds = resources.settings.markets_refresh_hours * 3600
+    resources.spawn(every(refresh_seconds, partial(_refresh_markets, market), "markets refresh"), "markets-refresh")
     # Holds left behind by a crash (answer never settled) are released after they expire.
     sweep = partial(sweep_expired_holds, resources.sessionmaker)
     resources.spawn(every(HOLD_SWEEP_SECONDS, sweep, "hold sweeper"), "hold-sweeper")

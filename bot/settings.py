@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
     exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     exchange_timeout_ms: int = 10_000
+    # Exchange market lists (new listings, delistings) are reloaded this often.
+    markets_refresh_hours: float = Field(default=4.0, gt=0)
 
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 

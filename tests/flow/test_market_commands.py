@@ -18,7 +18,7 @@ from db.models import MarketSnapshot
 from services.market import MarketService
 from services.market.timeframes import candle_open
 from services.market_format import format_compact, format_funding, format_pct, format_price
-from tests.fakes.exchanges import FakeBybit
+from tests.fakes.exchanges import FakeBybit, SymbolSpec
 from tests.harness import RunningBot, running_bot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -143,6 +143,23 @@ async def test_chart_sends_a_photo_and_saves_one_snapshot_per_candle(
     assert row.price == pytest.approx(exchange.book.last_price("ETH"))
     assert row.rsi14 is not None and 0 <= row.rsi14 <= 100
     assert row.funding_rate == pytest.approx(0.0001) and row.open_interest == pytest.approx(50_000)
+
+
+async def test_new_listings_appear_after_the_periodic_market_refresh(
+    tg: FakeTelegramServer, exchange: FakeBybit, settings_factory: Callable[..., Any]
+) -> None:
+    async with running_bot(settings_factory(markets_refresh_hours=0.5 / 3600), tg) as app:
+        await markets_loaded(app, tg)
+        ann = new_user(tg, "Ann", "en")
+        await tg.send_command(ann, "/price", "NEWCOIN")
+        (unknown,) = await tg.wait_for_messages(ann, 1, timeout=15)
+        assert unknown.plain_text.startswith("🤔 I can't find NEWCOIN on Bybit.")
+        pairs = market_of(app).status()[0].pairs
+        exchange.book.specs["NEWCOIN"] = SymbolSpec("NEWCOIN", price=1.25)  # listed meanwhile
+        await tg.wait_until(lambda: market_of(app).status()[0].pairs > pairs, timeout=10, what="a markets reload")
+        await tg.send_command(ann, "/price", "NEWCOIN")
+        messages = await tg.wait_for_messages(ann, 2, timeout=15)
+        assert messages[1].plain_text.startswith("💹 NEWCOIN/USDT · Bybit\nPrice: ")
 
 
 async def test_unknown_coin_offers_suggestions_as_buttons(app: RunningBot, tg: FakeTelegramServer) -> None:
