@@ -12,13 +12,14 @@ from aiogram import Router
 
 
 def setup_routers(extra: Sequence[Router] = ()) -> Router:
-    from handlers import admin, chat, common, credits, errors, fallback, invites, market, payments
+    from handlers import admin, chat, common, credits, errors, fallback, invites, market, membership, payments
 
     root = Router(name="root")
     credit_routers = (payments.build_router(), credits.build_router(), invites.build_router(), admin.build_router())
     root.include_routers(
         errors.build_router(),
         common.build_router(),
+        membership.build_router(),
         *credit_routers,
         *extra,
         market.build_router(),

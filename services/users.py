@@ -79,3 +79,9 @@ async def set_locale(session: AsyncSession, user: User, locale: str) -> None:
     await UserRepository(session).set_locale(user.id, locale)
     user.locale = locale
     await session.commit()
+
+
+async def set_bot_blocked(session: AsyncSession, telegram_id: int, blocked: bool) -> None:
+    """Record that the user blocked (or unblocked) the bot; commits."""
+    await UserRepository(session).set_bot_blocked(telegram_id, blocked)
+    await session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from bot.fake_telegram import FakeTelegramServer
@@ -103,3 +105,29 @@ async def test_banned_users_are_ignored(app: RunningBot, tg: FakeTelegramServer)
     await tg.send_command(ann, "/help")
     await tg.wait_for_messages(ann, 1)
     assert len(tg.bot_messages(eve)) == 1
+
+
+async def test_blocking_and_unblocking_the_bot_is_recorded(app: RunningBot, tg: FakeTelegramServer) -> None:
+    ann = tg.add_user("Ann", language_code="en")
+    await tg.send_command(ann, "/start")
+    await tg.wait_for_messages(ann, 1)
+
+    async def blocked() -> bool | None:
+        async with app.resources.sessionmaker() as session:
+            return await session.scalar(select(User.bot_blocked).where(User.telegram_id == ann.id))
+
+    assert await blocked() is False
+    tg.block_bot(ann)
+    await tg.wait_until(lambda: not tg.updates.pending, what="the my_chat_member update consumed")
+    for _ in range(50):
+        if await blocked():
+            break
+        await asyncio.sleep(0.05)
+    assert await blocked() is True
+    tg.unblock_bot(ann)
+    for _ in range(50):
+        if not await blocked():
+            break
+        await asyncio.sleep(0.05)
+    assert await blocked() is False
+    assert tg.bot_messages(ann)[-1].plain_text.startswith("👋 Hi, Ann!")  # nothing sent in between
