@@ -26,6 +26,11 @@ from db.engine import create_engine
 _counter = itertools.count()
 
 
+# Concurrency is a PostgreSQL property (SQLite runs one writer at a time): such tests take only the
+# postgres backend instead of being collected, and skipped, on SQLite too.
+POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+
 def services_required() -> bool:
     return os.environ.get("REQUIRE_SERVICES", "") in ("1", "true", "yes")
 

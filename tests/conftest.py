@@ -85,9 +85,3 @@ async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
     redis_store = RedisStore.from_url(backend.redis_url, backend.redis_prefix)
     yield redis_store
     await redis_store.close()
-
-
-@pytest.fixture
-def postgres_only(backend: Backend) -> None:
-    if backend.name != "postgres":
-        pytest.skip("concurrency is tested on PostgreSQL")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +12,7 @@ from services.credits.charging import AllowAllPolicy, ChargeDecision, ChargeMode
 from services.credits.config import CreditsConfig
 from services.credits.holds import HoldStatus
 from services.credits.invites import RewardKind
+from tests.backends import POSTGRES_ONLY
 from tests.integration.credits_factories import gather_bounded, get_user, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -146,7 +146,7 @@ async def test_first_answered_question_rewards_the_inviter_once(sessionmaker: Se
     assert (state.available, state.transactions) == (15, 1)
 
 
-@pytest.mark.usefixtures("postgres_only")
+@POSTGRES_ONLY
 async def test_concurrent_questions_cannot_exceed_the_free_quota(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=3)  # 5 free + 3 paid possible
     policy = CreditsPolicy()

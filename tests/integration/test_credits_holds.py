@@ -12,6 +12,7 @@ from db.models import CreditHold
 from services.credits import holds
 from services.credits.errors import InsufficientCredits
 from services.credits.holds import HoldStatus
+from tests.backends import POSTGRES_ONLY
 from tests.integration.credits_factories import gather_bounded, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -84,7 +85,7 @@ async def test_sweeper_releases_expired_holds_only(sessionmaker: Sessions) -> No
         assert (await holds.capture(session, old, NOW)).status is HoldStatus.RELEASED
 
 
-@pytest.mark.usefixtures("postgres_only")
+@POSTGRES_ONLY
 async def test_concurrent_capture_and_release_settle_once(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=50)
     async with sessionmaker() as session:

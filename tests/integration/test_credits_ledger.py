@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.credits import ledger
 from services.credits.errors import InsufficientCredits, ReferenceConflict, UnknownUser
+from tests.backends import POSTGRES_ONLY
 from tests.integration.credits_factories import gather_bounded, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -106,7 +107,7 @@ async def test_balance_and_paged_history(sessionmaker: Sessions) -> None:
     assert [t.reference_id for t in page3.items] == ["h1"] and page3.has_more is False
 
 
-@pytest.mark.usefixtures("postgres_only")
+@POSTGRES_ONLY
 async def test_thousand_concurrent_debits_never_overdraw(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=500)
 
@@ -128,7 +129,7 @@ async def test_thousand_concurrent_debits_never_overdraw(sessionmaker: Sessions)
     assert state.transactions == 501
 
 
-@pytest.mark.usefixtures("postgres_only")
+@POSTGRES_ONLY
 async def test_concurrent_same_reference_applies_once(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=1)
 

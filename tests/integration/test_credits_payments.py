@@ -24,6 +24,7 @@ from services.credits.payments import (
 )
 from services.credits.plans import extend_plan
 from services.credits.refunds import RefundStatus, apply_refund, prepare_refund
+from tests.backends import POSTGRES_ONLY
 from tests.integration.credits_factories import gather_bounded, get_user, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -149,7 +150,7 @@ async def test_complete_payment_ten_times_credits_once(sessionmaker: Sessions) -
     assert (row.status, row.telegram_payment_charge_id, row.paid_at) == ("paid", "charge-1", NOW)
 
 
-@pytest.mark.usefixtures("postgres_only")
+@POSTGRES_ONLY
 async def test_complete_payment_ten_times_concurrently_credits_once(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker)
     invoice = await _invoice(sessionmaker, user_id, package_code="pro")
