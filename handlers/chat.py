@@ -89,10 +89,39 @@ async def send_chart(bot: Bot, chat_id: int, prepared: Prepared, t: Translator) 
         log.warning("chart not delivered to %s: %s", chat_id, exc)
 
 
-async def answer_question(
+async def take_turn(message: Message, gate: AnswerGate, user: User, t: Translator) -> bool:
+    if await gate.try_enter(user.id):
+        return True
+    if await gate.try_queue(user.id):
+        await message.answer(t("chat-queued"))
+        return await gate.wait_turn(user.id)
+    await message.answer(t("chat-busy"))
+    return False
+
+
+async def answer_in_turn(
     message: Message,
     text: str,
-    *,
+    bot: Bot,
+    session: AsyncSession,
+    user: User,
+    t: Translator,
+    chat_service: ChatService,
+    answer_gate: AnswerGate,
+    translations: Translations,
+) -> None:
+    """One answer at a time per user (one question may wait behind it, a third is refused)."""
+    if not await take_turn(message, answer_gate, user, t):
+        return
+    try:
+        await _answer(message, text, bot, session, user, t, chat_service, translations)
+    finally:
+        await answer_gate.leave(user.id)
+
+
+async def _answer(
+    message: Message,
+    text: str,
     bot: Bot,
     session: AsyncSession,
     user: User,
@@ -122,45 +151,6 @@ async def answer_question(
     settled = await chat_service.finish(session, result, answer, delivered=delivered, now=utcnow())
     if settled.invite_reward is not None:
         await notify_invite_reward(bot, session, translations, settled.invite_reward)
-
-
-async def take_turn(message: Message, gate: AnswerGate, user: User, t: Translator) -> bool:
-    if await gate.try_enter(user.id):
-        return True
-    if await gate.try_queue(user.id):
-        await message.answer(t("chat-queued"))
-        return await gate.wait_turn(user.id)
-    await message.answer(t("chat-busy"))
-    return False
-
-
-async def answer_in_turn(
-    message: Message,
-    text: str,
-    bot: Bot,
-    session: AsyncSession,
-    user: User,
-    t: Translator,
-    chat_service: ChatService,
-    answer_gate: AnswerGate,
-    translations: Translations,
-) -> None:
-    """One answer at a time per user: queue one question behind the running one, refuse a third."""
-    if not await take_turn(message, answer_gate, user, t):
-        return
-    try:
-        await answer_question(
-            message,
-            text,
-            bot=bot,
-            session=session,
-            user=user,
-            t=t,
-            chat_service=chat_service,
-            translations=translations,
-        )
-    finally:
-        await answer_gate.leave(user.id)
 
 
 async def on_text(

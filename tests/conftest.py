@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.fake_telegram import FakeTelegramServer
 from db.engine import create_engine, create_sessionmaker
 from services.kv import KeyValueStore, MemoryStore, RedisStore
 from tests.backends import (
@@ -17,6 +18,9 @@ from tests.backends import (
     need,
     redis_prefix,
 )
+from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
+from tests.fakes.openai_server import FakeOpenAI
+from tests.flow.chat_helpers import language_aware_answer
 
 _pg_templates: PostgresTemplates | None = None
 
@@ -85,3 +89,23 @@ async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
     redis_store = RedisStore.from_url(backend.redis_url, backend.redis_prefix)
     yield redis_store
     await redis_store.close()
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegramServer]:
+    async with FakeTelegramServer(bot_username="coinsight_bot", bot_first_name="Coinsight") as server:
+        yield server
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[FakeBybit]:
+    """A fake Bybit (v5 REST) with seeded markets; its clock follows real time."""
+    async with FakeBybit(default_specs(), clock=FakeClock(frozen=False)) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server answering in the language the system prompt asks for."""
+    async with FakeOpenAI(responder=language_aware_answer) as fake:
+        yield fake

@@ -16,7 +16,7 @@ import pytest
 
 from bot.fake_telegram import FakeTelegramServer
 from tests.backends import Backend
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
+from tests.fakes.exchanges import FakeBybit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,20 +68,6 @@ async def spawn(args: list[str], env: dict[str, str], cwd: Path, stdin: bytes | 
         await process.stdin.drain()
         process.stdin.close()
     return BotProcess(process, [])
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(bot_username="coinsight_bot", bot_first_name="Coinsight") as server:
-        yield server
-
-
-@pytest.fixture
-async def exchange() -> AsyncIterator[FakeBybit]:
-    fake = FakeBybit(default_specs(), clock=FakeClock(frozen=False))
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

@@ -10,20 +10,12 @@ import pytest
 from bot.fake_telegram import FakeTelegramServer
 from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
 from tests.fakes.openai_server import ErrorReply, FakeOpenAI
-from tests.flow.chat_helpers import expected_view, key_numbers, language_aware_answer
+from tests.flow.chat_helpers import expected_view, key_numbers
 
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[FakeBybit]:
-    fake = FakeBybit(default_specs(), clock=FakeClock())
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(responder=language_aware_answer) as fake:
+    async with FakeBybit(default_specs(), clock=FakeClock()) as fake:
         yield fake
 
 

@@ -7,23 +7,9 @@ import pytest
 
 from bot.fake_telegram import FakeTelegramServer
 from tests.backends import Backend
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
+from tests.fakes.exchanges import FakeBybit
+from tests.fakes.openai_server import FakeOpenAI
 from tests.harness import RunningBot, make_settings, running_bot
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(bot_username="coinsight_bot", bot_first_name="Coinsight") as server:
-        yield server
-
-
-@pytest.fixture
-async def exchange() -> AsyncIterator[FakeBybit]:
-    """A fake Bybit (v5 REST) with seeded markets; its clock follows real time."""
-    fake = FakeBybit(default_specs(), clock=FakeClock(frozen=False))
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture
@@ -34,4 +20,21 @@ def settings_factory(tg: FakeTelegramServer, backend: Backend, exchange: FakeByb
 @pytest.fixture
 async def app(tg: FakeTelegramServer, settings_factory: Callable[..., Any]) -> AsyncIterator[RunningBot]:
     async with running_bot(settings_factory(), tg) as running:
+        yield running
+
+
+@pytest.fixture
+def llm_timeout() -> float:
+    return 3.0
+
+
+@pytest.fixture
+async def app_llm(
+    tg: FakeTelegramServer, llm: FakeOpenAI, settings_factory: Callable[..., Any], llm_timeout: float
+) -> AsyncIterator[RunningBot]:
+    """The bot with the fake LLM behind it (one retry, a short timeout)."""
+    settings = settings_factory(
+        openai_api_key="sk-test", openai_base_url=llm.base_url, llm_max_retries=1, llm_timeout=llm_timeout
+    )
+    async with running_bot(settings, tg) as running:
         yield running

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
@@ -12,34 +11,15 @@ from bot.fake_telegram import FakeTelegramServer
 from db.models import ChatMessage, User
 from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
 from tests.fakes.openai_server import FakeOpenAI
-from tests.flow.chat_helpers import ask, expected_view, key_numbers, language_aware_answer
-from tests.harness import RunningBot, running_bot
+from tests.flow.chat_helpers import ask, expected_view, key_numbers
+from tests.harness import RunningBot
 
 
 @pytest.fixture
 async def exchange() -> AsyncIterator[FakeBybit]:
     """Frozen market clock, so the bot and the test compute from the very same candles."""
-    fake = FakeBybit(default_specs(), clock=FakeClock())
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(responder=language_aware_answer) as fake:
+    async with FakeBybit(default_specs(), clock=FakeClock()) as fake:
         yield fake
-
-
-@pytest.fixture
-async def app_llm(
-    tg: FakeTelegramServer, llm: FakeOpenAI, settings_factory: Callable[..., Any]
-) -> AsyncIterator[RunningBot]:
-    settings = settings_factory(
-        openai_api_key="sk-test", openai_base_url=llm.base_url, llm_max_retries=1, llm_timeout=3.0
-    )
-    async with running_bot(settings, tg) as running:
-        yield running
 
 
 async def test_english_and_chinese_answers_carry_the_exchange_numbers(

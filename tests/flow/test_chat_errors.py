@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,27 +15,16 @@ from services.credits import ledger
 from services.llm import build_system_prompt
 from tests.fakes.exchanges import FakeBybit
 from tests.fakes.openai_server import ErrorReply, FakeOpenAI, Hang, Reply, StreamError
-from tests.flow.chat_helpers import ask, language_aware_answer
-from tests.harness import RunningBot, running_bot
+from tests.flow.chat_helpers import ask
+from tests.harness import RunningBot
+
+
+@pytest.fixture
+def llm_timeout() -> float:
+    return 2.0
+
 
 FALLBACK = "⚠️ The AI analyst is unavailable right now"
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeOpenAI]:
-    async with FakeOpenAI(responder=language_aware_answer) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def app_llm(
-    tg: FakeTelegramServer, llm: FakeOpenAI, settings_factory: Callable[..., Any]
-) -> AsyncIterator[RunningBot]:
-    settings = settings_factory(
-        openai_api_key="sk-test", openai_base_url=llm.base_url, llm_max_retries=1, llm_timeout=2.0
-    )
-    async with running_bot(settings, tg) as running:
-        yield running
 
 
 async def _user_row(app: RunningBot, telegram_id: int) -> User:

@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from aiohttp import web
@@ -245,7 +245,7 @@ class FakeExchangeServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeExchangeServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
