@@ -14,28 +14,13 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditLog, CreditAccount, CreditHold, CreditTransaction, DailyUsage, User
+from db.repositories.dialect import insert_ignore
 
 _NO_SYNC: dict[str, Any] = {"synchronize_session": False}
-
-
-def insert_ignore(
-    session: AsyncSession, entity: type[Any], values: dict[str, Any] | Select[*tuple[Any, ...]], *conflict: str
-) -> postgresql.Insert | sqlite.Insert:
-    """`INSERT … ON CONFLICT [(conflict…)] DO NOTHING` for the session's dialect; `values` is a
-    row or a SELECT of all the entity's required columns in table order."""
-    index = list(conflict) or None
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(entity)
-    if isinstance(values, Select):
-        return statement.from_select(list(values.selected_columns.keys()), values).on_conflict_do_nothing(
-            index_elements=index
-        )
-    return statement.values(values).on_conflict_do_nothing(index_elements=index)
 
 
 class AccountEffect(Enum):

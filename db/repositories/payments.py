@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import CreditPackage, Payment, Plan, User
-from db.repositories.credits import insert_ignore
+from db.repositories.dialect import insert_ignore
 
 _NO_SYNC: dict[str, Any] = {"synchronize_session": False}
 

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.market import MarketSnapshot
+from db.repositories.dialect import insert_ignore
 
 SNAPSHOT_FIELDS: tuple[str, ...] = (
     "symbol",
@@ -47,13 +46,9 @@ class SnapshotRepository:
         unknown = set(values) - set(SNAPSHOT_FIELDS)
         if unknown:
             raise ValueError(f"unknown snapshot fields: {', '.join(sorted(unknown))}")
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(MarketSnapshot)
-            .values({name: values[name] for name in SNAPSHOT_FIELDS if name in values})
-            .on_conflict_do_nothing(index_elements=["symbol", "timeframe", "as_of"])
-            .returning(MarketSnapshot.id)
+        row = {name: values[name] for name in SNAPSHOT_FIELDS if name in values}
+        statement = insert_ignore(self.session, MarketSnapshot, row, "symbol", "timeframe", "as_of").returning(
+            MarketSnapshot.id
         )
         return (await self.session.execute(statement)).first() is not None
 

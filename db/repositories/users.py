@@ -3,26 +3,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Base, Chat, User
+from db.models import Chat, User
+from db.repositories.dialect import dialect_insert
 
 INVITE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
 def new_invite_code(length: int = 8) -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(length))
-
-
-def upsert_insert(session: AsyncSession, table: type[Base]) -> Any:
-    """`INSERT` with `on_conflict_*` support for the session's dialect (PostgreSQL or SQLite)."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 @dataclass(frozen=True)
@@ -52,7 +44,7 @@ class UserRepository:
         user = await self.by_telegram_id(profile.telegram_id)
         if user is None:
             statement = (
-                upsert_insert(self.session, User)
+                dialect_insert(self.session, User)
                 .values(
                     telegram_id=profile.telegram_id,
                     username=profile.username,
@@ -92,7 +84,7 @@ class ChatRepository:
 
     async def upsert(self, chat_id: int, type_: str, title: str | None) -> Chat:
         statement = (
-            upsert_insert(self.session, Chat)
+            dialect_insert(self.session, Chat)
             .values(id=chat_id, type=type_, title=title, active=True)
             .on_conflict_do_update(index_elements=["id"], set_={"type": type_, "title": title})
         )
