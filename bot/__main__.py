@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not sys.stdin.isatty():
                     return 2
                 print("Starting console mode: talk to the bot right here.", file=sys.stderr)
+                logging.getLogger().setLevel(logging.WARNING)  # as `console`: replies, not routine logs
             from bot.console import run_console
 
             asyncio.run(run_console(settings))
