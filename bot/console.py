@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from bot.fake_telegram import BotEvent, FakeMessage, FakeTelegramServer, FakeUser, RateLimits
 from bot.middlewares import InFlight
 from bot.runner import prepare
 from bot.settings import Settings
+from standins.telegram import BotEvent, FakeMessage, FakeTelegramServer, FakeUser, RateLimits
 
 REPLY_SETTLE_SECONDS = 0.4
 REPLY_TIMEOUT_SECONDS = 120.0

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.fake_telegram import FakeTelegramServer
 from db.engine import create_engine, create_sessionmaker
 from services.kv import KeyValueStore, MemoryStore, RedisStore
+from standins.exchanges import FakeBybit, FakeClock, default_specs
+from standins.openai_server import FakeOpenAI
+from standins.telegram import FakeTelegramServer
 from tests.backends import (
     Backend,
     PostgresTemplates,
@@ -18,8 +20,6 @@ from tests.backends import (
     need,
     redis_prefix,
 )
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
-from tests.fakes.openai_server import FakeOpenAI
 from tests.flow.chat_helpers import language_aware_answer
 
 _pg_templates: PostgresTemplates | None = None

@@ -11,9 +11,9 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 
 from bot.factory import AppResources
-from bot.fake_telegram import FakeTelegramServer
 from bot.runner import prepare
 from bot.settings import Settings, load_settings
+from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
 
 

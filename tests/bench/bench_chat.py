@@ -23,12 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.fake_telegram import FakeTelegramServer, RateLimits
 from db import migrate
 from db.engine import create_engine
+from standins.exchanges import FakeBybit, FakeClock, default_specs
+from standins.openai_server import FakeOpenAI
+from standins.telegram import FakeTelegramServer, RateLimits
 from tests.backends import Backend
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
-from tests.fakes.openai_server import FakeOpenAI
 from tests.harness import RunningBot, make_settings, running_bot
 
 QUESTIONS = 200

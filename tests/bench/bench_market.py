@@ -23,7 +23,7 @@ import pandas as pd
 
 from services.market import Candles, analyze, render_chart
 from services.market.indicators import compute_indicators
-from tests.fakes.exchanges import default_specs, generate_ohlcv, market_env
+from standins.exchanges import default_specs, generate_ohlcv, market_env
 
 SYMBOLS = 20
 REQUESTS = 1_000

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegramServer
+from standins.exchanges import FakeBybit
+from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
-from tests.fakes.exchanges import FakeBybit
 
 ROOT = Path(__file__).resolve().parents[2]
 

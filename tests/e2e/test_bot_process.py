@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.fake_telegram import FakeTelegramServer
 from db import migrate
+from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
 from tests.e2e.conftest import bot_env, free_port, spawn
 

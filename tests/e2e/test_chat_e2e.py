@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegramServer
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
-from tests.fakes.openai_server import ErrorReply, FakeOpenAI
+from standins.exchanges import FakeBybit, FakeClock, default_specs
+from standins.openai_server import ErrorReply, FakeOpenAI
+from standins.telegram import FakeTelegramServer
 from tests.flow.chat_helpers import expected_view, key_numbers
 
 

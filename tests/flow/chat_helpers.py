@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fake_telegram import FakeMessage, FakeTelegramServer, FakeUser
 from services.chat import numbers as n
 from services.market import MarketService, MarketView
-from tests.fakes.openai_server import echo_answer
+from standins.openai_server import echo_answer
+from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot
 
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegramServer
+from standins.exchanges import FakeBybit
+from standins.openai_server import FakeOpenAI
+from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
-from tests.fakes.exchanges import FakeBybit
-from tests.fakes.openai_server import FakeOpenAI
 from tests.harness import RunningBot, make_settings, running_bot
 
 

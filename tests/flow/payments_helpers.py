@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeMessage, FakeTelegramServer, FakeUser
 from db.models import Payment, User
+from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot
 
 STANDARD_BUTTON = "🔥 Standard · 220 credits · 200 ⭐"

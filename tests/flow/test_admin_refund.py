@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeTelegramServer, FakeUser
 from db.models import AuditLog
 from services.credits.ledger import debit
+from standins.telegram import FakeTelegramServer, FakeUser
 from tests.flow.payments_helpers import (
     STARTER_BUTTON,
     VIP_BUTTON,

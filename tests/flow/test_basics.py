@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeTelegramServer
 from db.models import Chat, User
+from standins.telegram import FakeTelegramServer
 from tests.harness import RunningBot
 
 

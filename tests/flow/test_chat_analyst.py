@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeTelegramServer
 from db.models import ChatMessage, User
-from tests.fakes.exchanges import FakeBybit, FakeClock, default_specs
-from tests.fakes.openai_server import FakeOpenAI
+from standins.exchanges import FakeBybit, FakeClock, default_specs
+from standins.openai_server import FakeOpenAI
+from standins.telegram import FakeTelegramServer
 from tests.flow.chat_helpers import ask, expected_view, key_numbers
 from tests.harness import RunningBot
 
@@ -86,7 +86,7 @@ async def test_example_button_asks_the_question(app_llm: RunningBot, tg: FakeTel
 async def test_long_streamed_answer_arrives_complete_without_429(
     app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI
 ) -> None:
-    from tests.fakes.openai_server import Reply
+    from standins.openai_server import Reply
 
     paragraphs = [
         f"**Point {i}.** " + ("Support holds near the range low while momentum cools. " * 6) for i in range(14)
@@ -107,7 +107,7 @@ async def test_long_streamed_answer_arrives_complete_without_429(
 
 
 async def test_broken_markdown_still_reads_well(app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI) -> None:
-    from tests.fakes.openai_server import Reply
+    from standins.openai_server import Reply
 
     llm.script(Reply("**Bullish <b>above** 65,000 & `unclosed code\n\n<script>alert(1)</script> _end", chunks=5))
     ann = tg.add_user("Ann")

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeTelegramServer
 from db.models import CreditAccount, DailyUsage, User
 from services.credits import ledger
 from services.llm import build_system_prompt
-from tests.fakes.exchanges import FakeBybit
-from tests.fakes.openai_server import ErrorReply, FakeOpenAI, Hang, Reply, StreamError
+from standins.exchanges import FakeBybit
+from standins.openai_server import ErrorReply, FakeOpenAI, Hang, Reply, StreamError
+from standins.telegram import FakeTelegramServer
 from tests.flow.chat_helpers import ask
 from tests.harness import RunningBot
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegramServer
 from handlers.credits_ui import out_of_credits
 from services.credits.ledger import credit, debit
+from standins.telegram import FakeTelegramServer
 from tests.flow.payments_helpers import db_user, offer_menus, wait_text
 from tests.harness import RunningBot, running_bot
 

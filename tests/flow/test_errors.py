@@ -10,7 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from sqlalchemy import text
 
-from bot.fake_telegram import FakeTelegramServer
+from standins.telegram import FakeTelegramServer
 from tests.harness import running_bot
 
 

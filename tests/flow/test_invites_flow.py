@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegramServer, FakeUser
+from standins.telegram import FakeTelegramServer, FakeUser
 from tests.flow.payments_helpers import available_credits, buy_and_pay, db_user, receipts, wait_text
 from tests.harness import RunningBot, running_bot
 

@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeTelegramServer
-from bot.fake_telegram.state import FakeMessage, FakeUser
 from db.models import MarketSnapshot
 from services.market import MarketService
 from services.market.timeframes import candle_open
 from services.market_format import format_compact, format_funding, format_pct, format_price
-from tests.fakes.exchanges import FakeBybit, SymbolSpec
+from standins.exchanges import FakeBybit, SymbolSpec
+from standins.telegram import FakeTelegramServer
+from standins.telegram.state import FakeMessage, FakeUser
 from tests.harness import RunningBot, running_bot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.fake_telegram import FakeTelegramServer
 from db.models import CreditPackage, CreditTransaction, Payment, User
+from standins.telegram import FakeTelegramServer
 from tests.flow.payments_helpers import (
     STANDARD_BUTTON,
     STARTER_BUTTON,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.fake_telegram import FakeTelegramServer
+from standins.telegram import FakeTelegramServer
 from tests.harness import RunningBot
 
 SLOW_DOWN = "⏳ You're sending messages too fast. Please slow down — I'll answer again in a moment."

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from services.kv import RedisStore
+from standins.exchanges import market_env
 from tests.backends import flush_prefix, need, redis_prefix
-from tests.fakes.exchanges import market_env
 
 pytestmark = pytest.mark.redis
 KLINE = "/v5/market/kline"

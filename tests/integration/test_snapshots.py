@@ -16,7 +16,7 @@ from db.models import MarketSnapshot as SnapshotRow
 from db.repositories.snapshots import SnapshotRepository
 from services.market import Candles, MarketSnapshot, MarketView, ResolvedSymbol, Ticker, analyze
 from services.snapshots import candle_snapshot, recent_snapshots, save_snapshot, save_view
-from tests.fakes.exchanges import generate_ohlcv
+from standins.exchanges import generate_ohlcv
 
 Sessions = async_sessionmaker[AsyncSession]
 CANDLE = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)

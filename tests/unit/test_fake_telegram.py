@@ -26,7 +26,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.fake_telegram import FakeTelegramServer, ManualClock, RateLimits, make_bot, make_png
+from standins.telegram import FakeTelegramServer, ManualClock, RateLimits, make_bot, make_png
 
 
 @pytest.fixture

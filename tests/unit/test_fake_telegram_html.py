@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fake_telegram import HtmlParseError, detect_entities, html_to_text, make_png, parse_html, utf16_len
-from bot.fake_telegram.files import image_size
-from bot.fake_telegram.limits import ManualClock, RateLimiter, RateLimits
+from standins.telegram import HtmlParseError, detect_entities, html_to_text, make_png, parse_html, utf16_len
+from standins.telegram.files import image_size
+from standins.telegram.limits import ManualClock, RateLimiter, RateLimits
 
 
 def test_supported_tags_become_entities():

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import LabeledPrice
 
-from bot.fake_telegram import FakeTelegramServer, ManualClock, make_bot
+from standins.telegram import FakeTelegramServer, ManualClock, make_bot
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, InlineKeyboardButton
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.fake_telegram import FakeTelegramServer, make_bot
+from standins.telegram import FakeTelegramServer, make_bot
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from services.llm import (
     build_llm_client,
     build_messages,
 )
-from tests.fakes.openai_server import Drop, ErrorReply, FakeOpenAI, Hang, Reply, StreamError, split_text
+from standins.openai_server import Drop, ErrorReply, FakeOpenAI, Hang, Reply, StreamError, split_text
 
 KEY = "sk-test-123"
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "BTC?"}]

@@ -14,7 +14,7 @@ from services.market.analysis import MIN_CANDLES, swing_points
 from services.market.indicators import compute_indicators
 from services.market.models import ms_to_datetime
 from services.market.results import Analysis
-from tests.fakes.exchanges import generate_ohlcv, generate_scenario
+from standins.exchanges import generate_ohlcv, generate_scenario
 
 
 def make(rows: np.ndarray, timeframe: str = "1h") -> Candles:

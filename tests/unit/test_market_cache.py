@@ -11,7 +11,7 @@ import pytest
 from services.kv import MemoryStore
 from services.market.cache import CachedCandles, SingleFlight, decode_candles, encode_candles, merge_rows
 from services.market.timeframes import TIMEFRAME_MS, candle_open
-from tests.fakes.exchanges import MarketEnv, generate_ohlcv, market_env
+from standins.exchanges import MarketEnv, generate_ohlcv, market_env
 
 KLINE = "/v5/market/kline"
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from services.market import Candles, ChartMarker, analyze, render_chart, render_chart_async
 from services.market.models import ms_to_datetime
-from tests.fakes.exchanges import generate_ohlcv, generate_scenario
+from standins.exchanges import generate_ohlcv, generate_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

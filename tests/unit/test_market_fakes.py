@@ -12,7 +12,7 @@ import pytest
 
 from services.market.exchanges import create_ccxt_exchange
 from services.market.timeframes import TIMEFRAME_MS, candle_open
-from tests.fakes.exchanges import (
+from standins.exchanges import (
     DEFAULT_NOW,
     REGIMES,
     FakeBinance,

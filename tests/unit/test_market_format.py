@@ -42,7 +42,7 @@ from services.market_format import (
     format_utc_time,
     price_decimals,
 )
-from tests.fakes.exchanges import generate_ohlcv
+from standins.exchanges import generate_ohlcv
 
 NOW = datetime(2026, 3, 2, 5, 45, tzinfo=UTC)
 BTC = ResolvedSymbol("BTC", "BTC", "USDT", "bybit", "BTC/USDT", "BTC/USDT:USDT", ("bybit",))

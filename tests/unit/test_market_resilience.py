@@ -20,7 +20,7 @@ from services.market import (
 )
 from services.market.errors import map_ccxt_error
 from services.market.retry import CircuitBreaker, retry_async
-from tests.fakes.exchanges import DEFAULT_NOW, FakeClock, MarketEnv, SymbolSpec, default_specs, market_env
+from standins.exchanges import DEFAULT_NOW, FakeClock, MarketEnv, SymbolSpec, default_specs, market_env
 
 KLINE = "/v5/market/kline"
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.market import MarketService, MarketView, render_chart_async
-from tests.fakes.exchanges import DEFAULT_NOW, MarketEnv, SymbolSpec, default_specs, market_env
+from standins.exchanges import DEFAULT_NOW, MarketEnv, SymbolSpec, default_specs, market_env
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from services.market.timeframes import (
     next_candle_close,
     validate_timeframe,
 )
-from tests.fakes.exchanges import (
+from standins.exchanges import (
     DEFAULT_NOW,
     FAST_CCXT,
     FAST_RETRY,

@@ -1,6 +1,6 @@
 """Run the fake exchanges standalone (for a bot process in e2e tests or by hand).
 
-    python -m tests.fakes.exchanges [--bybit-port 0] [--binance-port 0]
+    python -m standins.exchanges [--bybit-port 0] [--binance-port 0]
 
 Prints the `EXCHANGE_API_URLS=...` line to give the bot, then serves until interrupted. The clock
 follows real time, so candles keep forming as they would on a live exchange.
@@ -12,9 +12,9 @@ import argparse
 import asyncio
 import contextlib
 
-from tests.fakes.exchanges.base import FakeClock, default_specs
-from tests.fakes.exchanges.binance import FakeBinance
-from tests.fakes.exchanges.bybit import FakeBybit
+from standins.exchanges.base import FakeClock, default_specs
+from standins.exchanges.binance import FakeBinance
+from standins.exchanges.bybit import FakeBybit
 
 
 async def serve(bybit_port: int, binance_port: int) -> None:

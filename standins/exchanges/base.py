@@ -20,7 +20,7 @@ import numpy as np
 from aiohttp import web
 
 from services.market.timeframes import TIMEFRAME_MS, candle_open
-from tests.fakes.exchanges.candles import generate_ohlcv
+from standins.exchanges.candles import generate_ohlcv
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.exchanges.base import FakeExchangeServer, Fault, SymbolSpec, fmt
+from standins.exchanges.base import FakeExchangeServer, Fault, SymbolSpec, fmt
 
 INTERVALS = {"5": "5m", "15": "15m", "60": "1h", "240": "4h", "D": "1d", "W": "1w"}
 OI_INTERVALS_MS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000,

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.exchanges.base import FakeExchangeServer, Fault, SymbolSpec, fmt
+from standins.exchanges.base import FakeExchangeServer, Fault, SymbolSpec, fmt
 
 INTERVALS = {"5m": "5m", "15m": "15m", "1h": "1h", "4h": "4h", "1d": "1d", "1w": "1w"}
 _RATE_LIMITS = [

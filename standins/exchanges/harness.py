@@ -17,9 +17,9 @@ from typing import Any
 
 from services.kv import KeyValueStore
 from services.market import BreakerPolicy, MarketService, RetryPolicy
-from tests.fakes.exchanges.base import FakeClock, SymbolSpec, default_specs
-from tests.fakes.exchanges.binance import FakeBinance
-from tests.fakes.exchanges.bybit import FakeBybit
+from standins.exchanges.base import FakeClock, SymbolSpec, default_specs
+from standins.exchanges.binance import FakeBinance
+from standins.exchanges.bybit import FakeBybit
 
 DEFAULT_NOW = 1_767_607_350.0  # Monday 2026-01-05 10:02:30 UTC
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, jitter=0.0)

@@ -391,7 +391,7 @@ async def _serve_forever(api_key: str) -> None:
 
 
 def main() -> None:
-    """`python -m tests.fakes.openai_server [api_key]`: serve the echo answer until interrupted."""
+    """`python -m standins.openai_server [api_key]`: serve the echo answer until interrupted."""
     import sys
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -1,0 +1,7 @@
+"""Local stand-ins for the services Coinsight talks to: a Bot API server, exchanges (Bybit/Binance
+REST) and an OpenAI-compatible model, all on 127.0.0.1.
+
+Development tools, not product code: console/demo mode and the test suite use them through their
+public API (`standins.telegram`, `standins.exchanges`, `standins.openai_server`). The production
+image never contains this package.
+"""
