@@ -38,9 +38,11 @@ MARKET_TYPE_OPTIONS: dict[str, dict[str, Any]] = {
     "mexc": {"fetchMarkets": {"types": {"spot": True, "swap": {"linear": True, "inverse": False}}}},
     "htx": {"fetchMarkets": {"types": {"spot": True, "linear": True, "inverse": False}}},
 }
+# Most candles asked for in one request: the per-request maximum of bybit and binance spot (ccxt lowers it
+# further where an exchange allows fewer, e.g. okx 300).
 MAX_OHLCV_LIMIT = 1000
 # Exchanges whose funding-rate response (a ticker) already carries the open interest: one request.
-OPEN_INTEREST_IN_FUNDING_INFO = frozenset({"bybit"})  # the smallest per-request maximum of the supported exchanges
+OPEN_INTEREST_IN_FUNDING_INFO = frozenset({"bybit"})
 
 
 def rewrite_urls(node: Any, base_url: str) -> Any:

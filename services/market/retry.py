@@ -1,4 +1,4 @@
-"""Bounded async retries with exponential backoff, and a per-exchange circuit breaker.
+"""Bounded async retries with exponential backoff (tenacity), and a per-exchange circuit breaker.
 
 Modelled on freqtrade's `retrier_async`: only *transient* domain errors (`MarketError.retryable`)
 are retried; the delay grows exponentially, with extra weight for rate limits; everything is bounded
@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity.wait import wait_base
+
 from services.market.errors import MarketError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -30,18 +33,27 @@ class RetryPolicy:
     rate_limit_factor: float = 2.0  # rate-limit errors wait this much longer
     jitter: float = 0.2  # ± fraction of the delay
 
-    def delay(self, retry: int, exc: MarketError) -> float:
-        """Seconds to wait before retry number `retry` (1-based)."""
-        delay = self.base_delay * 2.0 ** (retry - 1)
-        if isinstance(exc, RateLimited):
-            delay *= self.rate_limit_factor
-        delay = min(delay, self.max_delay)
-        if self.jitter:
-            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+
+class _Backoff(wait_base):
+    """tenacity wait: base_delay · 2^(retry-1), × rate_limit_factor for rate limits, capped, ± jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._plain = wait_exponential(multiplier=policy.base_delay, max=policy.max_delay)
+        self._rate_limited = wait_exponential(
+            multiplier=policy.base_delay * policy.rate_limit_factor, max=policy.max_delay
+        )
+        self._jitter = policy.jitter
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        delay = (self._rate_limited if isinstance(error, RateLimited) else self._plain)(retry_state)
+        if self._jitter:
+            delay *= 1 + random.uniform(-self._jitter, self._jitter)
         return max(0.0, delay)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, MarketError) and error.retryable
 
 
 async def retry_async(
@@ -52,19 +64,26 @@ async def retry_async(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run `call()`; retry retryable `MarketError`s up to `policy.attempts` tries in total."""
-    attempt = 1
-    while True:
-        try:
-            return await call()
-        except MarketError as exc:
-            if not exc.retryable or attempt >= policy.attempts:
-                if exc.retryable:
-                    log.warning("%s failed after %d tries: %s", what, attempt, exc)
-                raise
-            delay = policy.delay(attempt, exc)
-            log.info("%s failed (%s); retry %d/%d in %.2fs", what, exc, attempt, policy.attempts - 1, delay)
-            attempt += 1
-            await sleep(delay)
+
+    def log_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        delay = state.upcoming_sleep
+        log.info("%s failed (%s); retry %d/%d in %.2fs", what, error, state.attempt_number, policy.attempts - 1, delay)
+
+    retrying = AsyncRetrying(
+        sleep=sleep,
+        stop=stop_after_attempt(policy.attempts),
+        wait=_Backoff(policy),
+        retry=retry_if_exception(_retryable),
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    try:
+        return await retrying(call)
+    except MarketError as exc:
+        if exc.retryable:
+            log.warning("%s failed after %d tries: %s", what, retrying.statistics.get("attempt_number", 1), exc)
+        raise
 
 
 @dataclass(frozen=True, slots=True)
