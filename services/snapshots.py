@@ -42,7 +42,7 @@ async def save_snapshot(session: AsyncSession, snapshot: MarketSnapshot) -> bool
 
 
 async def save_view(session: AsyncSession, view: MarketView) -> bool:
-    """`save_snapshot` of the analysis behind a chat answer (/chart, the analyst)."""
+    """`save_snapshot` of the analysis a /chart answer draws (the command and its timeframe buttons)."""
     return await save_snapshot(session, candle_snapshot(view))
 
 
