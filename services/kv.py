@@ -1,4 +1,4 @@
-"""Key-value store used for caches, flood control, dedupe and locks.
+"""Key-value store used for caches, flood control and dedupe.
 
 Two implementations with one contract: `MemoryStore` (one process, the embedded default) and
 `RedisStore` (shared by replicas when `REDIS_URL` is set). Values are bytes; TTLs are seconds.
@@ -6,10 +6,7 @@ Two implementations with one contract: `MemoryStore` (one process, the embedded 
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -30,10 +27,6 @@ class KeyValueStore(Protocol):
         """Increment a counter; the TTL starts with the first increment of a window."""
         ...
 
-    def lock(self, key: str, hold: float = 30.0) -> AbstractAsyncContextManager[None]:
-        """An exclusive lock across everything sharing the store; waits at most `hold` seconds."""
-        ...
-
     async def close(self) -> None: ...
 
 
@@ -42,7 +35,6 @@ class MemoryStore:
 
     def __init__(self, clock: object = time.monotonic) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
         self._clock = clock
 
     def _now(self) -> float:
@@ -83,18 +75,6 @@ class MemoryStore:
         count = int(current) + 1
         self._data[key] = (str(count).encode(), self._data[key][1])
         return count
-
-    @asynccontextmanager
-    async def lock(self, key: str, hold: float = 30.0) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with asyncio.timeout(hold):
-            await lock.acquire()
-        try:
-            yield
-        finally:
-            lock.release()
-            if not lock.locked() and self._locks.get(key) is lock:
-                self._locks.pop(key, None)
 
     def _evict(self) -> None:
         now = self._now()
@@ -141,11 +121,6 @@ class RedisStore:
             pipe.pexpire(self._k(key), max(1, int(ttl * 1000)), nx=True)
             count, _ = await pipe.execute()
         return int(count)
-
-    @asynccontextmanager
-    async def lock(self, key: str, hold: float = 30.0) -> AsyncIterator[None]:
-        async with self.redis.lock(self._k("lock:" + key), timeout=hold, blocking_timeout=hold):
-            yield
 
     async def close(self) -> None:
         await self.redis.aclose()
