@@ -12,7 +12,7 @@ Typical use (the bot builds one `MarketService` per process and closes it on shu
 """
 
 from services.market.analysis import analyze
-from services.market.charts import ChartMarker, render_chart, render_chart_async
+from services.market.charts import render_chart, render_chart_async
 from services.market.errors import (
     BadResponse,
     ExchangeTimeout,
@@ -48,7 +48,6 @@ __all__ = [
     "BadResponse",
     "BreakerPolicy",
     "Candles",
-    "ChartMarker",
     "Derivatives",
     "DerivativesContext",
     "ExchangeStatus",

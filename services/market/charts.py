@@ -11,9 +11,8 @@ import asyncio
 import io
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import matplotlib
 
@@ -30,25 +29,9 @@ WIDTH_PX, HEIGHT_PX, DPI = 1280, 720, 100
 UP, DOWN = "#26a69a", "#ef5350"
 EMA20_COLOR, EMA50_COLOR = "#f5c242", "#42a5f5"
 BACKGROUND, GRID, TEXT = "#131722", "#2a2e39", "#d1d4dc"
-_MARKER_STYLE: dict[str, tuple[str, str]] = {  # kind → (matplotlib marker, colour)
-    "buy": ("^", "#00e676"),
-    "sell": ("v", "#ff5252"),
-    "entry": ("o", "#ffffff"),
-    "stop": ("x", "#ff5252"),
-    "target": ("*", "#00e676"),
-}
 _PLOT_AREA = (0.015, 0.07, 0.925, 0.935)  # left, bottom, right, top in figure fractions
 _render_lock = threading.Lock()
 _style_cache: dict[str, Any] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class ChartMarker:
-    """A signal marker drawn on the candle containing `time` (UTC ms or datetime)."""
-
-    time: datetime | int
-    price: float
-    kind: Literal["buy", "sell", "entry", "stop", "target"] = "buy"
 
 
 def _style() -> Any:
@@ -66,23 +49,17 @@ def _style() -> Any:
             gridcolor=GRID,
             gridstyle="--",
             y_on_right=True,
-            rc={"font.size": 11, "axes.labelcolor": TEXT, "xtick.color": TEXT, "ytick.color": TEXT,
-                "font.weight": "normal", "axes.titleweight": "bold"},
-        )  # fmt: skip
+            rc={
+                "font.size": 11,
+                "axes.labelcolor": TEXT,
+                "xtick.color": TEXT,
+                "ytick.color": TEXT,
+                "font.weight": "normal",
+                "axes.titleweight": "bold",
+            },
+        )
         _style_cache["dark"] = style
     return style
-
-
-def _marker_series(markers: Sequence[ChartMarker], times: np.ndarray, step: int) -> list[tuple[str, np.ndarray]]:
-    series: dict[str, np.ndarray] = {}
-    for marker in markers:
-        ts = int(marker.time.timestamp() * 1000) if isinstance(marker.time, datetime) else int(marker.time)
-        idx = int(np.searchsorted(times, ts, side="right")) - 1
-        if idx < 0 or ts >= times[-1] + step:
-            continue  # outside the drawn window
-        values = series.setdefault(marker.kind, np.full(times.shape[0], np.nan))
-        values[idx] = marker.price
-    return list(series.items())
 
 
 def render_chart(
@@ -92,10 +69,9 @@ def render_chart(
     symbol: str,
     timeframe: str,
     exchange: str,
-    markers: Sequence[ChartMarker] | None = None,
     max_candles: int = MAX_CANDLES,
 ) -> bytes:
-    """PNG bytes (1280×720): candles, EMA20/50, volume, support/resistance, optional markers."""
+    """PNG bytes (1280×720): candles, EMA20/50, volume, support/resistance."""
     import matplotlib.pyplot as plt
     import mplfinance as mpf
     import pandas as pd
@@ -116,10 +92,6 @@ def render_chart(
     for values, color, label in ((ema20[-n:], EMA20_COLOR, "EMA20"), (ema50[-n:], EMA50_COLOR, "EMA50")):
         if np.isfinite(values).any():
             plots.append(mpf.make_addplot(values, color=color, width=1.3, label=label))
-    step = int(window.timestamp[-1] - window.timestamp[-2]) if n > 1 else 60_000
-    for kind, values in _marker_series(markers or (), window.timestamp, step):
-        shape, color = _MARKER_STYLE.get(kind, ("o", TEXT))
-        plots.append(mpf.make_addplot(values, type="scatter", marker=shape, markersize=140, color=color))
     lines: list[float] = []
     colors: list[str] = []
     if analysis is not None:
@@ -151,8 +123,8 @@ def render_chart(
             _draw_volume(axes[2], window.open, window.close, window.volume)
             _fit_axes(axes)
             # A figure text, not an axes title: a title makes every draw measure the tick labels again.
-            fig.text(_PLOT_AREA[0], 0.985, f"{symbol} · {timeframe} · {exchange} · {when}", color=TEXT,
-                     fontsize=14, fontweight="bold", ha="left", va="top")  # fmt: skip
+            title = f"{symbol} · {timeframe} · {exchange} · {when}"
+            fig.text(_PLOT_AREA[0], 0.985, title, color=TEXT, fontsize=14, fontweight="bold", ha="left", va="top")
             if len(plots) > 1:
                 legend = axes[0].legend(loc="upper left", fontsize=10, frameon=False)
                 for text in legend.get_texts():
@@ -192,9 +164,8 @@ async def render_chart_async(
     symbol: str,
     timeframe: str,
     exchange: str,
-    markers: Sequence[ChartMarker] | None = None,
 ) -> bytes:
     """`render_chart` in a worker thread, keeping the event loop free."""
     return await asyncio.to_thread(
-        render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange, markers=markers
+        render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange
     )

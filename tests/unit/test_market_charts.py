@@ -1,4 +1,4 @@
-"""Chart rendering: valid PNG of the right size, markers, no leaked figures, off the event loop."""
+"""Chart rendering: valid PNG of the right size, no leaked figures, off the event loop."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.market import Candles, ChartMarker, analyze, render_chart, render_chart_async
-from services.market.models import ms_to_datetime
+from services.market import Candles, analyze, render_chart, render_chart_async
 from standins.exchanges import generate_ohlcv, generate_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,15 +30,11 @@ def png_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
-def test_png_of_the_right_size_with_levels_and_markers() -> None:
+def test_png_of_the_right_size_with_levels() -> None:
     candles = make(generate_scenario([("range", 200), ("up", 100)], seed=3, start_price=60_000))
     analysis = analyze(candles)
-    markers = [
-        ChartMarker(ms_to_datetime(int(candles.timestamp[-10])), float(candles.low[-10]), "buy"),
-        ChartMarker(int(candles.timestamp[-3]), float(candles.high[-3]), "sell"),
-        ChartMarker(int(candles.timestamp[0]), 1.0, "buy"),  # outside the drawn window: ignored
-    ]
-    data = render_chart(candles, analysis, symbol="BTC/USDT", timeframe="1h", exchange="bybit", markers=markers)
+    assert analysis.levels.support or analysis.levels.resistance  # the levels are drawn
+    data = render_chart(candles, analysis, symbol="BTC/USDT", timeframe="1h", exchange="bybit")
     assert png_size(data) == (1280, 720)
     assert len(data) > 20_000  # a real picture, not an empty canvas
     assert plt.get_fignums() == []
