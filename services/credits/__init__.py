@@ -2,7 +2,7 @@
 
 Modules: `ledger` (credit/debit/revoke, balance, history), `holds` (reserve/capture/release,
 sweeper), `plans` (effective plan, extend, quota status, expiry reminders), `charging`
-(ChargePolicy: AllowAllPolicy, CreditsPolicy), `payments` (offers, invoices, pre-checkout,
+(ChargePolicy, CreditsPolicy), `payments` (offers, invoices, pre-checkout,
 successful payment), `refunds` (prepare/apply), `invites` (bind, rewards, stats, codes),
 `config` (CreditsConfig), `errors` (CreditsError and its `code`s).
 """

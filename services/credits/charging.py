@@ -34,7 +34,7 @@ class ChargeMode(StrEnum):
     FREE_QUOTA = "free_quota"  # a free slot of today's quota is reserved
     CREDITS = "credits"  # `cost` credits are held (hold_id)
     DENIED = "denied"  # nothing reserved; see `reason`
-    UNMETERED = "unmetered"  # AllowAllPolicy / a plan with question_cost 0: nothing reserved
+    UNMETERED = "unmetered"  # a plan with question_cost 0: nothing reserved
 
 
 class DenyReason(StrEnum):
@@ -111,18 +111,6 @@ class _SettleMixin:
             )
         await session.commit()
         return SettleResult(counted=count, hold=hold, dialog_count=dialog_count, invite_reward=reward)
-
-
-class AllowAllPolicy(_SettleMixin):
-    """Allows every question without charging; still records usage and dialog counts on success."""
-
-    def __init__(self, config: CreditsConfig = DEFAULT_CONFIG) -> None:
-        self.config = config
-
-    async def authorize(
-        self, session: AsyncSession, user_id: int, question_ref: str, now: datetime | None = None
-    ) -> ChargeDecision:
-        return ChargeDecision(True, ChargeMode.UNMETERED, user_id, question_ref, utc_day(now or utcnow()))
 
 
 class CreditsPolicy(_SettleMixin):

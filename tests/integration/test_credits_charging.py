@@ -8,11 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import DailyUsage
-from services.credits.charging import AllowAllPolicy, ChargeDecision, ChargeMode, CreditsPolicy, DenyReason
+from services.credits.charging import ChargeDecision, ChargeMode, CreditsPolicy, DenyReason
 from services.credits.config import CreditsConfig
 from services.credits.holds import HoldStatus
 from services.credits.invites import RewardKind
 from tests.backends import POSTGRES_ONLY
+from tests.charge_policies import AllowAllPolicy
 from tests.integration.credits_factories import gather_bounded, get_user, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]

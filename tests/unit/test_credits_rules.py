@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from db.repositories.credits import AccountEffect
-from services.credits.charging import AllowAllPolicy, ChargePolicy, CreditsPolicy
+from services.credits.charging import ChargePolicy, CreditsPolicy
 from services.credits.config import CreditsConfig
 from services.credits.errors import CreditsError, HigherPlanActive, InsufficientCredits, NotOnSale
 from services.credits.invites import INVITE_ALPHABET, is_plausible_invite_code, new_invite_code, purchase_reward
 from services.credits.plans import _extended_expiry, effective_plan_code, utc_day
+from tests.charge_policies import AllowAllPolicy
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
