@@ -23,7 +23,7 @@ class FakeTelegramCore:
 
     def __init__(
         self,
-        token: str = "123456789:TEST-fake-telegram-token",
+        token: str = "123456789:AAFakeTelegramTokenForTests_0123456",
         *,
         bot_username: str = "coinsight_test_bot",
         bot_first_name: str = "Coinsight",

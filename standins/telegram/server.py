@@ -46,7 +46,7 @@ class FakeTelegramServer(UserActions):
 
     def __init__(
         self,
-        token: str = "123456789:TEST-fake-telegram-token",
+        token: str = "123456789:AAFakeTelegramTokenForTests_0123456",
         *,
         host: str = "127.0.0.1",
         port: int = 0,
