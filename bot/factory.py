@@ -24,6 +24,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
+from openai import AsyncOpenAI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
@@ -31,7 +32,9 @@ from bot.outgoing import Limits, PacingMiddleware
 from bot.periodic import HOLD_SWEEP_SECONDS, every
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
+from handlers import setup_routers
 from services.chat import AnswerGate, ChatService
+from services.container import Services
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig
 from services.credits.holds import sweep_expired_holds
@@ -48,19 +51,26 @@ MENU_COMMANDS = (
 )  # fmt: skip
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AppResources:
     """Everything app-scoped: built once per process, closed once on shutdown."""
 
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    store: KeyValueStore
-    translations: Translations
-    extra: dict[str, Any] = field(default_factory=dict)
+    services: Services
+    openai_client: AsyncOpenAI | None = None
     inflight: InFlight = field(default_factory=InFlight)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     closed: bool = False
+
+    @property
+    def store(self) -> KeyValueStore:
+        return self.services.store
+
+    @property
+    def translations(self) -> Translations:
+        return self.services.translations
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run app-scoped background work; tracked here and cancelled on close."""
@@ -74,14 +84,10 @@ class AppResources:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     def workflow_data(self) -> dict[str, Any]:
-        return {
-            "settings": self.settings,
-            "resources": self,
-            "sessionmaker": self.sessionmaker,
-            "store": self.store,
-            "translations": self.translations,
-            **self.extra,
-        }
+        """What handlers and middlewares may ask for by name: the services (typed) and the resources
+        object for the composition root's own hooks. Never the settings: handlers get what they need
+        of the configuration through `Services`."""
+        return {"resources": self, "sessionmaker": self.sessionmaker, **self.services.workflow_data()}
 
     async def close(self) -> None:
         if self.closed:
@@ -90,12 +96,10 @@ class AppResources:
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
-        for name, client in reversed(list(self.extra.items())):
-            closer = getattr(client, "close", None)
-            if closer is not None:
-                logger.debug("closing %s", name)
-                await closer()
-        await self.store.close()
+        await self.services.market.close()
+        if self.openai_client is not None:
+            await self.openai_client.close()
+        await self.services.store.close()
         await self.engine.dispose()
 
 
@@ -103,41 +107,47 @@ def build_resources(settings: Settings) -> AppResources:
     """Build (not start) every app-wide client. Nothing here talks to the network yet."""
     engine = create_engine(settings.database_url)
     store = build_store(settings.redis_url, settings.redis_prefix)
-    resources = AppResources(
-        settings=settings,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        store=store,
-        translations=Translations(settings.default_locale),
-        extra={"credits_config": CreditsConfig()},
-    )
-    resources.extra["market"] = MarketService(
+    credits_config = CreditsConfig()
+    market = MarketService(
         settings.exchanges,
         api_urls=settings.exchange_api_urls,
         timeout_ms=settings.exchange_timeout_ms,
         store=store,
     )
+    openai_client: AsyncOpenAI | None = None
     llm: LLMService | None = None
     if settings.openai_api_key:
-        client = build_llm_client(
+        openai_client = build_llm_client(
             settings.openai_api_key,
             settings.openai_base_url or None,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
         )
-        resources.extra["openai_client"] = client
-        llm = LLMService(client)
-    resources.extra["llm"] = llm
-    config: CreditsConfig = resources.extra["credits_config"]
-    resources.extra["chat_service"] = ChatService(
-        market=resources.extra["market"],
+        llm = LLMService(openai_client)
+    chat_service = ChatService(
+        market=market,
         llm=llm,
-        charge=CreditsPolicy(config),
+        charge=CreditsPolicy(credits_config),
         model=settings.llm_model,
         idle=timedelta(hours=settings.conversation_idle_hours),
     )
-    resources.extra["answer_gate"] = AnswerGate(store)
-    return resources
+    services = Services(
+        translations=Translations(settings.default_locale),
+        store=store,
+        market=market,
+        llm=llm,
+        chat_service=chat_service,
+        answer_gate=AnswerGate(store),
+        credits_config=credits_config,
+        admin_ids=frozenset(settings.admin_ids),
+    )
+    return AppResources(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        services=services,
+        openai_client=openai_client,
+    )
 
 
 def create_bot(settings: Settings, token: str | None = None, limits: Limits | None = None) -> Bot:
@@ -157,8 +167,6 @@ def _fsm_storage(store: KeyValueStore) -> BaseStorage:
 
 
 def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] = ()) -> Dispatcher:
-    from handlers import setup_routers
-
     settings = resources.settings
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
     dp.update.outer_middleware(resources.inflight)

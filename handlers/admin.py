@@ -13,7 +13,6 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.credits_ui import format_time, plan_title
 from handlers.filters import IsAdmin
@@ -27,6 +26,7 @@ from services.credits.refunds import (
     refund_summary,
 )
 from services.i18n import Translator
+from services.uow import Session
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _details(check: RefundCheck, force: bool, outcome: str) -> str:
     )
 
 
-async def refund(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, t: Translator) -> None:
+async def refund(message: Message, command: CommandObject, bot: Bot, session: Session, t: Translator) -> None:
     assert message.from_user is not None
     actor = message.from_user.id
     parsed = parse_refund_args(command.args)
@@ -107,12 +107,17 @@ async def refund(message: Message, command: CommandObject, bot: Bot, session: As
     charge_id, force = parsed
     check = await prepare_refund(session, charge_id, force=force)
     if check.ok and check.telegram_user_id is None:
-        check = RefundCheck(False, RefundStatus.UNKNOWN_PAYMENT, charge_id, check.payment_id, check.user_id)
+        check = RefundCheck(
+            ok=False,
+            status=RefundStatus.UNKNOWN_PAYMENT,
+            charge_id=charge_id,
+            payment_id=check.payment_id,
+            user_id=check.user_id,
+        )
     if not check.ok:
         await record_admin_action(session, actor, REFUND_ACTION, charge_id, _details(check, force, check.status))
         await message.answer(refusal_text(t, check))
         return
-    await session.commit()  # end the read transaction: don't hold it across the Telegram call
     assert check.telegram_user_id is not None
     try:
         await bot.refund_star_payment(user_id=check.telegram_user_id, telegram_payment_charge_id=charge_id)

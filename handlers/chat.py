@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -11,9 +12,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User, utcnow
 from handlers.callbacks import AskCallback
 from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
@@ -22,6 +21,8 @@ from services.chat import AnswerGate, ChatService, Prepared, Refusal
 from services.chat.memory import start_new
 from services.i18n import Translations, Translator
 from services.market import render_chart_async
+from services.uow import Session
+from services.users import UserView
 
 log = logging.getLogger(__name__)
 
@@ -89,51 +90,47 @@ async def send_chart(bot: Bot, chat_id: int, prepared: Prepared, t: Translator) 
         log.warning("chart not delivered to %s: %s", chat_id, exc)
 
 
-async def take_turn(message: Message, gate: AnswerGate, user: User, t: Translator) -> bool:
-    if await gate.try_enter(user.id):
+@dataclass(frozen=True, kw_only=True)
+class Turn:
+    """One question being answered: what the update brought, passed along as one value."""
+
+    message: Message
+    text: str
+    bot: Bot
+    session: Session
+    user: UserView
+    t: Translator
+
+
+async def take_turn(turn: Turn, gate: AnswerGate) -> bool:
+    if await gate.try_enter(turn.user.id):
         return True
-    if await gate.try_queue(user.id):
-        await message.answer(t("chat-queued"))
-        return await gate.wait_turn(user.id)
-    await message.answer(t("chat-busy"))
+    if await gate.try_queue(turn.user.id):
+        await turn.message.answer(turn.t("chat-queued"))
+        return await gate.wait_turn(turn.user.id)
+    await turn.message.answer(turn.t("chat-busy"))
     return False
 
 
 async def answer_in_turn(
-    message: Message,
-    text: str,
-    bot: Bot,
-    session: AsyncSession,
-    user: User,
-    t: Translator,
-    chat_service: ChatService,
-    answer_gate: AnswerGate,
-    translations: Translations,
+    turn: Turn, *, chat_service: ChatService, answer_gate: AnswerGate, translations: Translations
 ) -> None:
     """One answer at a time per user (one question may wait behind it, a third is refused)."""
-    if not await take_turn(message, answer_gate, user, t):
+    if not await take_turn(turn, answer_gate):
         return
     try:
-        await _answer(message, text, bot, session, user, t, chat_service, translations)
+        await _answer(turn, chat_service=chat_service, translations=translations)
     finally:
-        await answer_gate.leave(user.id)
+        await answer_gate.leave(turn.user.id)
 
 
-async def _answer(
-    message: Message,
-    text: str,
-    bot: Bot,
-    session: AsyncSession,
-    user: User,
-    t: Translator,
-    chat_service: ChatService,
-    translations: Translations,
-) -> None:
+async def _answer(turn: Turn, *, chat_service: ChatService, translations: Translations) -> None:
+    message, bot, session, t = turn.message, turn.bot, turn.session, turn.t
     chat_id = message.chat.id
     group = message.chat.type != ChatType.PRIVATE
     async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
         result = await chat_service.prepare(
-            session, user_id=user.id, chat_id=chat_id, message_id=message.message_id, text=text, t=t, now=utcnow()
+            session, user_id=turn.user.id, chat_id=chat_id, message_id=message.message_id, text=turn.text, t=t
         )
     if isinstance(result, Refusal):
         await refuse(message, t, result)
@@ -148,7 +145,7 @@ async def _answer(
             await message.answer(t("chat-answer-failed"))
         except TelegramAPIError:
             log.info("chat %s unreachable", chat_id)
-    settled = await chat_service.finish(session, result, answer, delivered=delivered, now=utcnow())
+    settled = await chat_service.finish(session, result, answer, delivered=delivered)
     if settled.invite_reward is not None:
         await notify_invite_reward(bot, session, translations, settled.invite_reward)
 
@@ -156,8 +153,8 @@ async def _answer(
 async def on_text(
     message: Message,
     bot: Bot,
-    session: AsyncSession,
-    user: User,
+    session: Session,
+    user: UserView,
     t: Translator,
     chat_service: ChatService,
     answer_gate: AnswerGate,
@@ -167,15 +164,16 @@ async def on_text(
     if message.chat.type != ChatType.PRIVATE:
         me = await bot.me()
         text = text.replace(f"@{me.username}", " ").strip()
-    await answer_in_turn(message, text, bot, session, user, t, chat_service, answer_gate, translations)
+    turn = Turn(message=message, text=text, bot=bot, session=session, user=user, t=t)
+    await answer_in_turn(turn, chat_service=chat_service, answer_gate=answer_gate, translations=translations)
 
 
 async def on_ask_button(
     query: CallbackQuery,
     callback_data: AskCallback,
     bot: Bot,
-    session: AsyncSession,
-    user: User,
+    session: Session,
+    user: UserView,
     t: Translator,
     chat_service: ChatService,
     answer_gate: AnswerGate,
@@ -183,13 +181,12 @@ async def on_ask_button(
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await answer_in_turn(
-            query.message, callback_data.q, bot, session, user, t, chat_service, answer_gate, translations
-        )
+        turn = Turn(message=query.message, text=callback_data.q, bot=bot, session=session, user=user, t=t)
+        await answer_in_turn(turn, chat_service=chat_service, answer_gate=answer_gate, translations=translations)
 
 
-async def new_conversation(message: Message, session: AsyncSession, user: User, t: Translator) -> None:
-    await start_new(session, user.id, message.chat.id, utcnow())
+async def new_conversation(message: Message, session: Session, user: UserView, t: Translator) -> None:
+    await start_new(session, user.id, message.chat.id)
     await message.answer(t("chat-new"), reply_markup=examples_keyboard(t))
 
 

@@ -6,14 +6,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
 from handlers.callbacks import LanguageCallback
 from handlers.invites import bind_from_start
 from services.credits.config import CreditsConfig
 from services.i18n import LOCALE_NAMES, Translations, Translator
-from services.users import set_locale
+from services.uow import Session
+from services.users import UserView, record_start_payload, set_locale
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -27,9 +26,9 @@ async def start(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    user: User,
+    user: UserView,
     user_created: bool,
-    session: AsyncSession,
+    session: Session,
     t: Translator,
     translations: Translations,
     credits_config: CreditsConfig,
@@ -37,8 +36,7 @@ async def start(
     payload = (command.args or "").strip()[:64]
     if user_created and payload:
         # The deep-link payload of a user's first /start: kept, and bound as an invite code if it is one.
-        user.start_payload = payload
-        await session.commit()
+        await record_start_payload(session, user.id, payload)
         await bind_from_start(bot, session, translations, user, payload, user_created, credits_config)
     key = "welcome" if user_created or payload else "welcome-back"
     await message.answer(t(key, name=user.first_name or "trader"))
@@ -55,14 +53,14 @@ async def language(message: Message, t: Translator) -> None:
 async def language_chosen(
     query: CallbackQuery,
     callback_data: LanguageCallback,
-    user: User,
-    session: AsyncSession,
+    user: UserView,
+    session: Session,
     translations: Translations,
 ) -> None:
     if callback_data.code not in LOCALE_NAMES:
         await query.answer()
         return
-    await set_locale(session, user, callback_data.code)
+    await set_locale(session, user.id, callback_data.code)
     t = translations.get(callback_data.code)
     await query.answer(t("language-set"))
     if isinstance(query.message, Message):

@@ -12,10 +12,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.settings import Settings
-from db.models import User
 from handlers.callbacks import CreditsMenuCallback, HistoryCallback
 from handlers.credits_ui import HISTORY_PAGE_SIZE, balance_text, history_view, offers_view, payments_block
 from services.credits.ledger import balance as ledger_balance
@@ -23,6 +20,8 @@ from services.credits.ledger import history as ledger_history
 from services.credits.payments import list_offers, recent_payments
 from services.credits.plans import plan_status
 from services.i18n import Raw, Translations, Translator
+from services.uow import Session
+from services.users import UserView
 
 log = logging.getLogger(__name__)
 
@@ -31,34 +30,34 @@ MAX_HISTORY_PAGE = 1000
 SUPPORT_TEXT_LIMIT = 1500
 
 
-async def send_offers(bot: Bot, chat_id: int, session: AsyncSession, t: Translator) -> None:
+async def send_offers(bot: Bot, chat_id: int, session: Session, t: Translator) -> None:
     text, markup = offers_view(t, await list_offers(session))
     await bot.send_message(chat_id, text, reply_markup=markup)
 
 
-async def buy(message: Message, bot: Bot, session: AsyncSession, t: Translator) -> None:
+async def buy(message: Message, bot: Bot, session: Session, t: Translator) -> None:
     await send_offers(bot, message.chat.id, session, t)
 
 
-async def buy_button(query: CallbackQuery, bot: Bot, session: AsyncSession, t: Translator) -> None:
+async def buy_button(query: CallbackQuery, bot: Bot, session: Session, t: Translator) -> None:
     await query.answer()
     await send_offers(bot, query.from_user.id, session, t)
 
 
-async def balance(message: Message, session: AsyncSession, user: User, t: Translator) -> None:
+async def balance(message: Message, session: Session, user: UserView, t: Translator) -> None:
     status = await plan_status(session, user.id)
     summary = await ledger_balance(session, user.id, recent=5)
     await message.answer(balance_text(t, status, summary))
 
 
-async def history(message: Message, session: AsyncSession, user: User, t: Translator) -> None:
+async def history(message: Message, session: Session, user: UserView, t: Translator) -> None:
     page = await ledger_history(session, user.id, 1, HISTORY_PAGE_SIZE)
     text, markup = history_view(t, page)
     await message.answer(text, reply_markup=markup)
 
 
 async def history_page(
-    query: CallbackQuery, callback_data: HistoryCallback, session: AsyncSession, user: User, t: Translator
+    query: CallbackQuery, callback_data: HistoryCallback, session: Session, user: UserView, t: Translator
 ) -> None:
     number = min(max(callback_data.page, 1), MAX_HISTORY_PAGE)
     page = await ledger_history(session, user.id, number, HISTORY_PAGE_SIZE)
@@ -77,18 +76,18 @@ async def paysupport(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    session: AsyncSession,
-    user: User,
+    session: Session,
+    user: UserView,
     t: Translator,
     translations: Translations,
-    settings: Settings,
+    admin_ids: frozenset[int],
 ) -> None:
     payments = await recent_payments(session, user.id, limit=5)
     request = (command.args or "").strip()
     if not request:
         await message.answer("\n".join([t("paysupport"), "", payments_block(t, payments)]))
         return
-    if not settings.admin_ids:
+    if not admin_ids:
         await message.answer(t("paysupport-unavailable"))
         return
     # Operators read requests in the default language.
@@ -103,7 +102,7 @@ async def paysupport(
         payments=Raw(payments_block(admin_t, payments)),
     )
     delivered = 0
-    for admin_id in settings.admin_ids:
+    for admin_id in sorted(admin_ids):
         try:
             await bot.send_message(admin_id, text)
         except TelegramAPIError as exc:

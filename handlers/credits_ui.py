@@ -46,6 +46,7 @@ PRE_CHECKOUT_KEYS = {
     PreCheckoutReason.BANNED: "precheckout-banned",
     PreCheckoutReason.AMOUNT_MISMATCH: "precheckout-amount-mismatch",
     PreCheckoutReason.HIGHER_PLAN_ACTIVE: "precheckout-higher-plan-active",
+    PreCheckoutReason.UNAVAILABLE: "precheckout-unavailable",
 }
 
 

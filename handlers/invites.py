@@ -13,15 +13,14 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
 from handlers.callbacks import CreditsMenuCallback
 from handlers.credits_ui import invite_reward_text, invite_view
 from services.credits.config import CreditsConfig
 from services.credits.invites import BindOutcome, BindResult, InviteReward, bind_inviter, invite_stats
 from services.i18n import Translations, Translator
-from services.users import resolve_locale
+from services.uow import Session
+from services.users import UserView, notification_locale
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ async def invite_link(bot: Bot, code: str) -> str:
 
 
 async def send_invite(
-    bot: Bot, chat_id: int, session: AsyncSession, user: User, t: Translator, config: CreditsConfig
+    bot: Bot, chat_id: int, session: Session, user: UserView, t: Translator, config: CreditsConfig
 ) -> None:
     stats = await invite_stats(session, user.id)
     link = await invite_link(bot, stats.invite_code or user.invite_code)
@@ -41,23 +40,21 @@ async def send_invite(
 
 
 async def invite(
-    message: Message, bot: Bot, session: AsyncSession, user: User, t: Translator, credits_config: CreditsConfig
+    message: Message, bot: Bot, session: Session, user: UserView, t: Translator, credits_config: CreditsConfig
 ) -> None:
     await send_invite(bot, message.chat.id, session, user, t, credits_config)
 
 
 async def invite_button(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, user: User, t: Translator, credits_config: CreditsConfig
+    query: CallbackQuery, bot: Bot, session: Session, user: UserView, t: Translator, credits_config: CreditsConfig
 ) -> None:
     await query.answer()
     await send_invite(bot, query.from_user.id, session, user, t, credits_config)
 
 
-async def _translator_for(session: AsyncSession, translations: Translations, user_id: int) -> Translator | None:
-    recipient = await session.get(User, user_id)
-    if recipient is None or recipient.bot_blocked or recipient.banned:
-        return None
-    return translations.get(resolve_locale(recipient, None, translations.default_locale))
+async def _translator_for(session: Session, translations: Translations, user_id: int) -> Translator | None:
+    locale = await notification_locale(session, user_id, translations.default_locale)
+    return None if locale is None else translations.get(locale)
 
 
 async def _send_best_effort(bot: Bot, telegram_id: int, text: str) -> bool:
@@ -70,7 +67,7 @@ async def _send_best_effort(bot: Bot, telegram_id: int, text: str) -> bool:
 
 
 async def notify_invite_reward(
-    bot: Bot, session: AsyncSession, translations: Translations, reward: InviteReward | None
+    bot: Bot, session: Session, translations: Translations, reward: InviteReward | None
 ) -> bool:
     """Tell the inviter about a reward (`PaymentResult.invite_reward`, `SettleResult.invite_reward`),
     in their language. Best effort: False when not sent; never raises on Telegram errors."""
@@ -84,9 +81,9 @@ async def notify_invite_reward(
 
 async def bind_from_start(
     bot: Bot,
-    session: AsyncSession,
+    session: Session,
     translations: Translations,
-    user: User,
+    user: UserView,
     payload: str,
     user_created: bool,
     config: CreditsConfig,

@@ -10,16 +10,16 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.uow import Session
 from services.users import set_bot_blocked
 
 
-async def blocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
+async def blocked(event: ChatMemberUpdated, session: Session) -> None:
     await set_bot_blocked(session, event.from_user.id, True)
 
 
-async def unblocked(event: ChatMemberUpdated, session: AsyncSession) -> None:
+async def unblocked(event: ChatMemberUpdated, session: Session) -> None:
     await set_bot_blocked(session, event.from_user.id, False)
 
 

@@ -10,10 +10,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import User
 from handlers.callbacks import BuyCallback
 from handlers.credits_ui import PRE_CHECKOUT_KEYS, plan_title, product_title, receipt_text
 from handlers.invites import notify_invite_reward
@@ -29,6 +26,8 @@ from services.credits.payments import (
 from services.credits.refunds import apply_refund
 from services.i18n import Raw, Translations, Translator
 from services.kv import KeyValueStore
+from services.uow import Session
+from services.users import UserView
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,8 @@ async def buy_chosen(
     query: CallbackQuery,
     callback_data: BuyCallback,
     bot: Bot,
-    session: AsyncSession,
-    user: User,
+    session: Session,
+    user: UserView,
     t: Translator,
     credits_config: CreditsConfig,
 ) -> None:
@@ -87,13 +86,8 @@ async def buy_chosen(
     )
 
 
-async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession, user: User, t: Translator) -> None:
-    try:
-        result = await check_pre_checkout(session, query.invoice_payload, user.id, query.currency, query.total_amount)
-    except SQLAlchemyError:
-        log.exception("pre-checkout %s: database error", query.id)
-        await query.answer(ok=False, error_message=t("precheckout-unavailable"))
-        return
+async def pre_checkout(query: PreCheckoutQuery, session: Session, user: UserView, t: Translator) -> None:
+    result = await check_pre_checkout(session, query.invoice_payload, user.id, query.currency, query.total_amount)
     if result.ok:
         await query.answer(ok=True)
         return
@@ -104,8 +98,8 @@ async def pre_checkout(query: PreCheckoutQuery, session: AsyncSession, user: Use
 async def successful_payment(
     message: Message,
     bot: Bot,
-    session: AsyncSession,
-    user: User,
+    session: Session,
+    user: UserView,
     t: Translator,
     translations: Translations,
     store: KeyValueStore,
@@ -129,7 +123,7 @@ async def successful_payment(
     await notify_invite_reward(bot, session, translations, result.invite_reward)
 
 
-async def refunded_payment(message: Message, session: AsyncSession) -> None:
+async def refunded_payment(message: Message, session: Session) -> None:
     """Telegram's notice of a refund: record it (a no-op when /refund already did), so a refund is
     never lost if the bot stopped between `refundStarPayment` and `apply_refund`."""
     refunded = message.refunded_payment

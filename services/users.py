@@ -1,4 +1,8 @@
-"""Registering users and chats as updates arrive (one small unit of work per update)."""
+"""Registering users and chats as updates arrive (one small unit of work per update), and the plain
+views of them (`UserView`, `ChatView`) that middlewares and handlers see instead of ORM rows.
+
+Every function here that changes something owns its unit of work and commits.
+"""
 
 from __future__ import annotations
 
@@ -21,11 +25,57 @@ class ChatInfo:
     title: str | None
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
+class UserView:
+    """A user as handlers see it: plain data, read once per update."""
+
+    id: int
+    telegram_id: int
+    username: str | None
+    first_name: str
+    language_code: str | None
+    locale: str | None
+    plan: str
+    plan_expires_at: datetime | None
+    invite_code: str
+    banned: bool
+    bot_blocked: bool
+
+    @classmethod
+    def of(cls, row: User) -> UserView:
+        return cls(
+            id=row.id,
+            telegram_id=row.telegram_id,
+            username=row.username,
+            first_name=row.first_name,
+            language_code=row.language_code,
+            locale=row.locale,
+            plan=row.plan,
+            plan_expires_at=row.plan_expires_at,
+            invite_code=row.invite_code,
+            banned=row.banned,
+            bot_blocked=row.bot_blocked,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatView:
+    id: int
+    type: str
+    title: str | None
+    locale: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, row: Chat) -> ChatView:
+        return cls(id=row.id, type=row.type, title=row.title, locale=row.locale, active=row.active)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Seen:
-    user: User | None
+    user: UserView | None
     user_created: bool
-    chat: Chat | None
+    chat: ChatView | None
 
 
 async def register(
@@ -59,10 +109,14 @@ async def register(
             chat_row = await chats.upsert(chat.chat_id, chat.type, chat.title)
     if session.dirty or session.new or created or chat_row is not None:
         await session.commit()
-    return Seen(user, created, chat_row)
+    return Seen(
+        user=UserView.of(user) if user is not None else None,
+        user_created=created,
+        chat=ChatView.of(chat_row) if chat_row is not None else None,
+    )
 
 
-def resolve_locale(user: User | None, chat: Chat | None, default: str) -> str:
+def resolve_locale(user: UserView | User | None, chat: ChatView | Chat | None, default: str) -> str:
     """A user's explicit choice wins, then Telegram's language, then the chat's, then the default."""
     if user is not None:
         if user.locale:
@@ -75,10 +129,27 @@ def resolve_locale(user: User | None, chat: Chat | None, default: str) -> str:
     return default
 
 
-async def set_locale(session: AsyncSession, user: User, locale: str) -> None:
-    await UserRepository(session).set_locale(user.id, locale)
-    user.locale = locale
+async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    """The user's explicit language choice; commits."""
+    await UserRepository(session).set_locale(user_id, locale)
     await session.commit()
+
+
+async def record_start_payload(session: AsyncSession, user_id: int, payload: str) -> None:
+    """Keep the deep-link payload of a user's first /start (attribution); commits."""
+    row = await UserRepository(session).get(user_id)
+    if row is not None and row.start_payload is None:
+        row.start_payload = payload[:64]
+        await session.commit()
+
+
+async def notification_locale(session: AsyncSession, user_id: int, default: str) -> str | None:
+    """The language to write to a user in, or None when they cannot be written to (blocked the bot,
+    banned, unknown)."""
+    row = await UserRepository(session).get(user_id)
+    if row is None or row.bot_blocked or row.banned:
+        return None
+    return resolve_locale(row, None, default)
 
 
 async def set_bot_blocked(session: AsyncSession, telegram_id: int, blocked: bool) -> None:

@@ -41,7 +41,7 @@ class ContextMiddleware(BaseMiddleware):
         seen = await register(data["session"], profile, chat, utcnow())
         data["user"] = seen.user
         data["user_created"] = seen.user_created
-        data["chat_row"] = seen.chat
+        data["chat_view"] = seen.chat
         locale = resolve_locale(seen.user, seen.chat, self.translations.default_locale)
         data["locale"] = locale
         data["t"] = self.translations.get(locale)

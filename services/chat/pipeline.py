@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import utcnow
 from services.chat import memory
 from services.chat.market_block import market_block
 from services.chat.rules import rule_based_answer
@@ -123,8 +124,9 @@ class ChatService:
         message_id: int,
         text: str,
         t: Translator,
-        now: datetime,
+        now: datetime | None = None,
     ) -> Prepared | Refusal:
+        now = now or utcnow()
         question = text.strip()
         if len(question) > MAX_USER_CHARS:
             question = question[:MAX_USER_CHARS] + "…"
@@ -146,6 +148,7 @@ class ChatService:
         timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
         if not coins:
             return Refusal("need_coin")
+        conversation = await memory.started(session, conversation, user_id, chat_id, now)
         decision = await self.charge.authorize(session, user_id, f"q:{chat_id}:{message_id}")
         if not decision.allowed:
             return Refusal("no_credits", decision=decision)
@@ -222,10 +225,17 @@ class ChatService:
         yield Done(Answer(text, "llm", usage, usage.model if usage else self.model))
 
     async def finish(
-        self, session: AsyncSession, prepared: Prepared, answer: Answer | None, *, delivered: bool, now: datetime
+        self,
+        session: AsyncSession,
+        prepared: Prepared,
+        answer: Answer | None,
+        *,
+        delivered: bool,
+        now: datetime | None = None,
     ) -> SettleResult:
         """Remember the exchange and capture the charge, or release it when the answer did not arrive."""
-        if delivered and answer is not None:
+        now = now or utcnow()
+        if delivered and answer is not None and prepared.conversation.id is not None:
             memory.record_exchange(
                 session,
                 prepared.conversation.id,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
@@ -92,6 +93,7 @@ class PreCheckoutReason(StrEnum):
     BANNED = "banned"
     AMOUNT_MISMATCH = "amount_mismatch"  # also a currency other than the invoice's
     HIGHER_PLAN_ACTIVE = "higher_plan_active"  # a higher plan became active after the invoice was sent
+    UNAVAILABLE = "unavailable"  # the database could not be read in time: refuse now, the user may retry
 
 
 @dataclass(frozen=True)
@@ -251,9 +253,16 @@ async def check_pre_checkout(
     total_amount: int,
     now: datetime | None = None,
 ) -> PreCheckoutResult:
-    """Answer pre_checkout_query: one read, no writes. `user_id` is our users.id of the payer."""
+    """Answer pre_checkout_query: one read, no writes. `user_id` is our users.id of the payer.
+
+    A database error is an answer too (`UNAVAILABLE`): the query must be answered within 10 s, so it
+    is refused with a reason rather than left to time out."""
     now = now or utcnow()
-    view = await PaymentRepository(session).checkout_view(payload)
+    try:
+        view = await PaymentRepository(session).checkout_view(payload)
+    except SQLAlchemyError:
+        log.exception("pre-checkout of %r: database error", payload)
+        return PreCheckoutResult(False, PreCheckoutReason.UNAVAILABLE)
     if view is None:
         return PreCheckoutResult(False, PreCheckoutReason.UNKNOWN_INVOICE)
     payment = view.payment

@@ -72,8 +72,17 @@ class RefundResult:
 
 
 async def prepare_refund(session: AsyncSession, charge_id: str, force: bool = False) -> RefundCheck:
-    """May this payment be refunded? Read-only. Refuses with `credits_spent` when the user no longer
-    has all the purchased credits, unless `force` (then only what is available is taken back)."""
+    """May this payment be refunded? Read-only, and the read transaction is ended before returning,
+    so the caller holds no connection while it asks Telegram to refund. Refuses with `credits_spent`
+    when the user no longer has all the purchased credits, unless `force` (then only what is
+    available is taken back)."""
+    try:
+        return await _check_refund(session, charge_id, force)
+    finally:
+        await session.commit()
+
+
+async def _check_refund(session: AsyncSession, charge_id: str, force: bool) -> RefundCheck:
     payment = await PaymentRepository(session).by_charge(charge_id)
     if payment is None:
         return RefundCheck(False, RefundStatus.UNKNOWN_PAYMENT, charge_id)

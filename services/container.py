@@ -1,0 +1,41 @@
+"""The typed service container: every app-wide service the handlers use, built once by the
+composition root (bot/factory.py) and put in the dispatcher's workflow data.
+
+Handlers take what they use by name (`market: MarketService`, `chat_service: ChatService`, …): the
+workflow data holds the container as `services` and each of its fields under the field's name, so
+both spellings are typed and there is one source for them. Handlers never import the composition
+root or the settings; what they need of the configuration (`admin_ids`) is a field here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from services.chat import AnswerGate, ChatService
+from services.credits.config import CreditsConfig
+from services.i18n import Translations
+from services.kv import KeyValueStore
+from services.llm import LLMService
+from services.market import MarketService
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    translations: Translations
+    store: KeyValueStore
+    market: MarketService
+    llm: LLMService | None
+    chat_service: ChatService
+    answer_gate: AnswerGate
+    credits_config: CreditsConfig
+    admin_ids: frozenset[int]
+
+    def workflow_data(self) -> dict[str, Any]:
+        """`services` plus each field by name, for aiogram's keyword injection."""
+        data: dict[str, Any] = {field.name: getattr(self, field.name) for field in fields(self)}
+        data["services"] = self
+        return data
+
+    def is_admin(self, telegram_id: int | None) -> bool:
+        return telegram_id is not None and telegram_id in self.admin_ids
