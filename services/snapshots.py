@@ -7,15 +7,19 @@ row (the first analysis of that candle wins). This module owns the unit of work 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.market import MarketSnapshot as SnapshotRow
 from db.repositories.snapshots import SnapshotRepository
 from services.market import MarketSnapshot, MarketView
+
+log = logging.getLogger(__name__)
 
 
 def candle_snapshot(view: MarketView) -> MarketSnapshot:
@@ -42,8 +46,16 @@ async def save_snapshot(session: AsyncSession, snapshot: MarketSnapshot) -> bool
 
 
 async def save_view(session: AsyncSession, view: MarketView) -> bool:
-    """`save_snapshot` of the analysis a /chart answer draws (the command and its timeframe buttons)."""
-    return await save_snapshot(session, candle_snapshot(view))
+    """`save_snapshot` of the analysis a /chart answer draws (the command and its timeframe buttons).
+
+    The row is a by-product of the answer: a database error is logged and rolled back here and the
+    answer goes on (False), so no caller has to handle the database's exceptions."""
+    try:
+        return await save_snapshot(session, candle_snapshot(view))
+    except SQLAlchemyError:
+        log.exception("could not save the market snapshot of %s %s", view.resolved.pair, view.timeframe)
+        await session.rollback()
+        return False
 
 
 async def recent_snapshots(
