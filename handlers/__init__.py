@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
+from handlers import admin, chat, common, credits, errors, fallback, invites, market, membership, payments
+
 
 def setup_routers(extra: Sequence[Router] = ()) -> Router:
-    from handlers import admin, chat, common, credits, errors, fallback, invites, market, membership, payments
-
     root = Router(name="root")
     credit_routers = (payments.build_router(), credits.build_router(), invites.build_router(), admin.build_router())
     root.include_routers(
