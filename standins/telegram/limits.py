@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,9 +15,14 @@ Clock = Callable[[], float]
 class RateLimits:
     """Limits on outgoing messages and edits (send*/edit*), per Telegram's bot FAQ.
 
-    - overall: about 30 messages per second;
-    - a private chat: about 1 message per second, with a short burst allowed;
-    - a group, supergroup or channel: 20 messages per minute.
+    - overall: at most `global_capacity` in any `global_capacity / global_per_second` seconds
+      (30 in any second);
+    - a private chat: about 1 message per second, with a short burst (a token bucket);
+    - a group, supergroup or channel: at most `group_capacity` in any
+      `group_capacity / group_per_second` seconds (20 in any minute).
+
+    The overall and group limits are sliding windows, the strictest reading of "N per period":
+    a bot that sends 30 at the end of one second and 30 at the start of the next gets 429s.
     """
 
     enabled: bool = True
@@ -30,6 +36,19 @@ class RateLimits:
     @classmethod
     def disabled(cls) -> RateLimits:
         return cls(enabled=False)
+
+    @classmethod
+    def scaled(cls, factor: float) -> RateLimits:
+        """Every limit × `factor` over the same periods (benchmarks that must finish in a minute)."""
+        base = cls()
+        return cls(
+            global_capacity=base.global_capacity * factor,
+            global_per_second=base.global_per_second * factor,
+            private_capacity=base.private_capacity * factor,
+            private_per_second=base.private_per_second * factor,
+            group_capacity=base.group_capacity * factor,
+            group_per_second=base.group_per_second * factor,
+        )
 
 
 class ManualClock:
@@ -64,45 +83,102 @@ class TokenBucket:
             return 0.0
         return (1.0 - self.tokens) / self.per_second if self.per_second > 0 else math.inf
 
-    def take(self) -> None:
+    def take(self, now: float) -> None:
         self.tokens -= 1.0
+
+
+@dataclass(slots=True)
+class SlidingWindow:
+    """At most `limit` events in any `seconds`."""
+
+    limit: int
+    seconds: float
+    events: deque[float] = field(default_factory=deque)
+
+    def wait_time(self, now: float) -> float:
+        while self.events and self.events[0] <= now - self.seconds:
+            self.events.popleft()
+        if len(self.events) < self.limit:
+            return 0.0
+        return self.events[0] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self.events.append(now)
+
+
+Limit = TokenBucket | SlidingWindow
+
+
+@dataclass(slots=True)
+class Injected429:
+    """A 429 the test asked for: `count` answers with `retry_after`, for one chat or for all."""
+
+    chat_id: int | None
+    retry_after: int
+    count: int
 
 
 @dataclass(slots=True)
 class RateLimiter:
     limits: RateLimits
     clock: Clock = time.monotonic
-    _global: TokenBucket | None = None
-    _chats: dict[int, TokenBucket] = field(default_factory=dict)
+    _global: SlidingWindow | None = None
+    _chats: dict[int, Limit] = field(default_factory=dict)
+    _injected: list[Injected429] = field(default_factory=list)
+    _paused_until: dict[int | None, float] = field(default_factory=dict)
 
-    def _bucket(self, chat_id: int, is_private: bool, now: float) -> TokenBucket:
+    def _window(self, capacity: float, per_second: float) -> SlidingWindow:
+        limit = max(1, round(capacity))
+        return SlidingWindow(limit, limit / per_second if per_second > 0 else math.inf)
+
+    def _bucket(self, chat_id: int, is_private: bool, now: float) -> Limit:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if is_private:
                 capacity, rate = self.limits.private_capacity, self.limits.private_per_second
+                bucket = TokenBucket(capacity, rate, capacity, now)
             else:
-                capacity, rate = self.limits.group_capacity, self.limits.group_per_second
-            bucket = TokenBucket(capacity, rate, capacity, now)
+                bucket = self._window(self.limits.group_capacity, self.limits.group_per_second)
             self._chats[chat_id] = bucket
         return bucket
 
+    def inject_429(self, retry_after: int, *, chat_id: int | None = None, count: int = 1) -> None:
+        """Answer the next `count` messages (to `chat_id`, or to any chat) with 429 `retry_after`,
+        and keep refusing that scope until `retry_after` has passed, the way Telegram does."""
+        self._injected.append(Injected429(chat_id, retry_after, count))
+
+    def _injected_429(self, chat_id: int, now: float) -> int | None:
+        for scope in (None, chat_id):
+            until = self._paused_until.get(scope)
+            if until is not None and now < until:
+                return max(1, math.ceil(until - now - 1e-9))
+        for injected in self._injected:
+            if injected.count > 0 and injected.chat_id in (None, chat_id):
+                injected.count -= 1
+                self._paused_until[injected.chat_id] = now + injected.retry_after
+                return injected.retry_after
+        return None
+
     def acquire(self, chat_id: int, is_private: bool) -> int | None:
         """Count one outgoing message; None if allowed, else the retry_after (whole seconds ≥ 1)."""
+        now = self.clock()
+        injected = self._injected_429(chat_id, now)
+        if injected is not None:
+            return injected
         if not self.limits.enabled:
             return None
-        now = self.clock()
         if self._global is None:
-            self._global = TokenBucket(
-                self.limits.global_capacity, self.limits.global_per_second, self.limits.global_capacity, now
-            )
+            self._global = self._window(self.limits.global_capacity, self.limits.global_per_second)
         chat = self._bucket(chat_id, is_private, now)
         wait = max(self._global.wait_time(now), chat.wait_time(now))
         if wait > 0:
             return max(1, math.ceil(wait - 1e-9)) if math.isfinite(wait) else 3600
-        self._global.take()
-        chat.take()
+        self._global.take(now)
+        chat.take(now)
         return None
 
     def reset(self) -> None:
         self._global = None
         self._chats.clear()
+        self._injected.clear()
+        self._paused_until.clear()

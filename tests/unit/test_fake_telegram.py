@@ -243,7 +243,8 @@ async def test_paced_sends_never_get_429():
             await client.session.close()
 
 
-async def test_group_allows_20_per_minute():
+async def test_group_allows_20_in_any_minute():
+    """Telegram: 20 messages per any 60 s in a group — a sliding window, not a bucket that refills."""
     clock = ManualClock()
     async with FakeTelegramServer(clock=clock) as server:
         client = make_bot(server)
@@ -252,12 +253,62 @@ async def test_group_allows_20_per_minute():
             group = server.add_group("Traders", owner)
             for n in range(20):
                 await client.send_message(group.id, f"signal {n}")
+                clock.advance(1.0)
             with pytest.raises(TelegramRetryAfter) as flood:
                 await client.send_message(group.id, "one more")
-            assert flood.value.retry_after == 3
-            clock.advance(3.0)
+            assert flood.value.retry_after == 40  # the first of the 20 leaves the window at 60 s
+            clock.advance(39.5)
+            with pytest.raises(TelegramRetryAfter):
+                await client.send_message(group.id, "still too soon")
+            clock.advance(0.5)
             await client.send_message(group.id, "after the pause")
             assert len(server.bot_messages(group)) == 21
+        finally:
+            await client.session.close()
+
+
+async def test_global_limit_is_any_second_not_a_refilling_bucket():
+    clock = ManualClock()
+    async with FakeTelegramServer(clock=clock) as server:
+        client = make_bot(server)
+        try:
+            users = [server.add_user(f"U{n}") for n in range(31)]
+            clock.advance(0.9)
+            for user in users[:30]:
+                await client.send_message(user.id, "hi")
+            clock.advance(0.2)  # a new calendar second, but the 30 are still within the last second
+            with pytest.raises(TelegramRetryAfter):
+                await client.send_message(users[30].id, "hi")
+            clock.advance(0.8)
+            await client.send_message(users[30].id, "hi")
+        finally:
+            await client.session.close()
+
+
+async def test_injected_429_pauses_one_chat_or_all():
+    clock = ManualClock()
+    async with FakeTelegramServer(clock=clock) as server:
+        client = make_bot(server)
+        try:
+            ann, bob = server.add_user("Ann"), server.add_user("Bob")
+            server.limiter.inject_429(5, chat_id=ann.id)
+            with pytest.raises(TelegramRetryAfter) as flood:
+                await client.send_message(ann.id, "hi")
+            assert flood.value.retry_after == 5
+            await client.send_message(bob.id, "Bob is not paused")
+            clock.advance(2.0)
+            with pytest.raises(TelegramRetryAfter) as again:
+                await client.send_message(ann.id, "Ann still is")
+            assert again.value.retry_after == 3
+            clock.advance(3.0)
+            await client.send_message(ann.id, "and no longer")
+            server.limiter.inject_429(2)
+            for user in (ann, bob):
+                with pytest.raises(TelegramRetryAfter):
+                    await client.send_message(user.id, "everyone waits")
+            clock.advance(2.0)
+            await client.send_message(bob.id, "resumed")
+            assert [m.plain_text for m in server.bot_messages(bob)] == ["Bob is not paused", "resumed"]
         finally:
             await client.session.close()
 
