@@ -21,7 +21,7 @@ from services.chat.market_block import market_block
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult
 from services.i18n import Translator
-from services.intent import Intent, extract, is_prompt_injection
+from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
 from services.llm.prompts import MAX_USER_CHARS
 from services.market import (
@@ -34,7 +34,6 @@ from services.market import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEFRAME = "4h"
 PROMPT_TOKEN_BUDGET = 6000
 ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3

@@ -51,7 +51,7 @@ _CONTEXT_WEAK = re.compile(
 @dataclass(frozen=True, slots=True)
 class Intent:
     coins: tuple[str, ...] = ()  # base tickers in order of appearance, at most MAX_COINS
-    timeframe: str | None = None  # one of 5m 15m 1h 4h 1d 1w; None → caller's default
+    timeframe: str | None = None  # one of 5m 15m 1h 4h 1d 1w; None → conversation's, then DEFAULT_TIMEFRAME
     is_comparison: bool = False  # two or more coins
     language_hint: Literal["zh", "en"] | None = None  # zh when the text has CJK characters
 

@@ -1,14 +1,23 @@
-"""Timeframe mentions ("15m", "4 hour", "4小时", "日线", "the daily", "H4") → one of the supported ones."""
+"""Timeframe mentions ("15m", "4 hour", "4小时", "日线", "the daily", "H4") → one of the supported ones.
+
+`DEFAULT_TIMEFRAME` is the one default of the whole bot: the timeframe of a chat question that names
+none (and whose conversation has none yet), of `/chart BTC`, and of a "did you mean" chart button.
+It is 4h, what the chat analyst has always used: a 4-hour chart shows the swing (weeks, not hours
+or months) that a question like "how does BTC look?" is about.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 
-__all__ = ["TIMEFRAMES", "find_timeframe"]
+from services.market.timeframes import MINUTE_MS, SUPPORTED_TIMEFRAMES, TIMEFRAME_MS
 
-TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d", "1w")
-_MINUTES = {"5m": 5, "15m": 15, "1h": 60, "4h": 240, "1d": 1440, "1w": 10080}
+__all__ = ["DEFAULT_TIMEFRAME", "TIMEFRAMES", "find_timeframe"]
+
+TIMEFRAMES = SUPPORTED_TIMEFRAMES
+DEFAULT_TIMEFRAME = "4h"
+_MINUTES = {timeframe: ms // MINUTE_MS for timeframe, ms in TIMEFRAME_MS.items()}
 
 _EN_NUMBERS = {
     "one": 1,
