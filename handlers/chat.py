@@ -9,18 +9,18 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import AskCallback
+from handlers.charts import send_chart
 from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
 from handlers.streaming import deliver
-from services.chat import AnswerGate, ChatService, Prepared, Refusal
+from services.chat import AnswerGate, ChatService, Refusal
 from services.chat.memory import start_new
 from services.i18n import Translations, Translator
-from services.market import render_chart_async
 from services.uow import Session
 from services.users import UserView
 
@@ -66,28 +66,6 @@ async def refuse(message: Message, t: Translator, refusal: Refusal) -> None:
         await message.answer(t("chat-injection"))
     else:
         await message.answer(t("chat-exchange-down"))
-
-
-async def send_chart(bot: Bot, chat_id: int, prepared: Prepared, t: Translator) -> None:
-    view = prepared.views[0]
-    try:
-        png = await render_chart_async(
-            view.candles,
-            view.analysis,
-            symbol=f"{view.resolved.base}/{view.resolved.quote}",
-            timeframe=view.timeframe,
-            exchange=view.exchange,
-        )
-        caption = t(
-            "chat-chart-caption",
-            symbol=f"{view.resolved.base}/{view.resolved.quote}",
-            timeframe=view.timeframe,
-            exchange=view.exchange,
-            time=view.as_of.strftime("%Y-%m-%d %H:%M"),
-        )
-        await bot.send_photo(chat_id, BufferedInputFile(png, "chart.png"), caption=caption)
-    except TelegramAPIError as exc:
-        log.warning("chart not delivered to %s: %s", chat_id, exc)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +117,7 @@ async def _answer(turn: Turn, *, chat_service: ChatService, translations: Transl
         bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
     )
     if delivered:
-        await send_chart(bot, chat_id, result, t)
+        await send_chart(bot, chat_id, result.views[0], t)
     else:
         try:
             await message.answer(t("chat-answer-failed"))

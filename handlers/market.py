@@ -1,8 +1,9 @@
 """/price <coin> (quick ticker) and /chart <coin> [timeframe] (chart photo + caption).
 
-Thin: parse the arguments → `MarketService` → texts from `handlers.market_format`. Every market
-failure gets a localized answer here (unknown coin with "did you mean" buttons, unsupported
-timeframe, exchange down); nothing reaches the generic error handler for those.
+Thin: `parse_market_query` (services.intent, the chat's parser) → `MarketService` → texts from
+`services.market_text`, the chart through `handlers.charts`. Every market failure gets a localized
+answer here (unknown coin with "did you mean" buttons, unsupported timeframe, exchange down);
+nothing reaches the generic error handler for those.
 """
 
 from __future__ import annotations
@@ -10,118 +11,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import MarketCallback
-from handlers.market_format import (
-    DEFAULT_TIMEFRAME,
-    ErrorReply,
-    chart_caption,
-    chart_usage,
-    error_reply,
-    price_text,
-    price_usage,
-)
+from handlers.charts import send_chart
 from services.i18n import Translator
-from services.intent import extract, find_timeframe
+from services.intent import MarketQuery, parse_market_query, resolve_coin
 from services.market import (
     SUPPORTED_TIMEFRAMES,
     Derivatives,
     MarketError,
     MarketService,
     ResolvedSymbol,
-    UnknownSymbol,
     UnsupportedTimeframe,
-    render_chart_async,
-    validate_timeframe,
 )
-from services.market_format import exchange_name
+from services.market_text import ErrorReply, chart_usage, error_reply, price_text, price_usage
 from services.snapshots import save_view
+from services.uow import Session
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY = 64  # characters of a coin query we look at
 MAX_SUGGESTIONS = 3
-# Things that are clearly meant as a timeframe ("3m", "2h", "30min", "1mo", "monthly") even when we
-# don't support them: the answer lists the supported ones instead of looking for a coin "3M".
-_TIMEFRAME_LIKE = re.compile(
-    r"\d{1,4}\s?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mo|mons?|months?|y|yrs?|years?)"
-    r"|monthly|yearly|quarterly",
-    re.IGNORECASE,
-)
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-# ---------------------------------------------------------------------------------- parsing
-def read_timeframe(token: str) -> str | None:
-    """The canonical timeframe a token means, None if it is no timeframe at all.
-
-    Raises `UnsupportedTimeframe` for timeframe-looking tokens we don't serve ("3m", "2h", "monthly").
-    """
-    candidates = [token]
-    if len(token) > 2 and token[-1] in "sS":  # 4hours, 15mins
-        candidates.append(token[:-1])
-    for candidate in candidates:
-        with contextlib.suppress(UnsupportedTimeframe):
-            return validate_timeframe(candidate)
-    if _TIMEFRAME_LIKE.fullmatch(token):
-        raise UnsupportedTimeframe(token, SUPPORTED_TIMEFRAMES)
-    if not _CJK.search(token):
-        return None
-    found = find_timeframe(token)  # 4小时, 日线, 15分钟
-    digits = re.findall(r"\d+", token)
-    if found is not None and ("月" in token or (digits and not found.startswith(digits[0]))):
-        raise UnsupportedTimeframe(token, SUPPORTED_TIMEFRAMES)  # 月线, 3分钟: not the nearest one
-    return found
-
-
-def parse_chart_args(args: str) -> tuple[str, str | None]:
-    """(coin query, raw timeframe or None) from "ETH 4h", "4h ETH", "bitcoin cash 1d", "ETH"."""
-    tokens = args.split()
-    if len(tokens) < 2:
-        return " ".join(tokens), None
-    if _is_timeframe_token(tokens[-1]):
-        return " ".join(tokens[:-1]), tokens[-1]
-    if _is_timeframe_token(tokens[0]):
-        return " ".join(tokens[1:]), tokens[0]
-    return " ".join(tokens), None
-
-
-def _is_timeframe_token(token: str) -> bool:
-    try:
-        return read_timeframe(token) is not None
-    except UnsupportedTimeframe:
-        return True
-
-
-def _is_bare_timeframe(query: str) -> bool:
-    """A query like "/chart 4h" (no coin). Letters alone ("W", "D", "daily") are coins: W is a ticker."""
-    return bool(re.search(r"\d", query) or _CJK.search(query)) and " " not in query and _is_timeframe_token(query)
-
-
-async def resolve_coin(market: MarketService, query: str) -> ResolvedSymbol:
-    """A ticker or pair (`BTC`, `$eth`, `SOLUSDT`), else a coin name (`bitcoin`, `以太坊`)."""
-    query = query.strip()[:MAX_QUERY]
-    first = query.split()[0] if query.split() else query
-    try:
-        return await market.resolve(first)
-    except UnknownSymbol as unknown:
-        coins = extract(query, known_bases=market.known_bases()).coins
-        if not coins:
-            raise
-        try:
-            return await market.resolve(coins[0])
-        except UnknownSymbol:
-            raise unknown from None
 
 
 # ---------------------------------------------------------------------------------- replies
@@ -176,62 +92,52 @@ async def send_price(
     await bot.send_message(chat_id, price_text(t, resolved, ticker, derivatives), message_thread_id=thread_id)
 
 
-async def send_chart(
+async def send_market_chart(
     bot: Bot,
     chat_id: int,
     thread_id: int | None,
-    query: str,
-    timeframe: str,
+    request: MarketQuery,
     market: MarketService,
-    session: AsyncSession,
+    session: Session,
     t: Translator,
 ) -> None:
     resolved: ResolvedSymbol | None = None
+    timeframe = request.timeframe
     async with ChatActionSender.upload_photo(bot=bot, chat_id=chat_id, message_thread_id=thread_id):
         try:
-            resolved = await resolve_coin(market, query)
+            resolved = await resolve_coin(market, request.coin)
             view = await market.snapshot(resolved, timeframe)
-            png = await render_chart_async(view.candles, view.analysis, symbol=view.resolved.pair,
-                                           timeframe=view.timeframe, exchange=exchange_name(view.exchange))  # fmt: skip
         except MarketError as exc:
-            log.info("/chart %r %s: %s", query, timeframe, exc)
-            reply = error_reply(t, exc, query=query, exchanges=market.exchanges, timeframe=timeframe,
-                                pair=resolved.pair if resolved else None)  # fmt: skip
+            log.info("/chart %r %s: %s", request.coin, timeframe, exc)
+            pair = resolved.pair if resolved else None
+            reply = error_reply(t, exc, query=request.coin, exchanges=market.exchanges, timeframe=timeframe, pair=pair)
             await send_error(bot, chat_id, thread_id, reply, "chart", timeframe)
             return
-        try:  # the snapshot row is a by-product: a database hiccup must not cost the user the chart
-            await save_view(session, view)
-        except SQLAlchemyError:
-            log.exception("could not save the market snapshot of %s %s", view.resolved.pair, view.timeframe)
-            await session.rollback()
-    photo = BufferedInputFile(png, filename=f"{view.resolved.base}-{view.timeframe}.png")
-    await bot.send_photo(chat_id, photo, caption=chart_caption(t, view), message_thread_id=thread_id)
+        await save_view(session, view)  # a by-product: a database hiccup never costs the user the chart
+        await send_chart(bot, chat_id, view, t, thread_id=thread_id)
 
 
 # ---------------------------------------------------------------------------------- handlers
 async def price(message: Message, command: CommandObject, bot: Bot, market: MarketService, t: Translator) -> None:
-    query = (command.args or "").strip()
-    if not query:
+    request = parse_market_query(command.args or "")
+    if not request.coin:  # "/price" or "/price 4h": no coin
         await message.answer(price_usage(t))
         return
-    await send_price(bot, message.chat.id, message.message_thread_id, query, market, t)
+    await send_price(bot, message.chat.id, message.message_thread_id, request.coin, market, t)
 
 
 async def chart(
-    message: Message, command: CommandObject, bot: Bot, market: MarketService, session: AsyncSession, t: Translator
+    message: Message, command: CommandObject, bot: Bot, market: MarketService, session: Session, t: Translator
 ) -> None:
-    query, raw_timeframe = parse_chart_args(command.args or "")
-    if not query or _is_bare_timeframe(query):  # "/chart" or "/chart 4h": no coin
+    request = parse_market_query(command.args or "")
+    if not request.coin:  # "/chart" or "/chart 4h": no coin
         await message.answer(chart_usage(t))
         return
-    timeframe = DEFAULT_TIMEFRAME
-    if raw_timeframe is not None:
-        try:
-            timeframe = read_timeframe(raw_timeframe) or DEFAULT_TIMEFRAME
-        except UnsupportedTimeframe as exc:
-            await message.answer(error_reply(t, exc, query=query, exchanges=market.exchanges).text)
-            return
-    await send_chart(bot, message.chat.id, message.message_thread_id, query, timeframe, market, session, t)
+    if request.unsupported is not None:
+        unsupported = UnsupportedTimeframe(request.unsupported, SUPPORTED_TIMEFRAMES)
+        await message.answer(error_reply(t, unsupported, query=request.coin, exchanges=market.exchanges).text)
+        return
+    await send_market_chart(bot, message.chat.id, message.message_thread_id, request, market, session, t)
 
 
 async def suggestion_pressed(
@@ -239,7 +145,7 @@ async def suggestion_pressed(
     callback_data: MarketCallback,
     bot: Bot,
     market: MarketService,
-    session: AsyncSession,
+    session: Session,
     t: Translator,
 ) -> None:
     """A "did you mean" button: answer for the suggested coin, and retire the buttons."""
@@ -251,11 +157,8 @@ async def suggestion_pressed(
         with contextlib.suppress(TelegramBadRequest):  # already edited by a double tap
             await message.edit_reply_markup(reply_markup=None)
     if callback_data.action == "chart":
-        try:
-            timeframe = read_timeframe(callback_data.timeframe) or DEFAULT_TIMEFRAME
-        except UnsupportedTimeframe:
-            timeframe = DEFAULT_TIMEFRAME
-        await send_chart(bot, chat_id, thread_id, callback_data.coin, timeframe, market, session, t)
+        request = parse_market_query(f"{callback_data.coin} {callback_data.timeframe}")
+        await send_market_chart(bot, chat_id, thread_id, request, market, session, t)
     else:
         await send_price(bot, chat_id, thread_id, callback_data.coin, market, t)
 

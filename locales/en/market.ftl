@@ -10,14 +10,17 @@ market-usage-chart =
     Examples: <code>/chart BTC</code> · <code>/chart ETH 4h</code> · <code>/chart SOL 1d</code>
     Timeframes: { $timeframes } (default { $default }).
 
+# Funding is always stated per 8 hours (services/format.py normalises every rate to it).
+-funding-period = per 8h
+
 # /price
 price-header = 💹 <b>{ $pair }</b> · { $exchange }
 price-last = Price: <b>{ $price }</b> { $quote }
 price-change = 24h: { $change } · high { $high } · low { $low }
 price-change-short = 24h: { $change }
 price-volume = 24h volume: { $volume } { $quote }
-price-funding = Funding: { $rate } per { $interval } · next in { $next } ({ $time })
-price-funding-short = Funding: { $rate }
+price-funding = Funding: { $rate } { -funding-period } · next in { $next } ({ $time })
+price-funding-short = Funding: { $rate } { -funding-period }
 price-funding-unavailable = Funding: not available right now.
 price-spot-only = <i>Spot only: no perpetual contract, so no funding rate.</i>
 price-open-interest = Open interest: { $value } { $quote }
@@ -29,8 +32,7 @@ chart-caption-price = Price <b>{ $price }</b> · 24h { $change }
 chart-caption-price-only = Price <b>{ $price }</b>
 chart-caption-trend = Trend: { $trend } ({ $strength }) · RSI { $rsi }
 chart-caption-levels = Support { $support } · Resistance { $resistance }
-chart-caption-funding = Funding { $rate } per { $interval }
-chart-caption-funding-short = Funding { $rate }
+chart-caption-funding = Funding { $rate } { -funding-period }
 chart-caption-note = <i>Last candle { $time } · not financial advice</i>
 trend-up = ↗ up
 trend-down = ↘ down

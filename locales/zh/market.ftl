@@ -10,14 +10,17 @@ market-usage-chart =
     例如：<code>/chart BTC</code> · <code>/chart ETH 4h</code> · <code>/chart SOL 1d</code>
     支持的周期：{ $timeframes }（默认 { $default }）。
 
+# 资金费率一律按每 8 小时表示（services/format.py 把各交易所的费率统一换算）。
+-funding-period = / 8小时
+
 # /price
 price-header = 💹 <b>{ $pair }</b> · { $exchange }
 price-last = 价格：<b>{ $price }</b> { $quote }
 price-change = 24小时：{ $change } · 最高 { $high } · 最低 { $low }
 price-change-short = 24小时：{ $change }
 price-volume = 24小时成交额：{ $volume } { $quote }
-price-funding = 资金费率：{ $rate } / { $interval } · { $next }后结算（{ $time }）
-price-funding-short = 资金费率：{ $rate }
+price-funding = 资金费率：{ $rate } { -funding-period } · { $next }后结算（{ $time }）
+price-funding-short = 资金费率：{ $rate } { -funding-period }
 price-funding-unavailable = 资金费率：暂时无法获取。
 price-spot-only = <i>仅有现货，没有永续合约，所以没有资金费率。</i>
 price-open-interest = 持仓量：{ $value } { $quote }
@@ -29,8 +32,7 @@ chart-caption-price = 价格 <b>{ $price }</b> · 24小时 { $change }
 chart-caption-price-only = 价格 <b>{ $price }</b>
 chart-caption-trend = 趋势：{ $trend }（{ $strength }）· RSI { $rsi }
 chart-caption-levels = 支撑 { $support } · 阻力 { $resistance }
-chart-caption-funding = 资金费率 { $rate } / { $interval }
-chart-caption-funding-short = 资金费率 { $rate }
+chart-caption-funding = 资金费率 { $rate } { -funding-period }
 chart-caption-note = <i>最新K线 { $time } · 不构成投资建议</i>
 trend-up = ↗ 上涨
 trend-down = ↘ 下跌

@@ -5,7 +5,16 @@ Used when no LLM is configured, and as the fallback when the LLM fails. Always l
 
 from __future__ import annotations
 
-from services.chat import numbers as n
+from services.format import (
+    MISSING,
+    exchange_name,
+    format_compact,
+    format_funding,
+    format_number,
+    format_pct,
+    format_price,
+    format_share,
+)
 from services.i18n import Raw, Translator
 from services.market import MarketView
 
@@ -16,7 +25,7 @@ def _r(text: str) -> Raw:
 
 
 def _levels(values: list[float]) -> str:
-    return ", ".join(f"**{n.price(v)}**" for v in values) or "—"
+    return ", ".join(f"**{format_price(v)}**" for v in values) or MISSING
 
 
 def describe(t: Translator, view: MarketView) -> str:
@@ -29,21 +38,21 @@ def describe(t: Translator, view: MarketView) -> str:
             "rules-title",
             symbol=_r(f"{view.resolved.base}/{view.resolved.quote}"),
             timeframe=_r(view.timeframe),
-            price=_r(n.price(view.ticker.price)),
-            change=_r(n.pct(view.ticker.change_24h_pct)),
-            exchange=_r(view.exchange),
+            price=_r(format_price(view.ticker.price)),
+            change=_r(format_pct(view.ticker.change_24h_pct)),
+            exchange=_r(exchange_name(view.exchange)),
         ),
         t(f"rules-trend-{a.trend.direction}", strength=_r(t(f"rules-strength-{a.trend.label}"))),
         t(
             "rules-emas",
-            ema20=_r(n.price(ind.ema20)),
-            ema50=_r(n.price(ind.ema50)),
+            ema20=_r(format_price(ind.ema20)),
+            ema50=_r(format_price(ind.ema50)),
             position=_r(t("rules-above" if view.ticker.price >= ind.ema50 else "rules-below")),
         ),
         t(
             f"rules-rsi-{a.momentum.rsi_state}",
-            rsi14=_r(n.number(ind.rsi14)),
-            rsi7=_r(n.number(ind.rsi7)),
+            rsi14=_r(format_number(ind.rsi14)),
+            rsi7=_r(format_number(ind.rsi7)),
         ),
     ]
     if a.momentum.macd_cross is not None and a.momentum.macd_cross_bars_ago is not None:
@@ -51,28 +60,29 @@ def describe(t: Translator, view: MarketView) -> str:
     if a.momentum.divergence is not None:
         parts.append(t(f"rules-divergence-{a.momentum.divergence}"))
     parts.append(t("rules-levels", support=_r(_levels(support)), resistance=_r(_levels(resistance))))
-    parts.append(t(f"rules-volatility-{a.volatility.regime}", atr=_r(n.pct(ind.atr_pct, signed=False))))
+    parts.append(t(f"rules-volatility-{a.volatility.regime}", atr=_r(format_share(ind.atr_pct))))
     d = a.derivatives
-    if d is not None and d.funding_rate is not None:
+    if d is not None and d.funding_8h is not None:
         key = "rules-funding-extreme" if d.funding_extreme else "rules-funding"
-        parts.append(t(key, rate=_r(n.pct(d.funding_rate * 100, 4)), oi=_r(n.compact(d.open_interest_value))))
+        oi = format_compact(d.open_interest_value, t.locale)
+        parts.append(t(key, rate=_r(format_funding(d.funding_8h)), oi=_r(oi)))
     atr = ind.atr
     up_trigger = resistance[0] if resistance else view.ticker.price + atr
     down_trigger = support[0] if support else view.ticker.price - atr
     parts.append(
         t(
             "rules-scenario-bull",
-            trigger=_r(n.price(up_trigger)),
-            target=_r(n.price(resistance[1] if len(resistance) > 1 else up_trigger + 2 * atr)),
-            invalid=_r(n.price(down_trigger)),
+            trigger=_r(format_price(up_trigger)),
+            target=_r(format_price(resistance[1] if len(resistance) > 1 else up_trigger + 2 * atr)),
+            invalid=_r(format_price(down_trigger)),
         )
     )
     parts.append(
         t(
             "rules-scenario-bear",
-            trigger=_r(n.price(down_trigger)),
-            target=_r(n.price(support[1] if len(support) > 1 else down_trigger - 2 * atr)),
-            invalid=_r(n.price(up_trigger)),
+            trigger=_r(format_price(down_trigger)),
+            target=_r(format_price(support[1] if len(support) > 1 else down_trigger - 2 * atr)),
+            invalid=_r(format_price(up_trigger)),
         )
     )
     return "\n\n".join(parts)

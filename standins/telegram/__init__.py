@@ -19,8 +19,8 @@ Errors, limits and formatting rules follow the real Bot API (see the modules' do
 from .client import make_bot
 from .entities import HtmlParseError, ParsedText, detect_entities, html_to_text, parse_html, utf16_len
 from .errors import ApiError, FakeTelegramUsageError
-from .files import StoredFile, make_png
-from .limits import ManualClock, RateLimits
+from .files import StoredFile, image_size, make_png
+from .limits import ManualClock, RateLimiter, RateLimits
 from .server import FakeTelegramServer
 from .state import (
     BotEvent,
@@ -51,12 +51,14 @@ __all__ = [
     "ParsedText",
     "Payment",
     "PreCheckoutRecord",
+    "RateLimiter",
     "RateLimits",
     "StoredFile",
     "WebhookConfig",
     "WebhookDelivery",
     "detect_entities",
     "html_to_text",
+    "image_size",
     "make_bot",
     "make_png",
     "parse_html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.chat import numbers as n
+from services.format import format_number, format_price
 from services.market import MarketService, MarketView
 from standins.openai_server import echo_answer
 from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
@@ -27,10 +27,10 @@ async def expected_view(exchange_url: str, coin: str, timeframe: str) -> MarketV
 def key_numbers(view: MarketView) -> dict[str, str]:
     ind = view.analysis.indicators
     return {
-        "price": n.price(view.ticker.price),
-        "rsi14": n.number(ind.rsi14),
-        "ema20": n.price(ind.ema20),
-        "ema50": n.price(ind.ema50),
+        "price": format_price(view.ticker.price),
+        "rsi14": format_number(ind.rsi14),
+        "ema20": format_price(ind.ema20),
+        "ema50": format_price(ind.ema50),
     }
 
 

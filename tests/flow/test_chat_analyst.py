@@ -44,10 +44,10 @@ async def test_english_and_chinese_answers_carry_the_exchange_numbers(
     assert en_text.startswith("Market analysis") and zh_text.startswith("行情分析")
     assert f"price: {sol['price']}" in en_text and f"rsi14: {sol['rsi14']}" in en_text
     assert f"ema20: {btc['ema20']}" in zh_text
-    # A chart photo follows the answer, captioned with symbol, timeframe and exchange.
+    # A chart photo follows the answer, with the caption every chart has (the one /chart sends).
     assert en[-1].photo is not None and en[-1].photo.data and en[-1].photo.data[:4] == b"\x89PNG"
-    assert en[-1].plain_text.startswith("SOL/USDT · 4h · bybit")
-    assert zh[-1].plain_text.startswith("BTC/USDT · 1d · bybit")
+    assert en[-1].plain_text.startswith("📈 SOL/USDT · 4h · Bybit\n")
+    assert zh[-1].plain_text.startswith("📈 BTC/USDT · 1d · Bybit\n价格 ")
     assert tg.count_429 == 0
 
 

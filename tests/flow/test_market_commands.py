@@ -17,8 +17,7 @@ from services.market import MarketService
 from services.market.timeframes import candle_open
 from services.market_format import format_compact, format_funding, format_pct, format_price
 from standins.exchanges import FakeBybit, SymbolSpec
-from standins.telegram import FakeTelegramServer
-from standins.telegram.state import FakeMessage, FakeUser
+from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot, running_bot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

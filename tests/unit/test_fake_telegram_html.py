@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from standins.telegram import HtmlParseError, detect_entities, html_to_text, make_png, parse_html, utf16_len
-from standins.telegram.files import image_size
-from standins.telegram.limits import ManualClock, RateLimiter, RateLimits
+from standins.telegram import (
+    HtmlParseError,
+    ManualClock,
+    RateLimiter,
+    RateLimits,
+    detect_entities,
+    html_to_text,
+    image_size,
+    make_png,
+    parse_html,
+    utf16_len,
+)
 
 
 def test_supported_tags_become_entities():

@@ -1,4 +1,4 @@
-"""Number formatting (services.market_format), the /price and /chart texts, and argument parsing."""
+"""Number formatting (services.format), the /price and /chart texts (services.market_text), argument parsing."""
 
 from __future__ import annotations
 
@@ -6,19 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.market import parse_chart_args, read_timeframe
-from handlers.market_format import (
-    RSI_STATE_KEYS,
-    STRENGTH_KEYS,
-    TREND_KEYS,
-    change_text,
-    chart_caption,
-    chart_usage,
-    error_reply,
-    price_text,
-    price_usage,
-)
+from services import format as fmt
 from services.i18n import SUPPORTED_LOCALES, Translations
+from services.intent import DEFAULT_TIMEFRAME, MarketQuery, parse_market_query, read_timeframe
 from services.market import (
     Candles,
     Derivatives,
@@ -32,15 +22,15 @@ from services.market import (
     UnsupportedTimeframe,
     analyze,
 )
-from services.market_format import (
-    exchange_name,
-    format_compact,
-    format_duration,
-    format_funding,
-    format_pct,
-    format_price,
-    format_utc_time,
-    price_decimals,
+from services.market_text import (
+    RSI_STATE_KEYS,
+    STRENGTH_KEYS,
+    TREND_KEYS,
+    chart_caption,
+    chart_usage,
+    error_reply,
+    price_text,
+    price_usage,
 )
 from standins.exchanges import generate_ohlcv
 
@@ -81,17 +71,17 @@ def translations() -> Translations:
     ],
 )
 def test_price_precision_by_magnitude(price: float | None, text: str) -> None:
-    assert format_price(price) == text
+    assert fmt.format_price(price) == text
 
 
 def test_price_decimals_keep_four_significant_digits_below_one() -> None:
-    assert [price_decimals(p) for p in (0.9999, 0.1, 0.0123, 0.001, 1e-8)] == [4, 4, 5, 6, 11]
+    assert [fmt.price_decimals(p) for p in (0.9999, 0.1, 0.0123, 0.001, 1e-8)] == [4, 4, 5, 6, 11]
 
 
 def test_half_up_rounding() -> None:
-    assert format_price(2.00005) == "2.0001"
-    assert format_pct(1.005) == "+1.01%"
-    assert format_pct(-1.235) == "-1.24%"
+    assert fmt.format_price(2.00005) == "2.0001"
+    assert fmt.format_pct(1.005) == "+1.01%"
+    assert fmt.format_pct(-1.235) == "-1.24%"
 
 
 @pytest.mark.parametrize(
@@ -111,37 +101,78 @@ def test_half_up_rounding() -> None:
     ],
 )
 def test_compact_amounts(value: float | None, en: str, zh: str) -> None:
-    assert format_compact(value) == en
-    assert format_compact(value, "zh") == zh
+    assert fmt.format_compact(value) == en
+    assert fmt.format_compact(value, "zh") == zh
 
 
 def test_percentages_and_funding() -> None:
-    assert format_pct(3.5873) == "+3.59%"
-    assert format_pct(-0.004) == "0.00%"
-    assert format_pct(-12.5) == "-12.50%"
-    assert format_pct(None) == "—"
-    assert format_funding(0.0001) == "+0.0100%"
-    assert format_funding(-0.00025) == "-0.0250%"
-    assert format_funding(0.0) == "0.0000%"
-    assert format_funding(None) == "—"
-    assert change_text(3.5873) == "▲ +3.59%"
-    assert change_text(-1.2) == "▼ -1.20%"
-    assert change_text(0.001) == "0.00%"
-    assert change_text(None) == "—"
+    assert fmt.format_pct(3.5873) == "+3.59%"
+    assert fmt.format_pct(-0.004) == "0.00%"
+    assert fmt.format_pct(-12.5) == "-12.50%"
+    assert fmt.format_pct(None) == "—"
+    assert fmt.format_funding(0.0001) == "+0.0100%"
+    assert fmt.format_funding(-0.00025) == "-0.0250%"
+    assert fmt.format_funding(0.0) == "0.0000%"
+    assert fmt.format_funding(None) == "—"
+    assert fmt.format_change(3.5873) == "▲ +3.59%"
+    assert fmt.format_change(-1.2) == "▼ -1.20%"
+    assert fmt.format_change(0.001) == "0.00%"
+    assert fmt.format_change(None) == "—"
+
+
+def test_percent_changes_always_carry_their_sign() -> None:
+    assert [fmt.format_pct(x) for x in (0.01, 12_345.678, -0.006, -0.004, 0.0)] == [
+        "+0.01%",
+        "+12,345.68%",
+        "-0.01%",
+        "0.00%",
+        "0.00%",
+    ]
+    assert fmt.format_pct(0.00004, 4) == "0.0000%"
+    assert fmt.format_pct(1.23456, 4) == "+1.2346%"
+
+
+def test_shares_and_readings_have_no_sign() -> None:
+    assert fmt.format_share(2.3456) == "2.35%"
+    assert fmt.format_share(0.125) == "0.13%"
+    assert fmt.format_number(63.45) == "63.5"  # half-up, like prices
+    assert fmt.format_number(1.2345, 2) == "1.23"
+    assert fmt.format_number(87.6, 0) == "88"
+    assert fmt.format_number(-3.25) == "-3.3"
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), float("inf"), float("-inf")])
+def test_one_missing_marker_for_every_kind_of_number(bad: float | None) -> None:
+    assert fmt.MISSING == "—"
+    for text in (
+        fmt.format_price(bad),
+        fmt.format_pct(bad),
+        fmt.format_change(bad),
+        fmt.format_share(bad),
+        fmt.format_number(bad),
+        fmt.format_funding(bad),
+        fmt.format_compact(bad),
+        fmt.format_compact(bad, "zh"),
+    ):
+        assert text == fmt.MISSING
 
 
 def test_durations_and_times() -> None:
-    assert format_duration(timedelta(hours=2, minutes=15)) == "2h 15m"
-    assert format_duration(timedelta(hours=2, minutes=15), "zh") == "2小时15分钟"
-    assert format_duration(8 * 3600) == "8h"
-    assert format_duration(8 * 3600, "zh") == "8小时"
-    assert format_duration(timedelta(days=1, hours=3)) == "1d 3h"
-    assert format_duration(45 * 60) == "45m"
-    assert format_duration(30) == "<1m"
-    assert format_duration(-5, "zh") == "不到1分钟"
-    assert format_utc_time(NOW.replace(hour=8, minute=0), NOW) == "08:00 UTC"
-    assert format_utc_time(NOW + timedelta(days=1), NOW) == "03-03 05:45 UTC"
-    assert exchange_name("bybit") == "Bybit" and exchange_name("okx") == "OKX" and exchange_name("kraken") == "Kraken"
+    assert fmt.format_duration(timedelta(hours=2, minutes=15)) == "2h 15m"
+    assert fmt.format_duration(timedelta(hours=2, minutes=15), "zh") == "2小时15分钟"
+    assert fmt.format_duration(8 * 3600) == "8h"
+    assert fmt.format_duration(8 * 3600, "zh") == "8小时"
+    assert fmt.format_duration(timedelta(days=1, hours=3)) == "1d 3h"
+    assert fmt.format_duration(45 * 60) == "45m"
+    assert fmt.format_duration(30) == "<1m"
+    assert fmt.format_duration(-5, "zh") == "不到1分钟"
+    assert fmt.format_utc_time(NOW.replace(hour=8, minute=0), NOW) == "08:00 UTC"
+    assert fmt.format_utc_time(NOW + timedelta(days=1), NOW) == "03-03 05:45 UTC"
+    assert (
+        fmt.exchange_name("bybit") == "Bybit"
+        and fmt.exchange_name("okx") == "OKX"
+        and fmt.exchange_name("kraken") == "Kraken"
+    )
 
 
 # ------------------------------------------------------------------------------ /price text
@@ -182,7 +213,34 @@ def test_price_text_without_derivatives_or_24h_data(translations: Translations) 
     assert "Funding: not available right now." in price_text(t, BTC, TICKER, None, now=NOW)
     stale = Derivatives("bybit", "BTC/USDT:USDT", -0.0002, NOW - timedelta(hours=1), 8.0, None, None, None, NOW)
     lines = price_text(t, BTC, TICKER, stale, now=NOW).splitlines()
-    assert "Funding: -0.0200%" in lines and not any(line.startswith("Open interest") for line in lines)
+    assert "Funding: -0.0200% per 8h" in lines and not any(line.startswith("Open interest") for line in lines)
+    # the perpetual answered, but without a funding rate
+    no_rate = Derivatives("bybit", "BTC/USDT:USDT", None, None, 8.0, 50_000.0, 3.36e9, 67_230.0, NOW)
+    assert "Funding: not available right now." in price_text(t, BTC, TICKER, no_rate, now=NOW).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("rate", "interval_hours", "shown"),
+    [
+        (0.0001, 8.0, "+0.0100%"),  # Bybit's and Binance's usual interval: as the exchange says
+        (0.0001, 4.0, "+0.0200%"),  # paid twice per 8 hours
+        (0.0001, 1.0, "+0.0800%"),  # hourly funding (Hyperliquid-style perps)
+        (-0.0003, 2.0, "-0.1200%"),
+        (0.0001, None, "+0.0100%"),  # interval not stated: taken as per 8h, like the analysis
+    ],
+)
+def test_funding_is_always_stated_per_8h(
+    translations: Translations, rate: float, interval_hours: float | None, shown: str
+) -> None:
+    derivatives = Derivatives(
+        "bybit", "BTC/USDT:USDT", rate, NOW.replace(hour=8, minute=0), interval_hours, None, None, None, NOW
+    )
+    en = price_text(translations.get("en"), BTC, TICKER, derivatives, now=NOW).splitlines()
+    assert f"Funding: {shown} per 8h · next in 2h 15m (08:00 UTC)" in en
+    zh = price_text(translations.get("zh"), BTC, TICKER, derivatives, now=NOW).splitlines()
+    assert f"资金费率：{shown} / 8小时 · 2小时15分钟后结算（08:00 UTC）" in zh
+    caption = chart_caption(translations.get("en"), make_view(derivatives)).splitlines()
+    assert f"Funding {shown} per 8h" in caption
 
 
 # ------------------------------------------------------------------------------ /chart caption
@@ -200,10 +258,12 @@ def test_chart_caption_in_both_languages(translations: Translations) -> None:
         caption = chart_caption(translations.get(locale), view)
         assert caption.startswith("📈 <b>BTC/USDT</b> · 1h · Bybit\n")
         assert len(caption) <= 1024
-        assert format_price(view.ticker.price) in caption
+        assert fmt.format_price(view.ticker.price) in caption
         assert "+0.0100%" in caption
     en = chart_caption(translations.get("en"), view).splitlines()
-    assert en[1] == f"Price <b>{format_price(view.ticker.price)}</b> · 24h ▲ +1.50%"
+    assert "Funding +0.0100% per 8h" in en
+    assert "资金费率 +0.0100% / 8小时" in chart_caption(translations.get("zh"), view).splitlines()
+    assert en[1] == f"Price <b>{fmt.format_price(view.ticker.price)}</b> · 24h ▲ +1.50%"
     assert en[2].startswith("Trend: ") and " · RSI " in en[2]
     assert en[-1].startswith("<i>Last candle ") and en[-1].endswith("not financial advice</i>")
     spot = chart_caption(translations.get("en"), make_view(None))
@@ -244,27 +304,35 @@ def test_error_replies(translations: Translations) -> None:
 
 def test_usage_hints(translations: Translations) -> None:
     assert "<code>/price BTC</code>" in price_usage(translations.get("en"))
-    assert "Timeframes: 5m 15m 1h 4h 1d 1w (default 1h)." in chart_usage(translations.get("en"))
-    assert "支持的周期：5m 15m 1h 4h 1d 1w（默认 1h）。" in chart_usage(translations.get("zh"))
+    assert DEFAULT_TIMEFRAME == "4h"  # the chat's default, now the one default of /chart too
+    assert "Timeframes: 5m 15m 1h 4h 1d 1w (default 4h)." in chart_usage(translations.get("en"))
+    assert "支持的周期：5m 15m 1h 4h 1d 1w（默认 4h）。" in chart_usage(translations.get("zh"))
 
 
 # ------------------------------------------------------------------------------ /chart arguments
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ("ETH 1h", ("ETH", "1h")),
-        ("4h ETH", ("ETH", "4h")),
-        ("ETH", ("ETH", None)),
-        ("bitcoin cash 1d", ("bitcoin cash", "1d")),
-        ("BTC 3m", ("BTC", "3m")),
-        ("BTC ETH", ("BTC ETH", None)),
-        ("1INCH 4h", ("1INCH", "4h")),
-        ("以太坊 4小时", ("以太坊", "4小时")),
-        ("", ("", None)),
+        ("ETH 1h", MarketQuery("ETH", "1h")),
+        ("4h ETH", MarketQuery("ETH", "4h")),
+        ("ETH", MarketQuery("ETH", DEFAULT_TIMEFRAME)),
+        ("bitcoin cash 1d", MarketQuery("bitcoin cash", "1d")),
+        ("BTC 3m", MarketQuery("BTC", DEFAULT_TIMEFRAME, unsupported="3m")),
+        ("BTC 月线", MarketQuery("BTC", DEFAULT_TIMEFRAME, unsupported="月线")),
+        ("BTC ETH", MarketQuery("BTC ETH")),
+        ("1INCH 4h", MarketQuery("1INCH", "4h")),
+        ("以太坊 4小时", MarketQuery("以太坊", "4h")),
+        ("  sol   daily ", MarketQuery("sol", "1d")),
+        ("W", MarketQuery("W")),  # a ticker, not the weekly timeframe
+        ("", MarketQuery("")),
+        ("4h", MarketQuery("")),  # a timeframe alone names no coin
+        ("3m", MarketQuery("")),
+        ("4h 1d", MarketQuery("")),
+        ("4小时", MarketQuery("")),
     ],
 )
-def test_parse_chart_args(args: str, expected: tuple[str, str | None]) -> None:
-    assert parse_chart_args(args) == expected
+def test_parse_market_query(args: str, expected: MarketQuery) -> None:
+    assert parse_market_query(args) == expected
 
 
 def test_read_timeframe() -> None:

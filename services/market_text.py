@@ -1,7 +1,9 @@
 """The texts of /price and /chart: quick ticker, chart caption, usage hints and market errors.
 
 Pure functions of a `Translator` and the market service's results (no Bot API calls), so they are
-unit-tested directly. Every string goes through the locales; arguments are escaped by the Translator.
+unit-tested directly. Every string goes through the locales; arguments are escaped by the Translator;
+every number goes through `services.format`. The chart caption is the one caption of every chart the
+bot sends (/chart and the chat analyst's answer).
 """
 
 from __future__ import annotations
@@ -11,7 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.format import (
+    MISSING,
+    exchange_name,
+    format_change,
+    format_compact,
+    format_duration,
+    format_funding,
+    format_number,
+    format_price,
+    format_utc_time,
+)
 from services.i18n import Translator
+from services.intent import DEFAULT_TIMEFRAME
 from services.market import (
     SUPPORTED_TIMEFRAMES,
     Derivatives,
@@ -23,18 +37,9 @@ from services.market import (
     UnknownSymbol,
     UnsupportedTimeframe,
 )
+from services.market.analysis import derivatives_context
 from services.market.errors import ExchangeUnavailable
-from services.market_format import (
-    exchange_name,
-    format_compact,
-    format_duration,
-    format_funding,
-    format_pct,
-    format_price,
-    format_utc_time,
-)
 
-DEFAULT_TIMEFRAME = "1h"
 CAPTION_LIMIT = 1024
 MAX_ECHO = 32  # characters of the user's input repeated in an answer
 
@@ -59,14 +64,6 @@ def echo(text: str) -> str:
 
 def _join(t: Translator, items: Sequence[str]) -> str:
     return ("、" if t.locale == "zh" else ", ").join(items)
-
-
-def change_text(pct: float | None) -> str:
-    """A 24h change with a direction mark: "▲ +3.59%", "▼ -1.20%", "0.00%"."""
-    text = format_pct(pct)
-    if pct is None or not math.isfinite(pct) or text.lstrip("+-").startswith("0.00%"):
-        return text
-    return f"{'▲' if pct > 0 else '▼'} {text}"
 
 
 # ---------------------------------------------------------------------------------- usage
@@ -96,7 +93,7 @@ def price_text(
         t("price-last", price=format_price(ticker.price), quote=quote),
     ]
     if ticker.change_24h_pct is not None:
-        change = change_text(ticker.change_24h_pct)
+        change = format_change(ticker.change_24h_pct)
         if ticker.high_24h is not None and ticker.low_24h is not None:
             lines.append(
                 t("price-change", change=change, high=format_price(ticker.high_24h), low=format_price(ticker.low_24h))
@@ -116,24 +113,22 @@ def _derivatives_lines(
     if derivatives is None:
         return [t("price-spot-only")] if resolved.perp is None else [t("price-funding-unavailable")]
     lines: list[str] = []
-    rate = derivatives.funding_rate
-    if rate is not None:
-        following = derivatives.next_funding_time
-        hours = derivatives.funding_interval_hours
-        if following is not None and hours and following > now:
-            lines.append(
-                t(
-                    "price-funding",
-                    rate=format_funding(rate),
-                    interval=format_duration(hours * 3600, t.locale),
-                    next=format_duration(following - now, t.locale),
-                    time=format_utc_time(following, now),
-                )
-            )
-        else:
-            lines.append(t("price-funding-short", rate=format_funding(rate)))
-    else:
+    context = derivatives_context(derivatives)
+    rate_8h = context.funding_8h if context is not None else None
+    following = derivatives.next_funding_time
+    if rate_8h is None:
         lines.append(t("price-funding-unavailable"))
+    elif following is not None and following > now:
+        lines.append(
+            t(
+                "price-funding",
+                rate=format_funding(rate_8h),
+                next=format_duration(following - now, t.locale),
+                time=format_utc_time(following, now),
+            )
+        )
+    else:
+        lines.append(t("price-funding-short", rate=format_funding(rate_8h)))
     if derivatives.open_interest_value is not None:
         value = format_compact(derivatives.open_interest_value, t.locale)
         lines.append(t("price-open-interest", value=value, quote=resolved.quote))
@@ -146,15 +141,19 @@ def chart_caption(t: Translator, view: MarketView) -> str:
     analysis = view.analysis
     indicators = analysis.indicators
     lines = [
-        t("chart-caption-header", pair=view.resolved.pair, timeframe=view.timeframe,
-          exchange=exchange_name(view.exchange)),
-    ]  # fmt: skip
+        t(
+            "chart-caption-header",
+            pair=view.resolved.pair,
+            timeframe=view.timeframe,
+            exchange=exchange_name(view.exchange),
+        )
+    ]
     price = format_price(view.ticker.price)
     if view.ticker.change_24h_pct is not None:
-        lines.append(t("chart-caption-price", price=price, change=change_text(view.ticker.change_24h_pct)))
+        lines.append(t("chart-caption-price", price=price, change=format_change(view.ticker.change_24h_pct)))
     else:
         lines.append(t("chart-caption-price-only", price=price))
-    rsi = f"{indicators.rsi14:.1f}" if math.isfinite(indicators.rsi14) else "—"
+    rsi = format_number(indicators.rsi14, 1)
     state_key = RSI_STATE_KEYS.get(analysis.momentum.rsi_state)
     if state_key is not None:
         rsi = t("rsi-value-state", value=rsi, state=t(state_key))
@@ -166,13 +165,8 @@ def chart_caption(t: Translator, view: MarketView) -> str:
     if support is not None or resistance is not None:
         lines.append(t("chart-caption-levels", support=format_price(support), resistance=format_price(resistance)))
     context = analysis.derivatives
-    if context is not None and context.funding_rate is not None:
-        interval = view.derivatives.funding_interval_hours if view.derivatives else None
-        if interval:
-            lines.append(t("chart-caption-funding", rate=format_funding(context.funding_rate),
-                           interval=format_duration(interval * 3600, t.locale)))  # fmt: skip
-        else:
-            lines.append(t("chart-caption-funding-short", rate=format_funding(context.funding_rate)))
+    if context is not None and context.funding_8h is not None:
+        lines.append(t("chart-caption-funding", rate=format_funding(context.funding_8h)))
     lines.append(t("chart-caption-note", time=format_utc_time(analysis.as_of, view.as_of)))
     return "\n".join(lines)
 
@@ -188,7 +182,7 @@ def error_reply(
     pair: str | None = None,
 ) -> ErrorReply:
     """A clear, localized answer for every market failure (never the exception text)."""
-    names = _join(t, [exchange_name(e) for e in exchanges]) or "—"
+    names = _join(t, [exchange_name(e) for e in exchanges]) or MISSING
     if isinstance(exc, UnknownSymbol):
         text = t("market-unknown-coin", coin=echo(query), exchanges=names)
         suggestions = tuple(exc.suggestions)
@@ -206,7 +200,7 @@ def error_reply(
             )
         )
     if isinstance(exc, NotEnoughData):
-        return ErrorReply(t("market-not-enough-data", pair=pair or echo(query).upper(), timeframe=timeframe or "—"))
+        return ErrorReply(t("market-not-enough-data", pair=pair or echo(query).upper(), timeframe=timeframe or MISSING))
     wait = exc.retry_after if isinstance(exc, ExchangeUnavailable) else None
     if wait and wait > 0:
         minutes = max(1, math.ceil(wait / 60))

@@ -1,7 +1,20 @@
-"""Number formatting for market answers: prices by magnitude, signed percentages, compact volumes,
-funding rates, durations and exchange names. Pure functions, no aiogram, no HTML (plain text out).
+"""Every number the bot shows: /price, /chart captions, the rule-based analyst and the model's data block.
 
-Everything that depends on the language takes `locale` ("en" or "zh"); unknown locales read as "en".
+One rule per kind of number, the same everywhere:
+
+* prices: decimals by magnitude (5–6 significant digits from 1 up, 4 below 1), thousands separators,
+  half-up rounding: 67,234.5 · 3,012.25 · 150.26 · 15.123 · 1.2346 · 0.08123 · 0.00001234;
+* percent changes carry their sign: +3.59%, -1.20%; a change that rounds to zero reads 0.00%
+  (no direction). Sizes that cannot be negative (ATR as a share of price) have no sign: 2.35%;
+* funding is always stated per 8 hours: the exchange's rate × 8 / its interval in hours (a rate
+  whose interval the exchange does not state is taken as per 8h), the normalisation the analysis
+  uses for its thresholds, so coins with 1h, 4h and 8h intervals compare directly: +0.0100%;
+* large amounts (volume, open interest) in one unit style per language: en 2.29B · 456.7M ·
+  12.35K, zh 22.87亿 · 4,567.8万 (Chinese counts in 万 and 亿);
+* a value that is unknown, NaN or infinite is "—" (`MISSING`), never "n/a", "nan" or "inf".
+
+Prices, percentages and funding read the same in English and Chinese; amounts and durations take
+`locale` ("en" or "zh"; any other reads as "en"). Pure functions, plain text (no HTML), no aiogram.
 """
 
 from __future__ import annotations
@@ -13,17 +26,19 @@ from decimal import ROUND_HALF_UP, Decimal
 __all__ = [
     "MISSING",
     "exchange_name",
+    "format_change",
     "format_compact",
     "format_duration",
     "format_funding",
+    "format_number",
     "format_pct",
     "format_price",
+    "format_share",
     "format_utc_time",
     "price_decimals",
 ]
 
 MISSING = "—"
-MINUS = "-"
 
 _EXCHANGE_NAMES = {"bybit": "Bybit", "binance": "Binance", "okx": "OKX", "bitget": "Bitget", "gate": "Gate"}
 # (threshold, suffix) from the largest; Chinese counts in 万 (10⁴) and 亿 (10⁸).
@@ -51,6 +66,13 @@ def _grouped(value: float, decimals: int) -> str:
     return f"{_round(value, decimals):,.{decimals}f}"
 
 
+def _signed(value: float, decimals: int) -> str:
+    rounded = _round(value, decimals)
+    if rounded == 0:
+        return f"{abs(rounded):.{decimals}f}"
+    return f"{'+' if rounded > 0 else '-'}{abs(rounded):,.{decimals}f}"
+
+
 def price_decimals(price: float) -> int:
     """Decimals for a price: 67,234.5 · 3,012.25 · 150.25 · 15.123 · 1.2345 · 0.08123 · 0.00001234.
 
@@ -72,39 +94,50 @@ def price_decimals(price: float) -> int:
 
 
 def format_price(price: float | None) -> str:
-    """A price with thousands separators and decimals by magnitude; "—" when unknown."""
+    """A price (or a price-like amount: EMA, ATR, MACD) by magnitude; "—" when unknown."""
     if price is None or not _finite(price):
         return MISSING
-    text = _grouped(price, price_decimals(price))
-    return text.replace("-", MINUS)
+    return _grouped(price, price_decimals(price))
 
 
 def format_pct(pct: float | None, decimals: int = 2) -> str:
-    """A signed percentage already in percent units: 3.5873 → "+3.59%", -0.004 → "0.00%"."""
+    """A signed change already in percent units: 3.5873 → "+3.59%", -1.2 → "-1.20%", -0.004 → "0.00%"."""
     if pct is None or not _finite(pct):
         return MISSING
-    rounded = _round(pct, decimals)
-    if rounded == 0:
-        return f"{abs(rounded):.{decimals}f}%"
-    sign = "+" if rounded > 0 else MINUS
-    return f"{sign}{abs(rounded):,.{decimals}f}%"
+    return f"{_signed(pct, decimals)}%"
 
 
-def format_funding(rate: float | None) -> str:
-    """A funding rate given as a fraction per interval: 0.0001 → "+0.0100%"."""
-    if rate is None or not _finite(rate):
+def format_change(pct: float | None) -> str:
+    """A 24h change with a direction mark: "▲ +3.59%", "▼ -1.20%", "0.00%"."""
+    text = format_pct(pct)
+    if pct is None or text in (MISSING, "0.00%"):
+        return text
+    return f"{'▲' if pct > 0 else '▼'} {text}"
+
+
+def format_share(pct: float | None, decimals: int = 2) -> str:
+    """A size as a percentage of something (ATR of price), unsigned: 2.3456 → "2.35%"."""
+    if pct is None or not _finite(pct):
         return MISSING
-    rounded = _round(rate * 100, 4)
-    if rounded == 0:
-        return "0.0000%"
-    return f"{'+' if rounded > 0 else MINUS}{abs(rounded):.4f}%"
+    return f"{_grouped(pct, decimals)}%"
+
+
+def format_funding(rate_8h: float | None) -> str:
+    """A funding rate per 8 hours, given as a fraction: 0.0001 → "+0.0100%", 0 → "0.0000%".
+
+    Callers pass the rate normalised to 8 hours (`DerivativesContext.funding_8h`), never the raw
+    per-interval rate: the texts around it say "per 8h".
+    """
+    if rate_8h is None or not _finite(rate_8h):
+        return MISSING
+    return f"{_signed(rate_8h * 100, 4)}%"
 
 
 def format_compact(value: float | None, locale: str = "en") -> str:
     """Large amounts: 2,287,185,542 → "2.29B" (en) / "22.87亿" (zh); small ones with separators."""
     if value is None or not _finite(value):
         return MISSING
-    sign = MINUS if value < 0 else ""
+    sign = "-" if value < 0 else ""
     magnitude = abs(value)
     units = _COMPACT_UNITS.get(locale, _COMPACT_UNITS["en"])
     for index, (threshold, suffix) in enumerate(units):
@@ -116,6 +149,13 @@ def format_compact(value: float | None, locale: str = "en") -> str:
             scaled = _round(magnitude / threshold, 2)
         return f"{sign}{scaled:,}{suffix}"
     return f"{sign}{_grouped(magnitude, 2 if magnitude < 100 else 1 if magnitude < 1000 else 0)}"
+
+
+def format_number(value: float | None, decimals: int = 1) -> str:
+    """A plain reading (RSI, a ratio, a percentile) with fixed decimals: 63.456 → "63.5"; "—" when unknown."""
+    if value is None or not _finite(value):
+        return MISSING
+    return _grouped(value, decimals)
 
 
 def format_duration(delta: timedelta | float, locale: str = "en") -> str:
