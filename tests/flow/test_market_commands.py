@@ -15,7 +15,7 @@ from sqlalchemy import select
 from db.models import MarketSnapshot
 from services.market import MarketService
 from services.market.timeframes import candle_open
-from services.market_format import format_compact, format_funding, format_pct, format_price
+from services.format import format_compact, format_funding, format_pct, format_price
 from standins.exchanges import FakeBybit, SymbolSpec
 from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot, running_bot
@@ -31,7 +31,7 @@ def new_user(tg: FakeTelegramServer, name: str, language: str) -> FakeUser:
 
 
 def market_of(app: RunningBot) -> MarketService:
-    market = app.resources.extra["market"]
+    market = app.resources.services.market
     assert isinstance(market, MarketService)
     return market
 
@@ -211,7 +211,7 @@ async def test_missing_argument_gets_a_usage_hint(app: RunningBot, tg: FakeTeleg
     texts = [m.plain_text for m in await tg.wait_for_messages(ann, 3)]
     assert texts[0].startswith("💹 Quick price: /price coin\n\nExamples: /price BTC")
     assert texts[1].startswith("📈 Chart: /chart coin [timeframe]\n\nExamples: /chart BTC · /chart ETH 4h")
-    assert "Timeframes: 5m 15m 1h 4h 1d 1w (default 1h)." in texts[1]
+    assert "Timeframes: 5m 15m 1h 4h 1d 1w (default 4h)." in texts[1]
     assert texts[2] == texts[1]
     li = new_user(tg, "Li", "zh")
     await tg.send_command(li, "/price")
