@@ -13,9 +13,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from db.models import MarketSnapshot
+from services.format import format_compact, format_funding, format_pct, format_price
 from services.market import MarketService
 from services.market.timeframes import candle_open
-from services.format import format_compact, format_funding, format_pct, format_price
 from standins.exchanges import FakeBybit, SymbolSpec
 from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot, running_bot
