@@ -1,82 +1,336 @@
 """Console mode: the real dispatcher, handlers and database, driven from a terminal.
 
-A local Bot API server (the same fake the tests use) runs in-process on 127.0.0.1; the bot polls it
-exactly as it polls Telegram, and this module plays the user: each line you type becomes a message,
-a bare number presses that button of the last keyboard, and replies are printed as plain text.
+A local Bot API server (the stand-in the tests use, `standins.telegram`) runs in-process on
+127.0.0.1; the bot polls it exactly as it polls Telegram, and this module plays the user: each line
+you type becomes a message, a bare number presses that button of the last keyboard (a link button
+prints its URL, an invoice's Pay button pays it with test Stars), and each reply is printed once,
+in its final state, when the bot has finished handling the key press. Logs go to a file.
+
+Demo mode (`run_demo`) adds the other stand-ins: a local exchange with generated markets and a
+local OpenAI-compatible model, and labels every message as demo data.
+
+The stand-ins are imported inside the functions only: the production path never loads them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import threading
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.middlewares import InFlight
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update
+
+from bot.demo import DEMO_DATABASE_URL, DemoLabel, demo_overrides, migrate_database
+from bot.outgoing import PacingMiddleware
 from bot.runner import prepare
 from bot.settings import Settings
-from standins.telegram import BotEvent, FakeMessage, FakeTelegramServer, FakeUser, RateLimits
+from services.i18n import Translations
 
-REPLY_SETTLE_SECONDS = 0.4
+if TYPE_CHECKING:
+    from standins.telegram import BotEvent, FakeMessage, FakeTelegramServer, FakeUser
+
+__all__ = ["ConsoleUI", "DemoLabel", "console_name", "run_console", "run_demo"]
+
 REPLY_TIMEOUT_SECONDS = 120.0
 HELP = "Type a message and press Enter. A number presses a button. /quit or Ctrl-D leaves."
+DEFAULT_NAME = "Trader"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def console_name(environ: Mapping[str, str]) -> str:
+    """The name the bot greets: the login name when there is one, else a sensible default."""
+    for variable in ("USER", "LOGNAME", "USERNAME"):
+        name = environ.get(variable, "").strip()
+        if name:
+            return name
+    return DEFAULT_NAME
+
+
+def console_locale(environ: Mapping[str, str]) -> str:
+    return "zh" if environ.get("LANG", "").lower().startswith("zh") else "en"
+
+
+@dataclass(frozen=True)
+class Button:
+    message: FakeMessage
+    text: str
+    kind: str  # callback / url / pay / other
+    value: str = ""
 
 
 class ConsoleUI:
-    def __init__(self, out: TextIO, media_dir: Path) -> None:
+    """Prints what the user would see: each message once, in its final state."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        media_dir: Path,
+        label: Callable[[str], str] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.out = out
         self.media_dir = media_dir
-        self.buttons: list[tuple[int, str]] = []  # (message_id, button text) of the last keyboard
+        self.label = label  # demo mode: the label line for a message's text
+        self.now = now
+        self.buttons: list[Button] = []  # the last keyboard shown
+        self.saved: list[Path] = []
 
-    def show(self, event: BotEvent) -> None:
-        message = event.message
-        if event.kind == "callback_answer" and event.data.get("text"):
-            self._print(f"bot (notice)> {event.data['text']}")
-        if message is None or event.kind not in ("sent", "edited"):
-            return
-        label = "bot" if event.kind == "sent" else "bot (edited)"
-        self._print(f"{label}> {message.plain_text}")
+    def say(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+    def show_events(self, events: list[BotEvent]) -> None:
+        """A key press's outcome: messages sent, edited or deleted (each once), and notices."""
+        shown: dict[tuple[int, int] | int, tuple[str, Any]] = {}
+        for number, event in enumerate(events):
+            message = event.message
+            if event.kind == "callback_answer" and event.data.get("text"):
+                shown[number] = ("notice", str(event.data["text"]))
+            if message is None or event.kind not in ("sent", "edited", "deleted"):
+                continue
+            key = (message.chat.id, message.message_id)
+            previous = shown.get(key, ("", None))[0]
+            if event.kind == "deleted":
+                if previous == "sent":
+                    del shown[key]  # a transient message ("queued…"): it came and went
+                else:
+                    shown[key] = ("deleted", message)
+            elif previous not in ("sent", "edited"):
+                shown[key] = (event.kind, message)
+        for kind, item in shown.values():
+            if kind == "notice":
+                self.say(f"bot (notice)> {self._labelled(item)}")
+            elif kind == "deleted":
+                self.say(f"bot (deleted)> {self._labelled(item.plain_text.splitlines()[0] if item.plain_text else '')}")
+            else:
+                self.show_message(item, edited=kind == "edited")
+
+    def _labelled(self, text: str) -> str:
+        if self.label is None:
+            return text
+        return f"{self.label(text)}\n{text}" if text else self.label(text)
+
+    def show_message(self, message: FakeMessage, *, edited: bool = False) -> None:
+        self.say(("bot (edited)> " if edited else "bot> ") + self._labelled(message.plain_text))
         if message.photo is not None and message.photo.data:
-            self.media_dir.mkdir(parents=True, exist_ok=True)
-            path = self.media_dir / f"{message.chat.id}-{message.message_id}.png"
-            path.write_bytes(message.photo.data)
-            self._print(f"      [photo saved to {path}]")
+            self.say(f"      [photo saved to {self.save_photo(message.photo.data)}]")
         if message.invoice is not None:
             invoice = message.invoice
-            amount = f"{invoice.get('total_amount')} {invoice.get('currency')}"
-            self._print(f"      [invoice: {invoice.get('title')} — {amount}]")
+            self.say(f"      [invoice: {invoice.get('title')} — {_amount(invoice)}]")
         self._show_buttons(message)
 
-    def _show_buttons(self, message: FakeMessage) -> None:
-        texts = [text for row in message.button_texts() for text in row]
-        if not texts:
-            return
-        self.buttons = [(message.message_id, text) for text in texts]
-        self._print("      " + "  ".join(f"[{i}] {text}" for i, text in enumerate(texts, 1)))
+    def save_photo(self, data: bytes) -> Path:
+        """A new file per photo: never overwrites an earlier one (this session's or a previous one's)."""
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        stamp = self.now().strftime("%Y%m%d-%H%M%S")
+        number = len(self.saved) + 1
+        while True:
+            path = self.media_dir / f"chart-{stamp}-{number}.png"
+            try:
+                with path.open("xb") as file:
+                    file.write(data)
+            except FileExistsError:
+                number += 1
+                continue
+            self.saved.append(path)
+            return path
 
-    def _print(self, line: str) -> None:
-        print(line, file=self.out, flush=True)
+    def _show_buttons(self, message: FakeMessage) -> None:
+        buttons = [_button(message, raw) for row in message.buttons() for raw in row]
+        if message.invoice is not None and not any(b.kind == "pay" for b in buttons):
+            buttons.insert(0, Button(message, f"Pay {_amount(message.invoice)}", "pay"))  # Telegram's default
+        if not buttons:
+            if self.buttons and self.buttons[0].message is message:
+                self.buttons = []  # its keyboard was taken away
+            return
+        self.buttons = buttons
+        self.say("      " + "  ".join(f"[{i}] {button.text}" for i, button in enumerate(buttons, 1)))
+
+
+def _amount(invoice: Mapping[str, Any]) -> str:
+    total, currency = invoice.get("total_amount"), invoice.get("currency")
+    return f"⭐{total}" if currency == "XTR" else f"{total} {currency}"
+
+
+def _button(message: FakeMessage, raw: Mapping[str, Any]) -> Button:
+    text = str(raw.get("text", ""))
+    if "callback_data" in raw:
+        return Button(message, text, "callback")
+    if raw.get("pay"):
+        return Button(message, text, "pay")
+    for field in ("url", "login_url", "web_app"):
+        value = raw.get(field)
+        if isinstance(value, Mapping):
+            value = value.get("url")
+        if value:
+            return Button(message, text, "url", str(value))
+    return Button(message, text, "other", ", ".join(sorted(k for k in raw if k != "text")))
+
+
+class ProcessedUpdates(BaseMiddleware):
+    """Marks each update as done when its handling finished: the console waits on that, not a timer."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, asyncio.Event] = {}
+
+    def _event(self, update_id: int) -> asyncio.Event:
+        return self._done.setdefault(update_id, asyncio.Event())
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            if isinstance(event, Update):
+                self._event(event.update_id).set()
+
+    async def wait(self, update_id: int, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            await self._event(update_id).wait()
+        self._done.pop(update_id, None)
+
+
+@contextlib.contextmanager
+def logs_to_file(path: Path) -> Iterator[None]:
+    """Send log records to `path` instead of the terminal, so they never interleave with the chat."""
+    root = logging.getLogger()
+    terminal = [h for h in root.handlers if type(h) is logging.StreamHandler]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    level = root.level
+    for old in terminal:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        for old in terminal:
+            root.addHandler(old)
+        root.setLevel(level)
 
 
 def _stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], stream: TextIO) -> None:
-    """A daemon thread feeding stdin lines to the loop (never blocks interpreter exit)."""
+    """A daemon thread feeding input lines to the loop (never blocks interpreter exit)."""
     for line in stream:
         loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
     loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
-async def _wait_reply(server: FakeTelegramServer, inflight: InFlight) -> None:
-    """Like a person, wait for the bot to finish answering before typing the next line."""
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
+class ConsoleSession:
+    """One person at the keyboard: turns input lines into updates and shows what the bot did."""
+
+    def __init__(
+        self,
+        server: FakeTelegramServer,
+        user: FakeUser,
+        ui: ConsoleUI,
+        processed: ProcessedUpdates,
+        drain: Callable[[float], Awaitable[bool]],
+        timeout: float,
+    ) -> None:
+        self.server = server
+        self.user = user
+        self.ui = ui
+        self.processed = processed
+        self.drain = drain
+        self.timeout = timeout
+        self.events = server.subscribe()
+
+    def pending_events(self) -> list[BotEvent]:
+        events = []
+        while not self.events.empty():
+            events.append(self.events.get_nowait())
+        return events
+
+    async def next_line(self, lines: asyncio.Queue[str | None]) -> str | None:
+        """The next input line; what the bot says meanwhile (nobody asked) is shown as it comes."""
+        reading = asyncio.ensure_future(lines.get())
+        try:
             while True:
-                seen = len(server.calls)
-                await asyncio.sleep(REPLY_SETTLE_SECONDS)
-                if len(server.calls) == seen and inflight.count == 0:
-                    return
+                event = asyncio.ensure_future(self.events.get())
+                done, _ = await asyncio.wait({reading, event}, return_when=asyncio.FIRST_COMPLETED)
+                if event in done:
+                    self.ui.show_events([event.result()])
+                else:
+                    event.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await event
+                if reading in done:
+                    return reading.result()
+        finally:
+            reading.cancel()
+
+    async def handle(self, text: str) -> None:
+        """One key press: errors are shown, and the session goes on."""
+        from standins.telegram import FakeTelegramUsageError
+
+        try:
+            if text.isdigit() and 1 <= int(text) <= len(self.ui.buttons):
+                await self.press(self.ui.buttons[int(text) - 1])
+            else:
+                await self.turn(await self.server.send_message(self.user, text))
+        except (FakeTelegramUsageError, TimeoutError, OSError) as exc:
+            self.ui.show_events(self.pending_events())
+            reason = "the bot is still working on it" if isinstance(exc, TimeoutError) else str(exc)
+            self.ui.say(f"(error: {reason or type(exc).__name__} — the session goes on)")
+
+    async def turn(self, update: Mapping[str, Any]) -> None:
+        """Wait until the bot has handled `update`, then show what it did."""
+        update_id = update.get("update_id")
+        if isinstance(update_id, int):
+            await self.processed.wait(update_id, self.timeout)
+            await self.drain(self.timeout)
+        self.ui.show_events(self.pending_events())
+
+    async def press(self, button: Button) -> None:
+        if button.kind == "url":
+            self.ui.say(f"      🔗 {button.value}  (a link: open it in a browser)")
+        elif button.kind == "pay":
+            await self.pay(button.message)
+        elif button.kind == "callback":
+            update = await self.server.press_button(self.user, button.text, message_id=button.message.message_id)
+            await self.turn(update)
+        else:
+            self.ui.say(f"      ({button.text}: a {button.value} button does nothing in the console)")
+
+    async def pay(self, invoice: FakeMessage) -> None:
+        """Telegram's Stars checkout: pre-checkout query, the bot's answer, then the payment message."""
+        self.ui.say(f"      [paying {_amount(invoice.invoice or {})} with test Stars…]")
+        query_id = self.server.pre_checkout(self.user, invoice)
+        answer = await self.server.wait_pre_checkout_answer(query_id, timeout=self.timeout)
+        await self.drain(self.timeout)
+        self.ui.show_events(self.pending_events())
+        if not answer.ok:
+            self.ui.say(f"      [payment refused: {answer.error_message}]")
+            return
+        await self.turn(self.server.successful_payment(self.user, invoice.invoice_payload or ""))
+
+    async def run(self, lines: asyncio.Queue[str | None]) -> None:
+        while True:
+            line = await self.next_line(lines)
+            if line is None or line.strip() in ("/quit", "/exit"):
+                return
+            text = line.strip()
+            if text:
+                self.ui.say(f"you> {text}")
+                await self.handle(text)
 
 
 async def run_console(
@@ -84,52 +338,98 @@ async def run_console(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     media_dir: Path = Path("console-media"),
+    *,
+    log_file: Path = Path("data/console.log"),
+    environ: Mapping[str, str] | None = None,
+    demo: bool = False,
+    reply_timeout: float = REPLY_TIMEOUT_SECONDS,
 ) -> None:
-    out = stdout or sys.stdout
+    """Talk to the bot in a terminal (or through the given streams) until /quit or end of input."""
+    from standins.telegram import FakeTelegramServer, RateLimits
+
+    environ = os.environ if environ is None else environ
+    language = console_locale(environ)
+    translations = Translations(language)
+    t = translations.get(language)
+    ui = ConsoleUI(stdout or sys.stdout, media_dir, DemoLabel(translations, language) if demo else None)
     server = FakeTelegramServer(
         bot_username="coinsight_bot", bot_first_name="Coinsight", rate_limits=RateLimits.disabled()
     )
-    await server.start()
-    settings = settings.model_copy(
-        update={"bot_token": server.token, "telegram_api_url": server.base_url, "webhook_url": ""}
-    )
-    resources, bot, dp = await prepare(settings)
-    language = "zh" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
-    user: FakeUser = server.add_user(os.environ.get("USER") or "you", "console_user", language_code=language)
-    ui = ConsoleUI(out, media_dir)
-    events = server.subscribe()
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-    threading.Thread(target=_stdin_reader, args=(loop, lines, stdin or sys.stdin), daemon=True).start()
-
-    async def printer() -> None:
-        while True:
-            ui.show(await events.get())
-
-    print(f"Coinsight console — {HELP}", file=out, flush=True)
-    async with asyncio.TaskGroup() as group:
-        polling = group.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5))
-        printing = group.create_task(printer())
+    with logs_to_file(log_file):
+        await server.start()
         try:
-            await server.wait_for_call("getUpdates", timeout=60)
-            while True:
-                line = await lines.get()
-                if line is None or line.strip() in ("/quit", "/exit"):
-                    break
-                text = line.strip()
-                if not text:
-                    continue
-                print(f"you> {text}", file=out, flush=True)
-                if text.isdigit() and 1 <= int(text) <= len(ui.buttons):
-                    message_id, button = ui.buttons[int(text) - 1]
-                    await server.press_button(user, button, message_id=message_id)
-                else:
-                    await server.send_message(user, text)
-                await _wait_reply(server, resources.inflight)
+            settings = _with(settings, bot_token=server.token, telegram_api_url=server.base_url, webhook_url="")
+            resources, bot, dp = await prepare(settings)
+            _unpaced(bot)
+            processed = ProcessedUpdates()
+            dp.update.outer_middleware(processed)
+            started = asyncio.Event()
+            dp.startup.register(partial(_set, started))
+            user = server.add_user(console_name(environ), "console_user", language_code=language)
+            session = ConsoleSession(server, user, ui, processed, resources.inflight.drain, reply_timeout)
+            lines: asyncio.Queue[str | None] = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=_stdin_reader, args=(loop, lines, stdin or sys.stdin), daemon=True).start()
+            ui.say(f"Coinsight console — {HELP}")
+            if demo:
+                ui.say(t("demo-intro"))
+            async with asyncio.TaskGroup() as group:
+                polling = group.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5))
+                try:
+                    await started.wait()
+                    await session.run(lines)
+                finally:
+                    with contextlib.suppress(RuntimeError):  # "Polling is not started": it failed to start
+                        await dp.stop_polling()
+                    await polling
+                    server.unsubscribe(session.events)
         finally:
-            await dp.stop_polling()
-            await polling
-            printing.cancel()
-            server.unsubscribe(events)
-    with contextlib.suppress(RuntimeError):
-        await server.stop()
+            await server.stop()
+
+
+async def _set(event: asyncio.Event, **_: Any) -> None:
+    event.set()
+
+
+def _unpaced(bot: Bot) -> None:
+    """The in-process Bot API has no flood limits: pacing would only make the terminal wait."""
+    for middleware in list(bot.session.middleware):
+        if isinstance(middleware, PacingMiddleware):
+            bot.session.middleware.unregister(middleware)
+
+
+def _with(settings: Settings, **changes: Any) -> Settings:
+    """A validated copy of `settings` with `changes` (secrets and lists converted as from the environment)."""
+    return settings.model_validate({**settings.model_dump(), **changes})
+
+
+async def run_demo(
+    settings: Settings,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    media_dir: Path = Path("console-media"),
+    *,
+    database_url: str = DEMO_DATABASE_URL,
+    log_file: Path = Path("data/console.log"),
+    environ: Mapping[str, str] | None = None,
+    reply_timeout: float = REPLY_TIMEOUT_SECONDS,
+) -> None:
+    """Console mode with no internet: a local exchange with generated markets, a local model that
+    streams an analysis of the data it is sent, a database of its own; every message labelled demo."""
+    from standins.demo import demo_servers
+
+    async with demo_servers() as servers:
+        demo = _with(
+            settings,
+            **demo_overrides(
+                database_url=database_url,
+                exchange_api_urls=servers.exchange_api_urls,
+                openai_base_url=servers.openai_base_url,
+                openai_api_key=servers.openai_api_key,
+                model=servers.model,
+            ),
+        )
+        await migrate_database(database_url)
+        await run_console(
+            demo, stdin, stdout, media_dir, log_file=log_file, environ=environ, demo=True, reply_timeout=reply_timeout
+        )
