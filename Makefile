@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench check-data migrate console clean
+.PHONY: run test lint bench check-data migrate console demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 
 console: $(STAMP)
 	$(BIN)/python -m bot console
+
+# Console mode with no internet and no keys: local stand-in exchange and model, data/demo.sqlite3.
+demo: $(STAMP)
+	$(BIN)/python -m bot demo
 
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate

@@ -88,6 +88,10 @@ class ConsoleUI:
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)
 
+    def prompt(self) -> None:
+        """On a terminal the typed line is echoed after this prompt (instead of a `you>` copy)."""
+        print("you> ", end="", file=self.out, flush=True)
+
     def show_events(self, events: list[BotEvent]) -> None:
         """A key press's outcome: messages sent, edited or deleted (each once), and notices."""
         shown: dict[tuple[int, int] | int, tuple[str, Any]] = {}
@@ -244,6 +248,8 @@ class ConsoleSession:
         processed: ProcessedUpdates,
         drain: Callable[[float], Awaitable[bool]],
         timeout: float,
+        *,
+        interactive: bool = False,
     ) -> None:
         self.server = server
         self.user = user
@@ -251,6 +257,7 @@ class ConsoleSession:
         self.processed = processed
         self.drain = drain
         self.timeout = timeout
+        self.interactive = interactive  # a person at a terminal: their typing is echoed already
         self.events = server.subscribe()
 
     def pending_events(self) -> list[BotEvent]:
@@ -267,7 +274,11 @@ class ConsoleSession:
                 event = asyncio.ensure_future(self.events.get())
                 done, _ = await asyncio.wait({reading, event}, return_when=asyncio.FIRST_COMPLETED)
                 if event in done:
+                    if self.interactive:
+                        self.ui.say("")  # off the prompt's line
                     self.ui.show_events([event.result()])
+                    if self.interactive and reading not in done:
+                        self.ui.prompt()
                 else:
                     event.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -324,12 +335,17 @@ class ConsoleSession:
 
     async def run(self, lines: asyncio.Queue[str | None]) -> None:
         while True:
+            if self.interactive:
+                self.ui.prompt()
             line = await self.next_line(lines)
             if line is None or line.strip() in ("/quit", "/exit"):
+                if line is None and self.interactive:
+                    self.ui.say("")  # Ctrl-D leaves the cursor on the prompt's line
                 return
             text = line.strip()
             if text:
-                self.ui.say(f"you> {text}")
+                if not self.interactive:
+                    self.ui.say(f"you> {text}")
                 await self.handle(text)
 
 
@@ -366,10 +382,13 @@ async def run_console(
             started = asyncio.Event()
             dp.startup.register(partial(_set, started))
             user = server.add_user(console_name(environ), "console_user", language_code=language)
-            session = ConsoleSession(server, user, ui, processed, resources.inflight.drain, reply_timeout)
+            source = stdin or sys.stdin
+            session = ConsoleSession(
+                server, user, ui, processed, resources.inflight.drain, reply_timeout, interactive=source.isatty()
+            )
             lines: asyncio.Queue[str | None] = asyncio.Queue()
             loop = asyncio.get_running_loop()
-            threading.Thread(target=_stdin_reader, args=(loop, lines, stdin or sys.stdin), daemon=True).start()
+            threading.Thread(target=_stdin_reader, args=(loop, lines, source), daemon=True).start()
             ui.say(f"Coinsight console — {HELP}")
             if demo:
                 ui.say(t("demo-intro"))
