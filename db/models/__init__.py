@@ -10,6 +10,7 @@ from db.models.credits import (
     DailyUsage,
     Payment,
     Plan,
+    QuotaSlot,
 )
 from db.models.market import Delivery, Feed, MarketSnapshot, Position, PriceAlert, Signal
 from db.models.users import AuditLog, Chat, User
@@ -32,6 +33,7 @@ __all__ = [
     "Plan",
     "Position",
     "PriceAlert",
+    "QuotaSlot",
     "Signal",
     "User",
     "WatchlistItem",

@@ -118,6 +118,23 @@ class DailyUsage(Base):
     questions: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class QuotaSlot(TimestampMixin, Base):
+    """One of a day's free questions, reserved (and counted in `daily_usage`) before the answer:
+    captured once it is answered, released (the count goes back down) when it is not, or by the
+    sweeper once it expires unsettled (a crash mid-answer)."""
+
+    __tablename__ = "quota_slots"
+    __table_args__ = (CheckConstraint("status IN ('held', 'captured', 'released')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="held", index=True)
+    reference_id: Mapped[str] = mapped_column(String(128), unique=True)
+    expires_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+
+
 class Payment(TimestampMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (

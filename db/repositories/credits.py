@@ -1,4 +1,4 @@
-"""Ledger, holds, daily usage and the user columns (plan, dialogs, inviter) the credits services use.
+"""Ledger, holds and the user columns (plan, dialogs, inviter) the credits services use.
 
 Never commits: the service owning the unit of work does. Balance changes are single conditional
 statements (`UPDATE … WHERE available >= :amount RETURNING …`) so the database, not Python,
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuditLog, CreditAccount, CreditHold, CreditTransaction, DailyUsage, User
+from db.models import AuditLog, CreditAccount, CreditHold, CreditTransaction, User
 from db.repositories.dialect import insert_ignore
 
 _NO_SYNC: dict[str, Any] = {"synchronize_session": False}
@@ -271,55 +271,6 @@ class HoldRepository:
             .limit(limit)
         )
         return list((await self.session.execute(statement)).scalars())
-
-
-class UsageRepository:
-    """Questions per user per UTC day; the quota check is one conditional UPDATE."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def _increment(self, user_id: int, day: date, limit: int | None) -> int | None:
-        where = (DailyUsage.user_id == user_id) & (DailyUsage.day == day)
-        if limit is not None:
-            where = where & (DailyUsage.questions < limit)
-        statement = (
-            update(DailyUsage)
-            .where(where)
-            .values(questions=DailyUsage.questions + 1)
-            .returning(DailyUsage.questions)
-            .execution_options(**_NO_SYNC)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def increment(self, user_id: int, day: date, limit: int | None = None) -> int | None:
-        """Count one question (only while below `limit`); the new count, or None at the limit."""
-        if limit is not None and limit <= 0:
-            return None
-        count = await self._increment(user_id, day, limit)
-        if count is not None:
-            return count
-        values = {"user_id": user_id, "day": day, "questions": 1}
-        inserted = insert_ignore(self.session, DailyUsage, values, "user_id", "day").returning(DailyUsage.questions)
-        count = (await self.session.execute(inserted)).scalar_one_or_none()
-        if count is not None:
-            return count
-        # Someone else created today's row meanwhile (or it is at the limit): one more conditional try.
-        return await self._increment(user_id, day, limit)
-
-    async def decrement(self, user_id: int, day: date) -> bool:
-        statement = (
-            update(DailyUsage)
-            .where(DailyUsage.user_id == user_id, DailyUsage.day == day, DailyUsage.questions > 0)
-            .values(questions=DailyUsage.questions - 1)
-            .execution_options(**_NO_SYNC)
-        )
-        result = await self.session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
-
-    async def questions(self, user_id: int, day: date) -> int:
-        statement = select(DailyUsage.questions).where(DailyUsage.user_id == user_id, DailyUsage.day == day)
-        return int((await self.session.execute(statement)).scalar_one_or_none() or 0)
 
 
 class AccountUserRepository:

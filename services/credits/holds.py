@@ -1,19 +1,25 @@
-"""Credit holds: reserve before the work (a debit), capture after success (keep it), release after a
-failure (a credit back, `used` shrinks). Settling is a conditional `held → …` UPDATE, so a hold is
-captured or released exactly once whatever the concurrency; the sweeper releases holds a crash left
-behind once they expire.
+"""Reservations taken before the work and settled after it: credit holds and free-quota slots.
+
+A credit hold is a debit on reserve, kept on capture (success) and credited back on release
+(failure: `used` shrinks). A free-quota slot counts the question in the day's usage on reserve (one
+conditional UPDATE, so concurrent questions can't exceed the quota), stays counted on capture and
+is uncounted on release. Settling either is a conditional `held → …` UPDATE, so it happens exactly
+once whatever the concurrency, and both expire: the sweeper releases what a crash left behind.
+
+Nothing here commits: the service owning the unit of work (`CreditsPolicy`, the sweeper) does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import utcnow
 from db.repositories.credits import AccountEffect, HoldRepository
+from db.repositories.quota import QuotaSlotRepository, UsageRepository
 from services.credits.errors import ReferenceConflict
 from services.credits.ledger import apply_in_tx
 
@@ -46,8 +52,8 @@ async def reserve_in_tx(
     description: str = "",
     now: datetime | None = None,
 ) -> int:
-    """Debit `amount` and record a hold (no commit); the same reference returns the same hold id.
-    Raises InsufficientCredits with nothing changed."""
+    """Debit `amount` and record a hold expiring after `ttl`; the same reference returns the same
+    hold id. Raises InsufficientCredits with nothing changed."""
     now = now or utcnow()
     entry = await apply_in_tx(
         session,
@@ -70,25 +76,6 @@ async def reserve_in_tx(
     return existing.id
 
 
-async def reserve(
-    session: AsyncSession,
-    user_id: int,
-    amount: int,
-    reference_id: str,
-    ttl: timedelta,
-    *,
-    category: str = "chat",
-    description: str = "",
-    now: datetime | None = None,
-) -> int:
-    """Reserve credits before expensive work; commits and returns the hold id."""
-    hold_id = await reserve_in_tx(
-        session, user_id, amount, reference_id, ttl, category=category, description=description, now=now
-    )
-    await session.commit()
-    return hold_id
-
-
 async def _current(holds: HoldRepository, hold_id: int) -> HoldResult:
     row = await holds.get(hold_id)
     status = HoldStatus(row.status) if row is not None else HoldStatus.NOT_FOUND
@@ -96,6 +83,7 @@ async def _current(holds: HoldRepository, hold_id: int) -> HoldResult:
 
 
 async def capture_in_tx(session: AsyncSession, hold_id: int, now: datetime | None = None) -> HoldResult:
+    """Keep the reserved credits (idempotent; a released hold stays released)."""
     holds = HoldRepository(session)
     if await holds.settle(hold_id, HoldStatus.CAPTURED.value, now or utcnow()) is not None:
         return HoldResult(hold_id, HoldStatus.CAPTURED, changed=True)
@@ -103,6 +91,7 @@ async def capture_in_tx(session: AsyncSession, hold_id: int, now: datetime | Non
 
 
 async def release_in_tx(session: AsyncSession, hold_id: int, now: datetime | None = None) -> HoldResult:
+    """Give the reserved credits back (idempotent; a captured hold stays captured)."""
     now = now or utcnow()
     holds = HoldRepository(session)
     settled = await holds.settle(hold_id, HoldStatus.RELEASED.value, now)
@@ -121,33 +110,82 @@ async def release_in_tx(session: AsyncSession, hold_id: int, now: datetime | Non
     return HoldResult(hold_id, HoldStatus.RELEASED, changed=True)
 
 
-async def capture(session: AsyncSession, hold_id: int, now: datetime | None = None) -> HoldResult:
-    """Keep the reserved credits (idempotent; a released hold stays released). Commits."""
-    result = await capture_in_tx(session, hold_id, now)
-    await session.commit()
-    return result
+@dataclass(frozen=True)
+class Slot:
+    slot_id: int
+    used: int  # the day's questions, this one included
 
 
-async def release(session: AsyncSession, hold_id: int, now: datetime | None = None) -> HoldResult:
-    """Give the reserved credits back (idempotent; a captured hold stays captured). Commits."""
-    result = await release_in_tx(session, hold_id, now)
-    await session.commit()
-    return result
+@dataclass(frozen=True)
+class SlotResult:
+    slot_id: int
+    status: HoldStatus  # the slot's status after the call
+    changed: bool  # True only for the call that captured/released it
+
+
+async def reserve_slot_in_tx(
+    session: AsyncSession, user_id: int, day: date, quota: int, reference_id: str, ttl: timedelta, now: datetime
+) -> Slot | None:
+    """Take one of the day's `quota` free questions as a slot expiring after `ttl`; None when they
+    are used up. The same reference returns its slot (counted once)."""
+    slots, usage = QuotaSlotRepository(session), UsageRepository(session)
+    existing = await slots.by_reference(reference_id)
+    if existing is None:
+        used = await usage.increment(user_id, day, limit=quota)
+        if used is None:
+            return None
+        slot_id = await slots.insert(user_id, day, reference_id, now + ttl, now)
+        if slot_id is not None:
+            return Slot(slot_id, used)
+        await usage.decrement(user_id, day)  # the same reference won a race meanwhile: count it once
+        existing = await slots.by_reference(reference_id)
+    if existing is None or existing.user_id != user_id:
+        raise ReferenceConflict(reference_id)
+    return Slot(existing.id, await usage.questions(user_id, existing.day))
+
+
+async def _slot_now(slots: QuotaSlotRepository, slot_id: int) -> SlotResult:
+    row = await slots.get(slot_id)
+    status = HoldStatus(row.status) if row is not None else HoldStatus.NOT_FOUND
+    return SlotResult(slot_id, status, changed=False)
+
+
+async def capture_slot_in_tx(session: AsyncSession, slot_id: int, now: datetime | None = None) -> SlotResult:
+    """The question was answered: the slot stays counted (idempotent; a released slot stays released)."""
+    slots = QuotaSlotRepository(session)
+    if await slots.settle(slot_id, HoldStatus.CAPTURED.value, now or utcnow()) is not None:
+        return SlotResult(slot_id, HoldStatus.CAPTURED, changed=True)
+    return await _slot_now(slots, slot_id)
+
+
+async def release_slot_in_tx(session: AsyncSession, slot_id: int, now: datetime | None = None) -> SlotResult:
+    """Give the free question back to its day (idempotent; a captured slot stays captured)."""
+    slots = QuotaSlotRepository(session)
+    settled = await slots.settle(slot_id, HoldStatus.RELEASED.value, now or utcnow())
+    if settled is None:
+        return await _slot_now(slots, slot_id)
+    user_id, day = settled
+    await UsageRepository(session).decrement(user_id, day)
+    return SlotResult(slot_id, HoldStatus.RELEASED, changed=True)
 
 
 async def sweep_expired_holds(
     sessionmaker: async_sessionmaker[AsyncSession], now: datetime | None = None, *, batch: int = 100
 ) -> int:
-    """Release every hold still `held` after its expiry, one transaction per hold; the count released."""
+    """Release every credit hold and free-quota slot still held after its expiry, one transaction
+    each (commits); the number released."""
     now = now or utcnow()
     released = 0
     async with sessionmaker() as session:
-        while True:
-            ids = await HoldRepository(session).expired_ids(now, batch)
-            await session.commit()
-            if not ids:
-                return released
-            for hold_id in ids:
-                result = await release_in_tx(session, hold_id, now)
+        for expired, release in (
+            (HoldRepository(session).expired_ids, release_in_tx),
+            (QuotaSlotRepository(session).expired_ids, release_slot_in_tx),
+        ):
+            while ids := await expired(now, batch):
                 await session.commit()
-                released += int(result.changed)
+                for item_id in ids:
+                    result = await release(session, item_id, now)
+                    await session.commit()
+                    released += int(result.changed)
+            await session.commit()
+    return released

@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Plan, utcnow
-from db.repositories.credits import AccountUserRepository, AuditRepository, UsageRepository
+from db.repositories.credits import AccountUserRepository, AuditRepository
+from db.repositories.quota import UsageRepository
 from db.repositories.payments import PlanRepository
 from services.credits.config import DEFAULT_CONFIG, CreditsConfig
 from services.credits.errors import NotOnSale, UnknownUser
@@ -158,7 +159,8 @@ async def extend_plan_in_tx(
     now: datetime | None = None,
 ) -> PlanChange:
     """Same plan: extend from the later of now and the current expiry; another plan: switch to it
-    for `days` from now. Idempotent on `reference`. No commit."""
+    for `days` from now. Idempotent on `reference`. No commit: part of the caller's unit of work
+    (a payment's fulfilment)."""
     if days <= 0:
         raise ValueError("days must be > 0")
     now = now or utcnow()
@@ -179,20 +181,6 @@ async def extend_plan_in_tx(
     details = f"user={user_id} {current}->{plan_code} days={days} expires={expires.isoformat() if expires else None}"
     await audit.add(PLAN_EXTEND_ACTION, reference, details, now=now)
     return PlanChange(user_id, plan_code, expires, current, current_expires, applied=True)
-
-
-async def extend_plan(
-    session: AsyncSession,
-    user_id: int,
-    plan_code: str,
-    days: int,
-    reference: str,
-    now: datetime | None = None,
-) -> PlanChange:
-    """`extend_plan_in_tx` + commit (admin /plan, gifts)."""
-    change = await extend_plan_in_tx(session, user_id, plan_code, days, reference, now)
-    await session.commit()
-    return change
 
 
 def _reminder_target(user_id: int, expires_at: datetime) -> str:

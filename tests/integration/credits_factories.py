@@ -94,6 +94,14 @@ async def ledger_state(sessionmaker: async_sessionmaker[AsyncSession], user_id: 
         )
 
 
+async def committed(session: AsyncSession, work: Awaitable[T]) -> T:
+    """Run one service call as its own unit of work and commit it: the test owns the transaction,
+    as a service method (`CreditsPolicy`, the sweeper, a payment) does in the app."""
+    result = await work
+    await session.commit()
+    return result
+
+
 async def gather_bounded(limit: int, calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T | BaseException]:
     """Run the calls concurrently, at most `limit` at a time; exceptions are returned, not raised."""
     semaphore = asyncio.Semaphore(limit)

@@ -13,7 +13,7 @@ from services.credits import holds
 from services.credits.errors import InsufficientCredits
 from services.credits.holds import HoldStatus
 from tests.backends import POSTGRES_ONLY
-from tests.integration.credits_factories import gather_bounded, ledger_state, make_user
+from tests.integration.credits_factories import committed, gather_bounded, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -29,11 +29,11 @@ async def _statuses(sessionmaker: Sessions) -> dict[str, str]:
 async def test_reserve_then_release_gives_credits_back(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=10)
     async with sessionmaker() as session:
-        hold_id = await holds.reserve(session, user_id, 3, "q1", TTL, now=NOW)
+        hold_id = await committed(session, holds.reserve_in_tx(session, user_id, 3, "q1", TTL, now=NOW))
         assert (await ledger_state(sessionmaker, user_id)).available == 7
-        released = await holds.release(session, hold_id, NOW)
-        again = await holds.release(session, hold_id, NOW)
-        capture_after = await holds.capture(session, hold_id, NOW)
+        released = await committed(session, holds.release_in_tx(session, hold_id, NOW))
+        again = await committed(session, holds.release_in_tx(session, hold_id, NOW))
+        capture_after = await committed(session, holds.capture_in_tx(session, hold_id, NOW))
     assert (released.status, released.changed) == (HoldStatus.RELEASED, True)
     assert (again.status, again.changed) == (HoldStatus.RELEASED, False)
     assert (capture_after.status, capture_after.changed) == (HoldStatus.RELEASED, False)
@@ -45,12 +45,12 @@ async def test_reserve_then_release_gives_credits_back(sessionmaker: Sessions) -
 async def test_reserve_then_capture_keeps_them(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=10)
     async with sessionmaker() as session:
-        hold_id = await holds.reserve(session, user_id, 4, "q2", TTL, now=NOW)
-        same = await holds.reserve(session, user_id, 4, "q2", TTL, now=NOW)
-        captured = await holds.capture(session, hold_id, NOW)
-        again = await holds.capture(session, hold_id, NOW)
-        release_after = await holds.release(session, hold_id, NOW)
-        missing = await holds.capture(session, 424242, NOW)
+        hold_id = await committed(session, holds.reserve_in_tx(session, user_id, 4, "q2", TTL, now=NOW))
+        same = await committed(session, holds.reserve_in_tx(session, user_id, 4, "q2", TTL, now=NOW))
+        captured = await committed(session, holds.capture_in_tx(session, hold_id, NOW))
+        again = await committed(session, holds.capture_in_tx(session, hold_id, NOW))
+        release_after = await committed(session, holds.release_in_tx(session, hold_id, NOW))
+        missing = await committed(session, holds.capture_in_tx(session, 424242, NOW))
     assert same == hold_id
     assert (captured.changed, again.changed, release_after.status) == (True, False, HoldStatus.CAPTURED)
     assert missing.status is HoldStatus.NOT_FOUND
@@ -62,7 +62,7 @@ async def test_reserve_beyond_balance_holds_nothing(sessionmaker: Sessions) -> N
     user_id = await make_user(sessionmaker, credits=2)
     async with sessionmaker() as session:
         with pytest.raises(InsufficientCredits):
-            await holds.reserve(session, user_id, 3, "q3", TTL, now=NOW)
+            await committed(session, holds.reserve_in_tx(session, user_id, 3, "q3", TTL, now=NOW))
     assert await _statuses(sessionmaker) == {}
     assert (await ledger_state(sessionmaker, user_id)).available == 2
 
@@ -70,10 +70,14 @@ async def test_reserve_beyond_balance_holds_nothing(sessionmaker: Sessions) -> N
 async def test_sweeper_releases_expired_holds_only(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=100)
     async with sessionmaker() as session:
-        old = await holds.reserve(session, user_id, 5, "old", TTL, now=NOW - timedelta(minutes=30))
-        await holds.reserve(session, user_id, 7, "fresh", TTL, now=NOW - timedelta(minutes=5))
-        old_captured = await holds.reserve(session, user_id, 11, "old-captured", TTL, now=NOW - timedelta(hours=1))
-        await holds.capture(session, old_captured, NOW - timedelta(minutes=59))
+        old = await committed(
+            session, holds.reserve_in_tx(session, user_id, 5, "old", TTL, now=NOW - timedelta(minutes=30))
+        )
+        await committed(session, holds.reserve_in_tx(session, user_id, 7, "fresh", TTL, now=NOW - timedelta(minutes=5)))
+        old_captured = await committed(
+            session, holds.reserve_in_tx(session, user_id, 11, "old-captured", TTL, now=NOW - timedelta(hours=1))
+        )
+        await committed(session, holds.capture_in_tx(session, old_captured, NOW - timedelta(minutes=59)))
     assert (await ledger_state(sessionmaker, user_id)).available == 100 - 5 - 7 - 11
     released = await holds.sweep_expired_holds(sessionmaker, NOW)
     assert released == 1
@@ -82,21 +86,23 @@ async def test_sweeper_releases_expired_holds_only(sessionmaker: Sessions) -> No
     state = await ledger_state(sessionmaker, user_id)
     assert (state.available, state.used) == (100 - 7 - 11, 18)
     async with sessionmaker() as session:
-        assert (await holds.capture(session, old, NOW)).status is HoldStatus.RELEASED
+        assert (await committed(session, holds.capture_in_tx(session, old, NOW))).status is HoldStatus.RELEASED
 
 
 @POSTGRES_ONLY
 async def test_concurrent_capture_and_release_settle_once(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker, credits=50)
     async with sessionmaker() as session:
-        hold_ids = [await holds.reserve(session, user_id, 5, f"r{n}", TTL, now=NOW) for n in range(10)]
+        hold_ids = [
+            await committed(session, holds.reserve_in_tx(session, user_id, 5, f"r{n}", TTL, now=NOW)) for n in range(10)
+        ]
 
     def settle(hold_id: int, capture: bool):  # type: ignore[no-untyped-def]
         async def call() -> holds.HoldResult:
             async with sessionmaker() as session:
                 if capture:
-                    return await holds.capture(session, hold_id, NOW)
-                return await holds.release(session, hold_id, NOW)
+                    return await committed(session, holds.capture_in_tx(session, hold_id, NOW))
+                return await committed(session, holds.release_in_tx(session, hold_id, NOW))
 
         return call
 

@@ -22,10 +22,10 @@ from services.credits.payments import (
     create_invoice,
     list_offers,
 )
-from services.credits.plans import extend_plan
+from services.credits.plans import extend_plan_in_tx
 from services.credits.refunds import RefundStatus, apply_refund, prepare_refund
 from tests.backends import POSTGRES_ONLY
-from tests.integration.credits_factories import gather_bounded, get_user, ledger_state, make_user
+from tests.integration.credits_factories import committed, gather_bounded, get_user, ledger_state, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -129,7 +129,7 @@ async def test_pre_checkout_refuses_a_plan_below_the_active_one(sessionmaker: Se
     user_id = await make_user(sessionmaker)
     invoice = await _invoice(sessionmaker, user_id, plan_code="vip")
     async with sessionmaker() as session:
-        await extend_plan(session, user_id, "pro", 30, "admin-gift", NOW)
+        await committed(session, extend_plan_in_tx(session, user_id, "pro", 30, "admin-gift", NOW))
         refused = await check_pre_checkout(session, invoice.payload, user_id, "XTR", 250, NOW)
         later = await check_pre_checkout(session, invoice.payload, user_id, "XTR", 250, NOW + timedelta(days=31))
     assert (refused.ok, refused.reason) == (False, PreCheckoutReason.HIGHER_PLAN_ACTIVE)

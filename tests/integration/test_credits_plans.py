@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.credits import plans
 from services.credits.charging import CreditsPolicy
 from services.credits.errors import NotOnSale, UnknownUser
-from tests.integration.credits_factories import get_user, make_user
+from tests.integration.credits_factories import committed, get_user, make_user
 
 Sessions = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,18 +41,18 @@ async def test_expired_plan_reads_as_free_and_downgrade_persists(sessionmaker: S
 async def test_extend_plan_arithmetic(sessionmaker: Sessions) -> None:
     user_id = await make_user(sessionmaker)
     async with sessionmaker() as session:
-        first = await plans.extend_plan(session, user_id, "vip", 30, "r1", NOW)
+        first = await committed(session, plans.extend_plan_in_tx(session, user_id, "vip", 30, "r1", NOW))
         # Same plan, still running: from the current expiry.
-        second = await plans.extend_plan(session, user_id, "vip", 10, "r2", NOW + 5 * DAY)
-        replay = await plans.extend_plan(session, user_id, "vip", 10, "r2", NOW + 6 * DAY)
+        second = await committed(session, plans.extend_plan_in_tx(session, user_id, "vip", 10, "r2", NOW + 5 * DAY))
+        replay = await committed(session, plans.extend_plan_in_tx(session, user_id, "vip", 10, "r2", NOW + 6 * DAY))
         # Upgrade: switches plan, from now.
-        upgrade = await plans.extend_plan(session, user_id, "pro", 30, "r3", NOW + 7 * DAY)
+        upgrade = await committed(session, plans.extend_plan_in_tx(session, user_id, "pro", 30, "r3", NOW + 7 * DAY))
         # Same plan after it expired: from now again.
-        late = await plans.extend_plan(session, user_id, "pro", 30, "r4", NOW + 100 * DAY)
+        late = await committed(session, plans.extend_plan_in_tx(session, user_id, "pro", 30, "r4", NOW + 100 * DAY))
         with pytest.raises(NotOnSale):
-            await plans.extend_plan(session, user_id, "gold", 30, "r5", NOW)
+            await committed(session, plans.extend_plan_in_tx(session, user_id, "gold", 30, "r5", NOW))
         with pytest.raises(ValueError):
-            await plans.extend_plan(session, user_id, "vip", 0, "r6", NOW)
+            await committed(session, plans.extend_plan_in_tx(session, user_id, "vip", 0, "r6", NOW))
     assert (first.previous_plan, first.plan_code, first.expires_at) == ("free", "vip", NOW + 30 * DAY)
     assert (second.expires_at, second.previous_expires_at) == (NOW + 40 * DAY, NOW + 30 * DAY)
     assert (replay.applied, replay.expires_at) == (False, NOW + 40 * DAY)
@@ -90,6 +90,6 @@ async def test_expiry_reminders_once_per_expiry(sessionmaker: Sessions) -> None:
         await plans.mark_expiry_reminded(session, soon, due[0].expires_at, NOW)
         assert [r.user_id for r in await plans.users_due_for_expiry_reminder(session, NOW)] == [edge]
         # A renewal moves the expiry: the next one is reminded again.
-        await plans.extend_plan(session, soon, "vip", 30, "renew", NOW)
+        await committed(session, plans.extend_plan_in_tx(session, soon, "vip", 30, "renew", NOW))
         later = NOW + 30 * DAY
         assert [r.user_id for r in await plans.users_due_for_expiry_reminder(session, later)] == [soon]
