@@ -19,6 +19,7 @@ from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
 from handlers.streaming import deliver
 from services.chat import AnswerGate, ChatService, Refusal
+from services.chat.gate import Ticket
 from services.chat.memory import start_new
 from services.i18n import Translations, Translator
 from services.uow import Session
@@ -80,26 +81,29 @@ class Turn:
     t: Translator
 
 
-async def take_turn(turn: Turn, gate: AnswerGate) -> bool:
-    if await gate.try_enter(turn.user.id):
-        return True
-    if await gate.try_queue(turn.user.id):
+async def take_turn(turn: Turn, gate: AnswerGate) -> Ticket | None:
+    ticket = await gate.try_enter(turn.user.id)
+    if ticket is not None:
+        return ticket
+    queued = await gate.try_queue(turn.user.id)
+    if queued is not None:
         await turn.message.answer(turn.t("chat-queued"))
-        return await gate.wait_turn(turn.user.id)
+        return await gate.wait_turn(queued)
     await turn.message.answer(turn.t("chat-busy"))
-    return False
+    return None
 
 
 async def answer_in_turn(
     turn: Turn, *, chat_service: ChatService, answer_gate: AnswerGate, translations: Translations
 ) -> None:
     """One answer at a time per user (one question may wait behind it, a third is refused)."""
-    if not await take_turn(turn, answer_gate):
+    ticket = await take_turn(turn, answer_gate)
+    if ticket is None:
         return
     try:
         await _answer(turn, chat_service=chat_service, translations=translations)
     finally:
-        await answer_gate.leave(turn.user.id)
+        await answer_gate.leave(ticket)
 
 
 async def _answer(turn: Turn, *, chat_service: ChatService, translations: Translations) -> None:
@@ -113,9 +117,14 @@ async def _answer(turn: Turn, *, chat_service: ChatService, translations: Transl
     if isinstance(result, Refusal):
         await refuse(message, t, result)
         return
-    answer, delivered = await deliver(
-        bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
-    )
+    # Settled on leaving the block whatever happens in it (an exception, a cancellation): charged
+    # only when the answer was delivered, given back otherwise.
+    async with chat_service.answering(session, result) as answering:
+        answer, delivered = await deliver(
+            bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
+        )
+        if delivered and answer is not None:
+            answering.delivered(answer)
     if delivered:
         await send_chart(bot, chat_id, result.views[0], t)
     else:
@@ -123,8 +132,8 @@ async def _answer(turn: Turn, *, chat_service: ChatService, translations: Transl
             await message.answer(t("chat-answer-failed"))
         except TelegramAPIError:
             log.info("chat %s unreachable", chat_id)
-    settled = await chat_service.finish(session, result, answer, delivered=delivered)
-    if settled.invite_reward is not None:
+    settled = answering.settled
+    if settled is not None and settled.invite_reward is not None:
         await notify_invite_reward(bot, session, translations, settled.invite_reward)
 
 

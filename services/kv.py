@@ -23,6 +23,10 @@ class KeyValueStore(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        """Delete only while the key still holds `value` (compare-and-delete); True when this call did."""
+        ...
+
     async def incr(self, key: str, ttl: float) -> int:
         """Increment a counter; the TTL starts with the first increment of a window."""
         ...
@@ -67,6 +71,12 @@ class MemoryStore:
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
 
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        if self._live(key) != value:
+            return False
+        del self._data[key]
+        return True
+
     async def incr(self, key: str, ttl: float) -> int:
         current = self._live(key)
         if current is None:
@@ -85,12 +95,16 @@ class MemoryStore:
         self._data.clear()
 
 
+_DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
 class RedisStore:
     """Redis-backed store; keys are namespaced with `prefix`."""
 
     def __init__(self, redis: Redis, prefix: str = "coinsight:") -> None:
         self.redis = redis
         self.prefix = prefix
+        self._delete_if = redis.register_script(_DELETE_IF)  # no I/O: loaded on first use
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "coinsight:") -> RedisStore:
@@ -114,6 +128,9 @@ class RedisStore:
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(self._k(key))
+
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        return bool(await self._delete_if(keys=[self._k(key)], args=[value]))
 
     async def incr(self, key: str, ttl: float) -> int:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -1,17 +1,31 @@
 """One answer at a time per user (across replicas when the store is Redis); one more may wait.
 
-if await gate.try_enter(uid): answer ...
-elif await gate.try_queue(uid): say "queued"; if await gate.wait_turn(uid): answer ...
+if (turn := await gate.try_enter(uid)): answer ...
+elif (queued := await gate.try_queue(uid)): say "queued"; if (turn := await gate.wait_turn(queued)): answer ...
 else: say "busy"
-(always `await gate.leave(uid)` after answering)
+(always `await gate.leave(turn)` after answering)
+
+Each key holds a random owner token: `leave` deletes a key only while it still holds the caller's
+token, so a turn whose key expired (a slow answer) cannot free the turn another question took since.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
+from dataclasses import dataclass
 
 from services.kv import KeyValueStore
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A key this caller set in the store, and the token proving it is still the caller's."""
+
+    user_id: int
+    key: str
+    token: bytes
 
 
 class AnswerGate:
@@ -20,23 +34,31 @@ class AnswerGate:
         self.hold = hold  # a crashed holder's turn expires after this long
         self.poll = poll
 
-    async def try_enter(self, user_id: int) -> bool:
-        return await self.store.set_nx(f"chat-busy:{user_id}", b"1", self.hold)
+    async def _take(self, user_id: int, key: str) -> Ticket | None:
+        ticket = Ticket(user_id=user_id, key=key, token=secrets.token_hex(16).encode())
+        return ticket if await self.store.set_nx(key, ticket.token, self.hold) else None
 
-    async def try_queue(self, user_id: int) -> bool:
-        return await self.store.set_nx(f"chat-queued:{user_id}", b"1", self.hold)
+    async def try_enter(self, user_id: int) -> Ticket | None:
+        """The user's turn to be answered, or None while another answer runs."""
+        return await self._take(user_id, f"chat-busy:{user_id}")
 
-    async def wait_turn(self, user_id: int) -> bool:
+    async def try_queue(self, user_id: int) -> Ticket | None:
+        """The one place in the queue behind the running answer, or None when it is taken."""
+        return await self._take(user_id, f"chat-queued:{user_id}")
+
+    async def wait_turn(self, queued: Ticket) -> Ticket | None:
         """Wait (as the one queued question) for the running answer to finish, then take the turn."""
         try:
             deadline = time.monotonic() + self.hold
             while time.monotonic() < deadline:
                 await asyncio.sleep(self.poll)
-                if await self.try_enter(user_id):
-                    return True
-            return False
+                turn = await self.try_enter(queued.user_id)
+                if turn is not None:
+                    return turn
+            return None
         finally:
-            await self.store.delete(f"chat-queued:{user_id}")
+            await self.leave(queued)
 
-    async def leave(self, user_id: int) -> None:
-        await self.store.delete(f"chat-busy:{user_id}")
+    async def leave(self, ticket: Ticket) -> bool:
+        """Give the key back if it is still ours; False when it expired (and may be someone else's)."""
+        return await self.store.delete_if(ticket.key, ticket.token)

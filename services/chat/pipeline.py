@@ -1,6 +1,7 @@
 """The chat analyst: question → intent → conversation → charge → live data → prompt → answer.
 
-No aiogram here: the handler drives `prepare` → `stream` → `finish` and does the Telegram side.
+No aiogram here: the handler drives `prepare` → `answering` (around `stream` and the delivery) and
+does the Telegram side.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -19,7 +21,7 @@ from db.models import utcnow
 from services.chat import memory
 from services.chat.market_block import market_block
 from services.chat.rules import rule_based_answer
-from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult
+from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
 from services.i18n import Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
@@ -93,6 +95,19 @@ class Done:
 
 
 ChatEvent = Delta | Restart | Done
+
+
+@dataclass
+class Answering:
+    """One prepared answer inside `ChatService.answering`."""
+
+    prepared: Prepared
+    answer: Answer | None = None  # set by `delivered`
+    settled: SettleResult | None = None  # set once the block has been left
+
+    def delivered(self, answer: Answer) -> None:
+        """The answer reached the chat: remember it, and charge it when the block ends."""
+        self.answer = answer
 
 
 @dataclass
@@ -223,29 +238,36 @@ class ChatService:
             return
         yield Done(Answer(text, "llm", usage, usage.model if usage else self.model))
 
-    async def finish(
-        self,
-        session: AsyncSession,
-        prepared: Prepared,
-        answer: Answer | None,
-        *,
-        delivered: bool,
-        now: datetime | None = None,
-    ) -> SettleResult:
-        """Remember the exchange and capture the charge, or release it when the answer did not arrive."""
-        now = now or utcnow()
-        if delivered and answer is not None and prepared.conversation.id is not None:
-            memory.record_exchange(
-                session,
-                prepared.conversation.id,
-                now,
-                prepared.question,
-                answer.text,
-                question_tokens=answer.usage.prompt_tokens if answer.usage else estimate_tokens(prepared.question),
-                answer_tokens=answer.usage.completion_tokens if answer.usage else estimate_tokens(answer.text),
-                model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
-            )
-            await memory.touch(session, prepared.conversation.id, now, ",".join(prepared.coins), prepared.timeframe)
-        # The rule-based fallback after an LLM failure is free: users pay for the analyst they asked for.
-        paid = delivered and answer is not None and answer.source != "rules_fallback"
-        return await self.charge.settle(session, prepared.decision, success=paid)
+    @asynccontextmanager
+    async def answering(self, session: AsyncSession, prepared: Prepared) -> AsyncIterator[Answering]:
+        """The answer's charge lifecycle. The handler streams and delivers inside the block and calls
+        `answering.delivered(answer)` once the answer reached the chat. Leaving the block always
+        settles: a delivered answer is remembered and charged (the rule-based fallback after an LLM
+        failure is free: users pay for the analyst they asked for); anything else — not delivered,
+        an exception, a cancellation — releases the reservation. `answering.settled` has the result."""
+        turn = Answering(prepared)
+        async with charged(self.charge, session, prepared.decision) as charge:
+            yield turn
+            if turn.answer is not None:
+                await self._remember(session, prepared, turn.answer)
+                if turn.answer.source != "rules_fallback":
+                    charge.succeed()
+        turn.settled = charge.result
+
+    async def _remember(self, session: AsyncSession, prepared: Prepared, answer: Answer) -> None:
+        """Stage the exchange in the conversation (committed with the charge's settle)."""
+        conversation_id = prepared.conversation.id
+        if conversation_id is None:
+            return
+        now = utcnow()
+        memory.record_exchange(
+            session,
+            conversation_id,
+            now,
+            prepared.question,
+            answer.text,
+            question_tokens=answer.usage.prompt_tokens if answer.usage else estimate_tokens(prepared.question),
+            answer_tokens=answer.usage.completion_tokens if answer.usage else estimate_tokens(answer.text),
+            model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
+        )
+        await memory.touch(session, conversation_id, now, ",".join(prepared.coins), prepared.timeframe)
