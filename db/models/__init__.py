@@ -12,7 +12,8 @@ from db.models.credits import (
     Plan,
     QuotaSlot,
 )
-from db.models.market import Delivery, Feed, MarketSnapshot, Position, PriceAlert, Signal
+from db.models.deliveries import Delivery, DeliveryMedia, DeliveryStatus
+from db.models.market import Feed, MarketSnapshot, Position, PriceAlert, Signal
 from db.models.users import AuditLog, Chat, User
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "CreditTransaction",
     "DailyUsage",
     "Delivery",
+    "DeliveryMedia",
+    "DeliveryStatus",
     "Feed",
     "MarketSnapshot",
     "Payment",

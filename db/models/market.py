@@ -1,13 +1,13 @@
-"""Feeds, signals, the delivery outbox, alerts, positions and market snapshots."""
+"""Feeds, signals, alerts, positions and market snapshots (the delivery outbox: db.models.deliveries)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, TimestampMixin, utcnow
+from db.models.base import Base, TimestampMixin
 
 
 class Feed(TimestampMixin, Base):
@@ -41,25 +41,6 @@ class Signal(TimestampMixin, Base):
     exit_price: Mapped[float | None] = mapped_column(Float)
     outcome_pct: Mapped[float | None] = mapped_column(Float)
     closed_at: Mapped[datetime | None]
-
-
-class Delivery(TimestampMixin, Base):
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("kind", "ref_id", "chat_id"),
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    ref_id: Mapped[str] = mapped_column(String(64))
-    chat_id: Mapped[int]
-    payload: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    message_id: Mapped[int | None]
-    error: Mapped[str | None] = mapped_column(String(512))
 
 
 class PriceAlert(TimestampMixin, Base):
