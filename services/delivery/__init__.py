@@ -1,0 +1,46 @@
+"""The delivery outbox: what is pushed to chats (signals, alerts, broadcasts), durably.
+
+- `enqueue` / `add_media`: write rows in the caller's transaction (`outbox`);
+- `OutboxMessage`: the typed payload, checked against Telegram's limits (`message`);
+- `RetryPolicy`: backoff with jitter (`policy`);
+- `OutboxWorker`: the sender's short transactions and what each answer does to a row (`worker`);
+- `OutboxStats`: counters for the admin/metrics views (`stats`).
+
+The sender that talks to Telegram lives in bot/sender.py (services never import aiogram).
+"""
+
+from services.delivery.message import Button, InvalidDelivery, OutboxMessage
+from services.delivery.outbox import add_media, enqueue
+from services.delivery.policy import RetryPolicy
+from services.delivery.stats import OutboxCounters, OutboxStats
+from services.delivery.worker import (
+    ChatGone,
+    ChatMoved,
+    Dead,
+    MediaFile,
+    OutboxWorker,
+    Outcome,
+    Retry,
+    Sent,
+    StaleMedia,
+)
+
+__all__ = [
+    "Button",
+    "ChatGone",
+    "ChatMoved",
+    "Dead",
+    "InvalidDelivery",
+    "MediaFile",
+    "OutboxCounters",
+    "OutboxMessage",
+    "OutboxStats",
+    "OutboxWorker",
+    "Outcome",
+    "Retry",
+    "RetryPolicy",
+    "Sent",
+    "StaleMedia",
+    "add_media",
+    "enqueue",
+]

@@ -1,0 +1,175 @@
+"""The sender's side of the outbox: lease due rows and record what Telegram answered, each in its own
+short transaction (commits), so no database session is ever held across a Bot API call.
+
+The sender (bot/sender.py) talks to Telegram and turns each answer into an `Outcome`; this module
+decides what the row, the chat and the outbox become.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import DeliveryStatus, utcnow
+from db.repositories.deliveries import ClaimedDelivery, DeliveryRepository
+from db.repositories.users import ChatRepository, UserRepository
+from services.delivery.policy import RetryPolicy
+from services.delivery.stats import OutboxCounters, OutboxStats
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: int
+    paid: bool = False
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A temporary failure (network, 5xx, 429): tried again after `retry_after` or the backoff."""
+
+    error: str
+    retry_after: float | None = None
+    rate_limited: bool = False
+
+
+@dataclass(frozen=True)
+class Dead:
+    """A permanent failure of this message (400 other than the cases below)."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class ChatGone:
+    """The chat refuses every message (403 blocked/kicked, 400 chat not found)."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class ChatMoved:
+    """The group became a supergroup with this id."""
+
+    new_chat_id: int
+
+
+@dataclass(frozen=True)
+class StaleMedia:
+    """Telegram refused the stored file_id of this media: upload it again."""
+
+    sha256: str
+    error: str
+
+
+Outcome = Sent | Retry | Dead | ChatGone | ChatMoved | StaleMedia
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    sha256: str
+    data: bytes
+    filename: str
+    file_id: str | None
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        policy: RetryPolicy,
+        lease_seconds: float,
+        *,
+        clock: Clock = utcnow,
+        counters: OutboxCounters | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.policy = policy
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+        self.counters = counters or OutboxCounters()
+
+    async def claim(self, limit: int) -> list[ClaimedDelivery]:
+        now = self.clock()
+        async with self.sessionmaker() as session:
+            rows = await DeliveryRepository(session).claim(now, now + self.lease, limit)
+            await session.commit()
+        return rows
+
+    async def media(self, sha256: str) -> MediaFile | None:
+        async with self.sessionmaker() as session:
+            row = await DeliveryRepository(session).media(sha256)
+            return None if row is None else MediaFile(row.sha256, row.data, row.filename, row.file_id)
+
+    async def remember_file_id(self, sha256: str, file_id: str) -> None:
+        async with self.sessionmaker() as session:
+            await DeliveryRepository(session).set_file_id(sha256, file_id)
+            await session.commit()
+        self.counters.uploads += 1
+
+    async def record(self, row: ClaimedDelivery, outcome: Outcome) -> DeliveryStatus:
+        """Write the outcome of one attempt; the row's intended new status."""
+        now = self.clock()
+        async with self.sessionmaker() as session:
+            status = await self._apply(DeliveryRepository(session), row, outcome, now)
+            await session.commit()
+        return status
+
+    async def _apply(
+        self, repository: DeliveryRepository, row: ClaimedDelivery, outcome: Outcome, now: datetime
+    ) -> DeliveryStatus:
+        counters = self.counters
+        match outcome:
+            case Sent(message_id=message_id, paid=paid):
+                await repository.mark_sent(row.id, message_id, now, paid=paid)
+                counters.sent += 1
+                counters.paid += int(paid)
+                return DeliveryStatus.SENT
+            case Retry(error=error, retry_after=retry_after, rate_limited=rate_limited):
+                counters.rate_limited += int(rate_limited)
+                if retry_after is None and self.policy.exhausted(row.attempts):
+                    return await self._dead(repository, row, f"gave up after {row.attempts} attempts: {error}")
+                wait = retry_after if retry_after is not None else self.policy.delay(row.attempts)
+                await repository.mark_failed(row, error, now + timedelta(seconds=wait))
+                counters.retried += 1
+                return DeliveryStatus.FAILED
+            case Dead(error=error):
+                return await self._dead(repository, row, error)
+            case ChatGone(error=error):
+                status = await self._dead(repository, row, error)
+                if row.chat_id > 0:  # a private chat: the user blocked the bot (or is gone)
+                    await UserRepository(repository.session).set_bot_blocked(row.chat_id, True)
+                else:
+                    await ChatRepository(repository.session).set_active(row.chat_id, False)
+                counters.skipped += await repository.skip_chat(row.chat_id, f"chat unreachable: {error}")
+                return status
+            case ChatMoved(new_chat_id=new_chat_id):
+                if new_chat_id == row.chat_id:
+                    return await self._dead(repository, row, "migrated to itself")
+                await repository.move_chat_feeds(row.chat_id, new_chat_id)
+                counters.moved += await repository.move_chat(row.chat_id, new_chat_id, now)
+                log.info("chat %s became supergroup %s: feeds and deliveries moved", row.chat_id, new_chat_id)
+                return DeliveryStatus.PENDING
+            case StaleMedia(sha256=sha256, error=error):
+                await repository.set_file_id(sha256, None)
+                await repository.mark_failed(row, error, now)
+                counters.retried += 1
+                return DeliveryStatus.FAILED
+
+    async def _dead(self, repository: DeliveryRepository, row: ClaimedDelivery, error: str) -> DeliveryStatus:
+        await repository.mark_dead(row, error)
+        self.counters.dead += 1
+        log.warning("delivery %s (%s %s → chat %s) is dead: %s", row.id, row.kind, row.ref_id, row.chat_id, error)
+        return DeliveryStatus.DEAD
+
+    async def stats(self) -> OutboxStats:
+        async with self.sessionmaker() as session:
+            counts = await DeliveryRepository(session).counts()
+        return OutboxStats.of(counts, self.counters, self.clock())
