@@ -29,14 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import Limits, PacingMiddleware
-from bot.periodic import HOLD_SWEEP_SECONDS, every
+from bot.periodic import every
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
 from services.chat import AnswerGate, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
-from services.credits.config import CreditsConfig
+from services.credits.config import CreditsConfig, answer_hold_ttl
 from services.credits.holds import sweep_expired_holds
 from services.i18n import SUPPORTED_LOCALES, Translations
 from services.kv import KeyValueStore, RedisStore, build_store
@@ -107,7 +107,9 @@ def build_resources(settings: Settings) -> AppResources:
     """Build (not start) every app-wide client. Nothing here talks to the network yet."""
     engine = create_engine(settings.database_url)
     store = build_store(settings.redis_url, settings.redis_prefix)
-    credits_config = CreditsConfig()
+    # A reservation outlives the longest answer: every LLM attempt timing out, plus a margin.
+    hold_ttl = answer_hold_ttl(settings.llm_timeout, settings.llm_max_retries, settings.hold_margin_seconds)
+    credits_config = CreditsConfig(hold_ttl=hold_ttl)
     market = MarketService(
         settings.exchanges,
         api_urls=settings.exchange_api_urls,
@@ -202,9 +204,9 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
     resources.spawn(market.start(), "load-markets")
     refresh_seconds = resources.settings.markets_refresh_hours * 3600
     resources.spawn(every(refresh_seconds, partial(_refresh_markets, market), "markets refresh"), "markets-refresh")
-    # Holds left behind by a crash (answer never settled) are released after they expire.
+    # Holds and free-quota slots a crash left behind (answer never settled) are released once expired.
     sweep = partial(sweep_expired_holds, resources.sessionmaker)
-    resources.spawn(every(HOLD_SWEEP_SECONDS, sweep, "hold sweeper"), "hold-sweeper")
+    resources.spawn(every(resources.settings.hold_sweep_seconds, sweep, "hold sweeper"), "hold-sweeper")
 
 
 SHUTDOWN_GRACE_SECONDS = 20.0

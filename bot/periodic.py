@@ -11,8 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
-HOLD_SWEEP_SECONDS = 60.0
-
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
     """Run `job` every `seconds`; a failing run is logged and retried next time."""

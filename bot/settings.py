@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 60.0
     llm_max_retries: int = 2
+    # A question's reservation (free-quota slot or credit hold) expires once every LLM attempt could
+    # have timed out, plus this margin; the sweeper gives expired ones back every HOLD_SWEEP_SECONDS.
+    hold_margin_seconds: float = Field(default=120.0, ge=0)
+    hold_sweep_seconds: float = Field(default=60.0, gt=0)
 
     exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
     exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
