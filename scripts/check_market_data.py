@@ -29,7 +29,8 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.market import Candles, MarketService, NotEnoughData, RetryPolicy, analyze  # noqa: E402
+from services.market import Analysis, Candles, MarketService, NotEnoughData, RetryPolicy, analyze  # noqa: E402
+from services.market.analysis import LEVEL_LOOKBACK  # noqa: E402
 from services.market.exchanges import create_ccxt_exchange  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -251,7 +252,8 @@ def check_recorded_candles(folder: Path, failures: Failures) -> None:
     )
     print(header)
     print("-" * len(header))
-    nan_free = True
+    non_finite: list[str] = []
+    missing_levels: list[str] = []
     for source, pair, timeframe, rows in sources:
         ok = rows[:, 1:5].astype(float)
         if not (np.isfinite(ok).all() and (rows[:, 2] >= np.maximum(rows[:, 1], rows[:, 4]) - 1e-12).all()):
@@ -264,27 +266,56 @@ def check_recorded_candles(folder: Path, failures: Failures) -> None:
             print(f"{source:<48} {pair:<18} {timeframe:<3} {len(rows):>6} skipped: {exc}")
             continue
         elapsed = (time.perf_counter() - started) * 1000
-        values = _floats(asdict(analysis))
-        nan_free &= all(math.isfinite(v) for v in values)
-        support = analysis.levels.support[0].price if analysis.levels.support else float("nan")
-        resistance = analysis.levels.resistance[0].price if analysis.levels.resistance else float("nan")
+        non_finite += [f"{source} {pair} {timeframe}: {field}" for field in non_finite_fields(asdict(analysis))]
+        missing_levels += [f"{source} {pair} {timeframe}: {gap}" for gap in level_gaps(candles, analysis)]
+        support = analysis.levels.support[0].price if analysis.levels.support else None
+        resistance = analysis.levels.resistance[0].price if analysis.levels.resistance else None
         trend = f"{analysis.trend.direction} {analysis.trend.label}"
         print(
             f"{source[-48:]:<48} {pair:<18} {timeframe:<3} {len(rows):>6} {analysis.as_of:%Y-%m-%d %H:%M} "
             f"{analysis.price:>11.6g} {trend:<15} {analysis.indicators.rsi14:>5.1f} "
-            f"{analysis.indicators.atr_pct:>6.2f} {analysis.volatility.regime:<6} {support:>11.6g} "
-            f"{resistance:>11.6g} {elapsed:>5.2f}"
+            f"{analysis.indicators.atr_pct:>6.2f} {analysis.volatility.regime:<6} {_cell(support):>11} "
+            f"{_cell(resistance):>11} {elapsed:>5.2f}"
         )
     failures.check(bool(sources), f"{len(sources)} recorded series found")
-    failures.check(nan_free, "no NaN or infinity in any analysis")
+    for item in non_finite:
+        print(f"       non-finite: {item}")
+    failures.check(not non_finite, f"no NaN or infinity in any analysis ({len(non_finite)} found)")
+    for item in missing_levels:
+        print(f"       missing level: {item}")
+    failures.check(
+        not missing_levels,
+        f"a support below and a resistance above the price whenever the last {LEVEL_LOOKBACK} candles "
+        f"traded there ({len(missing_levels)} missing)",
+    )
 
 
-def _floats(value: Any) -> list[float]:
+def _cell(value: float | None) -> str:
+    """A table cell: the number, or "none" (never "nan", which would read as a broken value)."""
+    return "none" if value is None else f"{value:.6g}"
+
+
+def non_finite_fields(value: Any, path: str = "analysis") -> list[str]:
+    """The paths of every NaN or infinite number inside a (nested) dataclass dict."""
     if isinstance(value, dict):
-        return [f for item in value.values() for f in _floats(item)]
+        return [f for key, item in value.items() for f in non_finite_fields(item, f"{path}.{key}")]
     if isinstance(value, list | tuple):
-        return [f for item in value for f in _floats(item)]
-    return [value] if isinstance(value, float) else []
+        return [f for i, item in enumerate(value) for f in non_finite_fields(item, f"{path}[{i}]")]
+    if isinstance(value, float | np.floating) and not math.isfinite(float(value)):
+        return [f"{path} = {value}"]
+    return []
+
+
+def level_gaps(candles: Candles, analysis: Analysis) -> list[str]:
+    """Sides with no level although the recent candles traded beyond the price on that side."""
+    low = float(candles.low[-LEVEL_LOOKBACK:].min())
+    high = float(candles.high[-LEVEL_LOOKBACK:].max())
+    gaps = []
+    if low < analysis.price and not analysis.levels.support:
+        gaps.append(f"no support although the low {low:.6g} is below the price {analysis.price:.6g}")
+    if high > analysis.price and not analysis.levels.resistance:
+        gaps.append(f"no resistance although the high {high:.6g} is above the price {analysis.price:.6g}")
+    return gaps
 
 
 def main() -> int:

@@ -52,9 +52,17 @@ def _clean(candles: Candles) -> Candles:
     if ok.all() and np.isfinite(candles.volume).all():
         return candles
     volume = np.nan_to_num(candles.volume, nan=0.0, posinf=0.0, neginf=0.0)
-    return Candles(candles.exchange, candles.symbol, candles.timeframe, candles.timestamp[ok],
-                   candles.open[ok], candles.high[ok], candles.low[ok], candles.close[ok],
-                   np.ascontiguousarray(volume[ok]))  # fmt: skip
+    return Candles(
+        exchange=candles.exchange,
+        symbol=candles.symbol,
+        timeframe=candles.timeframe,
+        timestamp=candles.timestamp[ok],
+        open=candles.open[ok],
+        high=candles.high[ok],
+        low=candles.low[ok],
+        close=candles.close[ok],
+        volume=np.ascontiguousarray(volume[ok]),
+    )
 
 
 def analyze(candles: Candles, derivatives: Derivatives | None = None, *, min_candles: int = MIN_CANDLES) -> Analysis:
@@ -67,7 +75,7 @@ def analyze(candles: Candles, derivatives: Derivatives | None = None, *, min_can
     close = candles.close
     price = float(close[-1])
     atr = float(series.atr[-1])
-    atr_safe = max(atr, abs(price) * 1e-9, 1e-12)
+    atr_safe = max(_f(atr), abs(price) * 1e-9, 1e-12)  # NaN would poison every comparison
     indicators = _latest(candles, series, price, atr)
     start = max(0, n - LEVEL_LOOKBACK)
     highs, lows = swing_points(candles.high[start:], candles.low[start:])
@@ -145,7 +153,14 @@ def _trend(close: FloatArray, s: IndicatorSeries, atr: float) -> Trend:
     label: Literal["weak", "moderate", "strong"] = (
         "strong" if strength >= 0.75 else "moderate" if strength >= 0.5 else "weak"
     )
-    return Trend(direction, round(strength, 4), label, round(score, 4), round(alignment, 4), round(slope, 4))
+    return Trend(
+        direction=direction,
+        strength=round(strength, 4),
+        label=label,
+        score=round(score, 4),
+        ema_alignment=round(alignment, 4),
+        slope_atr=round(slope, 4),
+    )
 
 
 def swing_points(high: FloatArray, low: FloatArray, window: int = SWING_WINDOW) -> tuple[np.ndarray, np.ndarray]:
@@ -181,7 +196,13 @@ def _momentum(candles: Candles, s: IndicatorSeries, rsi14: float, swings: Swings
     state: Literal["overbought", "oversold", "neutral"] = (
         "overbought" if rsi14 >= RSI_OVERBOUGHT else "oversold" if rsi14 <= RSI_OVERSOLD else "neutral"
     )
-    return Momentum(cross, bars_ago, rising, state, _divergence(candles, s.rsi14, swings))
+    return Momentum(
+        macd_cross=cross,
+        macd_cross_bars_ago=bars_ago,
+        macd_hist_rising=rising,
+        rsi_state=state,
+        divergence=_divergence(candles, s.rsi14, swings),
+    )
 
 
 def _divergence(candles: Candles, rsi: FloatArray, swings: Swings) -> Literal["bullish", "bearish"] | None:
@@ -229,14 +250,28 @@ def _levels(candles: Candles, swings: Swings, price: float, atr: float) -> Level
     resistance: list[Level] = []
     for idx in np.argsort(np.abs(means - price)):
         level = float(means[idx])
-        distance = (level - price) / price * 100 if price else 0.0
+        distance = _distance(level, price)
         if level < price and len(support) < LEVELS_EACH_SIDE:
-            support.append(Level(level, "support", int(touches[idx]), round(distance, 4)))
+            support.append(Level(price=level, kind="support", touches=int(touches[idx]), distance_pct=distance))
         elif level > price and len(resistance) < LEVELS_EACH_SIDE:
-            resistance.append(Level(level, "resistance", int(touches[idx]), round(distance, 4)))
+            resistance.append(Level(price=level, kind="resistance", touches=int(touches[idx]), distance_pct=distance))
         if len(support) >= LEVELS_EACH_SIDE and len(resistance) >= LEVELS_EACH_SIDE:
             break
+    # After a move to new lows (highs) no swing is below (above) the price: the extreme of the latest
+    # candles is not confirmed yet (a swing needs SWING_WINDOW candles after it), yet it is the level
+    # traders watch. With nothing else on that side, the lookback's extreme is the level.
+    start = max(0, len(candles) - LEVEL_LOOKBACK)
+    lowest, highest = float(candles.low[start:].min()), float(candles.high[start:].max())
+    if not support and lowest < price:
+        support.append(Level(price=lowest, kind="support", touches=1, distance_pct=_distance(lowest, price)))
+    if not resistance and highest > price:
+        resistance.append(Level(price=highest, kind="resistance", touches=1, distance_pct=_distance(highest, price)))
     return Levels(tuple(support), tuple(resistance))
+
+
+def _distance(level: float, price: float) -> float:
+    """Signed distance of a level from the price, in percent."""
+    return round((level - price) / price * 100, 4) if price else 0.0
 
 
 def _volatility(close: FloatArray, s: IndicatorSeries) -> Volatility:
@@ -249,12 +284,12 @@ def _volatility(close: FloatArray, s: IndicatorSeries) -> Volatility:
     width = (s.bb_upper - s.bb_lower)[-120:]
     width = width[np.isfinite(width)]
     squeeze = bool(width.size >= 20 and width[-1] <= np.partition(width, width.size // 10)[width.size // 10])
-    return Volatility(regime, round(current, 6), round(_f(percentile), 2), squeeze)
+    return Volatility(regime=regime, atr_pct=round(current, 6), percentile=round(_f(percentile), 2), bb_squeeze=squeeze)
 
 
 def _volume(ratio: float) -> VolumeState:
     state: Literal["low", "normal", "high"] = "high" if ratio >= 1.5 else "low" if ratio <= 0.5 else "normal"
-    return VolumeState(round(ratio, 4), state)
+    return VolumeState(ratio=round(ratio, 4), state=state)
 
 
 def derivatives_context(d: Derivatives | None) -> DerivativesContext | None:
