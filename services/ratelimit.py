@@ -1,0 +1,377 @@
+"""Outgoing Bot API rate limits: one limiter for every call, shared by replicas through Redis.
+
+Telegram allows about 30 messages per second overall, about one per second in a private chat (with
+short bursts) and 20 per minute in a group or channel; past that it answers 429 with `retry_after`.
+Each limit is a *sliding window*: at most `limit` calls in any `seconds` (stretched by a small safety
+share for network jitter). A call reserves a slot in every scope it belongs to (the global scope,
+and its chat's scope) in one atomic step, then sleeps once, until its slot: waiters are woken by a
+timer at their time, never by polling, so the cost of a call does not grow with the queue.
+
+Reservations are made in order per scope (a slot is never before the scope's latest one), so:
+- a call only reserves once its chat's window has room *now*; until then it sleeps until the
+  moment the chat's window opens (one timer), so a slow chat never pushes the global queue ahead;
+- bulk calls (`Lane.BULK`: outbox deliveries, broadcasts) are spread evenly (no burst) and only
+  take a slot that is due within a short horizon, so they never queue ahead of users: a reply
+  reserved later still goes first. While users are active (until one window after the last
+  interactive slot) bulk may use only `bulk_share` of the overall window, leaving room for the next
+  reply or streamed edit.
+- a 429 pauses only its scope (the chat; or everything once `global_429_chats` different chats
+  got one within the pause) for `retry_after`.
+
+Two backends with one contract: `MemoryLimiterBackend` (one process) and `RedisLimiterBackend`
+(atomic Lua script on Redis's clock, so N replicas together stay within one bot's limits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+Clock = Callable[[], float]
+
+
+class Lane(StrEnum):
+    """Who is waiting for a call: a user (interactive, first) or nobody in particular (bulk pushes)."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
+
+
+current_lane: ContextVar[Lane] = ContextVar("current_lane", default=Lane.INTERACTIVE)
+
+
+@contextlib.contextmanager
+def use_lane(lane: Lane) -> Iterator[None]:
+    """Every Bot API call made inside this block goes through the limiter in `lane`."""
+    token = current_lane.set(lane)
+    try:
+        yield
+    finally:
+        current_lane.reset(token)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window:
+    """At most `limit` calls in any `seconds`."""
+
+    limit: int
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.seconds <= 0:
+            raise ValueError("a window needs limit >= 1 and seconds > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutgoingLimits:
+    overall: Window = Window(limit=30, seconds=1.0)
+    private: Window = Window(limit=3, seconds=3.0)  # 1/s on average, a burst of 3
+    group: Window = Window(limit=20, seconds=60.0)  # groups, supergroups and channels
+    safety: float = 0.04  # every window is this share longer than Telegram's
+    bulk_share: float = 0.8  # of the overall window, for bulk calls while users wait
+    bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
+    global_429_chats: int = 3  # this many chats answered 429 within a pause → pause everything
+
+    def window(self, scope: Scope) -> Window:
+        if scope.kind == "global":
+            return self.overall
+        return self.private if scope.kind == "private" else self.group
+
+    def span(self, scope: Scope) -> float:
+        return self.window(scope).seconds * (1.0 + self.safety)
+
+    @classmethod
+    def scaled(cls, factor: float, **changes: float) -> OutgoingLimits:
+        """Every limit × `factor` (benchmarks and tests run against a stand-in scaled the same way)."""
+        base = cls()
+        return cls(
+            overall=Window(limit=max(1, round(base.overall.limit * factor)), seconds=base.overall.seconds),
+            private=Window(limit=max(1, round(base.private.limit * factor)), seconds=base.private.seconds),
+            group=Window(limit=max(1, round(base.group.limit * factor)), seconds=base.group.seconds),
+            **changes,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "global" | "private" | "group"
+    key: str
+
+    @classmethod
+    def for_chat(cls, chat_id: int | str) -> Scope:
+        """Private chats have positive ids; groups, supergroups and channels negative ids or @names."""
+        private = isinstance(chat_id, int) and chat_id > 0
+        return cls("private" if private else "group", f"chat:{chat_id}")
+
+
+GLOBAL = Scope("global", "global")
+EPSILON = 1e-6  # seconds: "due now" (float time never re-asks for a slot a rounding error away)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """`reserved`: sleep `delay` seconds, then call. Otherwise sleep `delay` and ask again."""
+
+    reserved: bool
+    delay: float
+
+
+class LimiterBackend(Protocol):
+    async def reserve(self, chat: Scope | None, lane: Lane) -> Reservation: ...
+
+    async def paused(self, scope: Scope, seconds: float) -> bool:
+        """Pause `scope` for `seconds` after a 429 of one of its calls; True when this escalated to
+        pausing everything (enough different chats got a 429 within the pause)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def _earliest(log: Sequence[float], limit: int, span: float, paused_until: float, *, smooth: bool = False) -> float:
+    """The earliest time a new slot fits after the last one, with `limit` in any `span`; `smooth`
+    also keeps `span / limit` between slots (no burst)."""
+    earliest = paused_until
+    if log:
+        earliest = max(earliest, log[-1] + (span / limit if smooth else 0.0))
+        if len(log) >= limit:
+            earliest = max(earliest, log[-limit] + span)
+    return earliest
+
+
+@dataclass
+class _ScopeState:
+    log: deque[float]
+    paused_until: float = -math.inf
+
+
+@dataclass
+class MemoryLimiterBackend:
+    """The limiter in one process (the embedded default)."""
+
+    limits: OutgoingLimits = field(default_factory=OutgoingLimits)
+    clock: Clock = time.monotonic
+    max_scopes: int = 20_000
+    _scopes: dict[str, _ScopeState] = field(default_factory=dict)
+    _interactive_until: float = -math.inf
+    _recent_429: dict[str, float] = field(default_factory=dict)
+
+    def _state(self, scope: Scope) -> _ScopeState:
+        state = self._scopes.get(scope.key)
+        if state is None:
+            if len(self._scopes) >= self.max_scopes:
+                self._evict(self.clock())
+            state = _ScopeState(deque(maxlen=self.limits.window(scope).limit))
+            self._scopes[scope.key] = state
+        return state
+
+    def _evict(self, now: float) -> None:
+        """Forget scopes with nothing in their window (they would allow a call now anyway)."""
+        longest = max(self.limits.span(GLOBAL), self.limits.group.seconds * (1 + self.limits.safety))
+        stale = [
+            key
+            for key, state in self._scopes.items()
+            if key != GLOBAL.key and (not state.log or state.log[-1] < now - longest) and state.paused_until < now
+        ]
+        for key in stale:
+            del self._scopes[key]
+
+    async def reserve(self, chat: Scope | None, lane: Lane) -> Reservation:
+        now = self.clock()
+        overall = self._state(GLOBAL)
+        if chat is not None:
+            state = self._state(chat)
+            chat_at = _earliest(state.log, self.limits.window(chat).limit, self.limits.span(chat), state.paused_until)
+            if chat_at > now + EPSILON:
+                return Reservation(reserved=False, delay=chat_at - now)
+        limit = self.limits.overall.limit
+        if lane is Lane.BULK and self._interactive_until > now:
+            limit = max(1, math.floor(limit * self.limits.bulk_share))
+        span = self.limits.span(GLOBAL)
+        bulk = lane is Lane.BULK
+        at = max(now, _earliest(overall.log, limit, span, overall.paused_until, smooth=bulk))
+        if bulk and at - now > self.limits.bulk_horizon + EPSILON:
+            return Reservation(reserved=False, delay=at - now - self.limits.bulk_horizon)
+        overall.log.append(at)
+        if chat is not None:
+            self._state(chat).log.append(at)
+        if not bulk:
+            # Users are active until a window after their last slot: streamed answers keep coming.
+            self._interactive_until = max(self._interactive_until, at + span)
+        return Reservation(reserved=True, delay=at - now)
+
+    async def paused(self, scope: Scope, seconds: float) -> bool:
+        now = self.clock()
+        until = now + seconds
+        state = self._state(scope)
+        state.paused_until = max(state.paused_until, until)
+        if scope == GLOBAL:
+            return True
+        self._recent_429 = {key: at for key, at in self._recent_429.items() if at > now}
+        self._recent_429[scope.key] = until
+        if len(self._recent_429) >= self.limits.global_429_chats:
+            overall = self._state(GLOBAL)
+            overall.paused_until = max(overall.paused_until, until)
+            return True
+        return False
+
+    async def close(self) -> None:
+        self._scopes.clear()
+
+
+# KEYS: global log, chat log ("" when none), global pause, chat pause, interactive-until
+# ARGV: lane, now (or "" for Redis's clock), global limit, global span, chat limit, chat span,
+#       bulk share, bulk horizon, ttl
+# Returns {reserved (0/1), delay in microseconds}
+_RESERVE = """
+local now = tonumber(ARGV[2])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local function earliest(key, limit, span, pause_key, gap)
+  local at = tonumber(redis.call('GET', pause_key) or '-1e18')
+  local n = redis.call('LLEN', key)
+  if n > 0 then
+    at = math.max(at, tonumber(redis.call('LINDEX', key, -1)) + gap)
+    if n >= limit then
+      at = math.max(at, tonumber(redis.call('LINDEX', key, -limit)) + span)
+    end
+  end
+  return at
+end
+local ttl = tonumber(ARGV[9])
+local has_chat = KEYS[2] ~= ''
+if has_chat then
+  local chat_at = earliest(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), KEYS[4], 0)
+  if chat_at > now + 0.000001 then
+    return {0, math.floor((chat_at - now) * 1000000)}
+  end
+end
+local limit = tonumber(ARGV[3])
+local interactive_until = tonumber(redis.call('GET', KEYS[5]) or '-1e18')
+if ARGV[1] == 'bulk' and interactive_until > now then
+  limit = math.max(1, math.floor(limit * tonumber(ARGV[7])))
+end
+local span = tonumber(ARGV[4])
+local gap = 0
+if ARGV[1] == 'bulk' then
+  gap = span / limit
+end
+local at = math.max(now, earliest(KEYS[1], limit, span, KEYS[3], gap))
+if ARGV[1] == 'bulk' and at - now > tonumber(ARGV[8]) + 0.000001 then
+  return {0, math.floor((at - now - tonumber(ARGV[8])) * 1000000)}
+end
+local stamp = string.format('%.6f', at)
+redis.call('RPUSH', KEYS[1], stamp)
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[3]), -1)
+redis.call('EXPIRE', KEYS[1], ttl)
+if has_chat then
+  redis.call('RPUSH', KEYS[2], stamp)
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+if ARGV[1] ~= 'bulk' and at + span > interactive_until then
+  redis.call('SET', KEYS[5], string.format('%.6f', at + span), 'EX', ttl)
+end
+return {1, math.floor((at - now) * 1000000)}
+"""
+
+# KEYS: scope pause, global pause, recent-429 sorted set; ARGV: now (or ""), seconds, is_global, chats, member
+# Returns 1 when everything was paused.
+_PAUSE = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local pause_end = now + tonumber(ARGV[2])
+local ttl = math.ceil(tonumber(ARGV[2])) + 1
+local function pause(key)
+  local current = tonumber(redis.call('GET', key) or '-1e18')
+  if pause_end > current then
+    redis.call('SET', key, string.format("%.6f", pause_end), 'EX', ttl)
+  end
+end
+pause(KEYS[1])
+if ARGV[3] == '1' then
+  return 1
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+redis.call("ZADD", KEYS[3], pause_end, ARGV[5])
+redis.call('EXPIRE', KEYS[3], ttl)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
+  pause(KEYS[2])
+  return 1
+end
+return 0
+"""
+
+
+class RedisLimiterBackend:
+    """The limiter shared by every replica: one atomic script per call, on Redis's clock (or on an
+    injected clock in tests, whose stand-in Bot API judges time on the same clock)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        limits: OutgoingLimits | None = None,
+        *,
+        prefix: str = "coinsight:",
+        clock: Clock | None = None,
+    ) -> None:
+        self.redis = redis
+        self.limits = limits or OutgoingLimits()
+        self.prefix = prefix + "limit:"
+        self.clock = clock
+        self._reserve = redis.register_script(_RESERVE)
+        self._pause = redis.register_script(_PAUSE)
+        self._ttl = math.ceil(max(self.limits.span(GLOBAL), self.limits.group.seconds * (1 + self.limits.safety))) + 5
+
+    def _now(self) -> str:
+        return "" if self.clock is None else f"{self.clock():.6f}"
+
+    async def reserve(self, chat: Scope | None, lane: Lane) -> Reservation:
+        chat_window = self.limits.window(chat) if chat is not None else self.limits.overall
+        keys = [
+            self.prefix + GLOBAL.key,
+            self.prefix + chat.key if chat is not None else "",
+            self.prefix + "pause:" + GLOBAL.key,
+            self.prefix + "pause:" + (chat.key if chat is not None else "none"),
+            self.prefix + "interactive-until",
+        ]
+        args: list[str | int | float] = [
+            lane.value,
+            self._now(),
+            self.limits.overall.limit,
+            self.limits.span(GLOBAL),
+            chat_window.limit,
+            self.limits.span(chat) if chat is not None else 0,
+            self.limits.bulk_share,
+            self.limits.bulk_horizon,
+            self._ttl,
+        ]
+        reserved, delay_us = await self._reserve(keys=keys, args=args)
+        return Reservation(reserved=bool(reserved), delay=max(0.0, int(delay_us) / 1_000_000))
+
+    async def paused(self, scope: Scope, seconds: float) -> bool:
+        keys = [self.prefix + "pause:" + scope.key, self.prefix + "pause:" + GLOBAL.key, self.prefix + "recent-429"]
+        args: list[str | int | float] = [
+            self._now(),
+            seconds,
+            "1" if scope == GLOBAL else "0",
+            self.limits.global_429_chats,
+            scope.key,
+        ]
+        return bool(await self._pause(keys=keys, args=args))
+
+    async def close(self) -> None:
+        """The Redis client belongs to the key-value store, which closes it."""
