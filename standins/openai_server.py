@@ -176,6 +176,7 @@ class FakeOpenAI:
         self.requests: list[RecordedRequest] = []
         self._script: deque[ScriptItem] = deque()
         self._closing = asyncio.Event()
+        self._arrived = asyncio.Event()  # set on every request (see wait_for_chat_requests)
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._counter = 0
@@ -223,6 +224,14 @@ class FakeOpenAI:
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == "/v1/chat/completions"]
 
+    async def wait_for_chat_requests(self, count: int = 1, timeout: float = 30.0) -> list[RecordedRequest]:
+        """Wait until `count` chat requests have arrived (the model is being asked); returns them."""
+        async with asyncio.timeout(timeout):
+            while len(self.chat_requests) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.chat_requests
+
     # ---- handlers ------------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:
         self.requests.append(RecordedRequest(request.method, request.path, dict(request.headers), None))
@@ -251,6 +260,7 @@ class FakeOpenAI:
                 request.method, request.path, dict(request.headers), body if isinstance(body, dict) else None
             )
         )
+        self._arrived.set()
         if not self._authorised(request):
             return self._unauthorised()
         if not isinstance(body, dict):
@@ -260,11 +270,10 @@ class FakeOpenAI:
             )
         for name in ("model", "messages"):
             if not body.get(name):
+                message = f"Missing required parameter: '{name}'."
                 return web.json_response(
-                    _error_body(f"Missing required parameter: '{name}'.", "invalid_request_error", name,
-                                "missing_required_parameter"),
-                    status=400,
-                )  # fmt: skip
+                    _error_body(message, "invalid_request_error", name, "missing_required_parameter"), status=400
+                )
         item: ScriptItem = self._script.popleft() if self._script else Reply(self.responder(body), self.default_chunks)
         if isinstance(item, ErrorReply):
             return self._error(item)

@@ -20,8 +20,8 @@ from standins.exchanges.bybit import FakeBybit
 async def serve(bybit_port: int, binance_port: int) -> None:
     clock = FakeClock(frozen=False)
     bybit = FakeBybit(clock=clock, port=bybit_port)
-    binance = FakeBinance(default_specs([*(s.base for s in default_specs()), "WIF", "PEPE"]), clock=clock,
-                          port=binance_port)  # fmt: skip
+    binance_specs = default_specs([*(s.base for s in default_specs()), "WIF", "PEPE"])
+    binance = FakeBinance(binance_specs, clock=clock, port=binance_port)
     await bybit.start()
     await binance.start()
     print(f"EXCHANGE_API_URLS=bybit={bybit.url},binance={binance.url}", flush=True)
