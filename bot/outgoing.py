@@ -4,6 +4,9 @@ Telegram allows about 30 messages per second overall, about one per second in a 
 short bursts) and 20 per minute in a group. This request middleware waits for a token from the
 global bucket and the chat's bucket before each message-producing call, and if Telegram still
 answers 429 it waits `retry_after` and tries again (a bounded number of times).
+
+The clock and the sleep are injectable: tests share one clock with the local Bot API stand-in, whose
+flood limits then judge the bot's pacing exactly, without waiting in real time.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -29,23 +33,27 @@ PACED_PREFIXES = ("send", "edit", "copy", "forward")
 UNPACED = {"sendChatAction"}
 
 
-@dataclass
-class TokenBucket:
-    capacity: float
-    refill_per_second: float
-    tokens: float = field(init=False)
-    updated: float = field(init=False)
+EPSILON = 1e-9
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
 
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
+
+class TokenBucket:
+    """`capacity` tokens, refilled at `refill_per_second`; full at `now`."""
+
+    def __init__(self, capacity: float, refill_per_second: float, now: float) -> None:
+        self.capacity = capacity
+        self.refill_per_second = refill_per_second
+        self.tokens = capacity
+        self.updated = now
 
     def wait_time(self, now: float) -> float:
         """Seconds until one token is available (0 = available now; the token is then taken)."""
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
         self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        # A wait computed as (1 - tokens) / rate refills to 1 only up to rounding: within EPSILON is whole.
+        if self.tokens >= 1 - EPSILON:
+            self.tokens = max(0.0, self.tokens - 1)
             return 0.0
         return (1 - self.tokens) / self.refill_per_second
 
@@ -62,21 +70,30 @@ class Limits:
 
 
 class PacingMiddleware(BaseRequestMiddleware):
-    def __init__(self, limits: Limits | None = None, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        max_retries: int = 3,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.limits = limits or Limits()
         self.max_retries = max_retries
-        self._global = TokenBucket(self.limits.global_per_second, self.limits.global_per_second)
+        self.clock = clock
+        self.sleep = sleep
+        self._global = TokenBucket(self.limits.global_per_second, self.limits.global_per_second, clock())
         self._chats: dict[int | str, TokenBucket] = {}
         self._lock = asyncio.Lock()
 
-    def _bucket(self, chat_id: int | str) -> TokenBucket:
+    def _bucket(self, chat_id: int | str, now: float) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
             is_private = isinstance(chat_id, int) and chat_id > 0
             bucket = (
-                TokenBucket(self.limits.private_burst, self.limits.private_per_second)
+                TokenBucket(self.limits.private_burst, self.limits.private_per_second, now)
                 if is_private
-                else TokenBucket(self.limits.group_burst, self.limits.group_per_second)
+                else TokenBucket(self.limits.group_burst, self.limits.group_per_second, now)
             )
             if len(self._chats) > 50_000:
                 self._chats.clear()
@@ -86,15 +103,15 @@ class PacingMiddleware(BaseRequestMiddleware):
     async def _acquire(self, chat_id: int | str | None) -> None:
         while True:
             async with self._lock:
-                now = time.monotonic()
+                now = self.clock()
                 wait = self._global.wait_time(now)
                 if wait == 0 and chat_id is not None:
-                    wait = self._bucket(chat_id).wait_time(now)
+                    wait = self._bucket(chat_id, now).wait_time(now)
                     if wait:
                         self._global.tokens += 1  # give the global token back while we wait
             if wait == 0:
                 return
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
     async def __call__(
         self,
@@ -116,4 +133,4 @@ class PacingMiddleware(BaseRequestMiddleware):
                 if attempt > self.max_retries:
                     raise
                 logger.warning("429 on %s to %s: waiting %s s", name, chat_id, exc.retry_after)
-                await asyncio.sleep(exc.retry_after)
+                await self.sleep(exc.retry_after)

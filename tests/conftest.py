@@ -21,6 +21,7 @@ from tests.backends import (
     redis_prefix,
 )
 from tests.flow.chat_helpers import language_aware_answer
+from tests.harness import SkippingClock
 
 _pg_templates: PostgresTemplates | None = None
 
@@ -93,7 +94,10 @@ async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(bot_username="coinsight_bot", bot_first_name="Coinsight") as server:
+    """The fake Bot API; its flood limits run on a SkippingClock that an in-process bot's pacing shares."""
+    async with FakeTelegramServer(
+        bot_username="coinsight_bot", bot_first_name="Coinsight", clock=SkippingClock()
+    ) as server:
         yield server
 
 

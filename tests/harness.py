@@ -4,17 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiogram import Bot, Dispatcher, Router
 
 from bot.factory import AppResources
+from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.runner import prepare
 from bot.settings import Settings, load_settings
 from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
+
+
+class SkippingClock:
+    """Monotonic time in which waiting costs nothing: `sleep(s)` moves the clock `s` ahead at once.
+
+    The fake Bot API judges flood limits on this clock and the bot's outgoing pacing waits on it, so
+    the pacing is checked exactly against Telegram's limits (a wait too short is a 429) while a test
+    never waits for a token in real time.
+    """
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    async def sleep(self, seconds: float) -> None:
+        self.skipped += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@runtime_checkable
+class Paced(Protocol):
+    """The bot's outgoing request middleware that waits for Telegram's flood limits."""
+
+    clock: Callable[[], float]
+    sleep: Callable[[float], Awaitable[object]]
 
 
 @dataclass
@@ -24,6 +53,20 @@ class RunningBot:
     bot: Bot
     dp: Dispatcher
     tg: FakeTelegramServer
+
+    handled_before: int = 0  # updates an earlier bot took from this fake before this one started
+
+    async def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the bot has finished handling every update sent to it so far.
+
+        (Counting updates, not only `inflight.count == 0`: aiogram's own FSM middleware may await
+        Redis before the in-flight count goes up.)"""
+        sent, inflight = self.tg.updates.pushed, self.resources.inflight
+        await self.tg.wait_until(
+            lambda: self.handled_before + inflight.finished >= len(sent) and inflight.count == 0,
+            timeout,
+            "the bot to handle every update",
+        )
 
 
 def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, **overrides: Any) -> Settings:
@@ -43,19 +86,42 @@ def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, *
     return load_settings(**values)
 
 
+def _use_clocks(bot: Bot, dp: Dispatcher, tg: FakeTelegramServer, throttle_clock: Callable[[], float] | None) -> None:
+    """Point the bot's pacing at the fake's clock (when it is a SkippingClock) and its flood control
+    at `throttle_clock`: the middlewares `prepare` built, found in aiogram's public middleware lists."""
+    if isinstance(tg.clock, SkippingClock):
+        pacers = [m for m in bot.session.middleware if isinstance(m, Paced)]
+        assert pacers, "the bot has no outgoing pacing to put on the fake's clock"
+        for pacing in pacers:
+            pacing.clock, pacing.sleep = tg.clock, tg.clock.sleep
+    if throttle_clock is not None:
+        throttling = [m for m in dp.message.outer_middleware if isinstance(m, ThrottlingMiddleware)]
+        assert throttling, "no flood control to put on the test's clock (THROTTLE_ENABLED?)"
+        for flood_control in throttling:
+            flood_control.clock = throttle_clock
+
+
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, tg: FakeTelegramServer, extra_routers: Sequence[Router] = ()
+    settings: Settings,
+    tg: FakeTelegramServer,
+    extra_routers: Sequence[Router] = (),
+    *,
+    throttle_clock: Callable[[], float] | None = None,
 ) -> AsyncIterator[RunningBot]:
     """`python -m bot`'s polling path (prepare → start_polling) as a task; stopped cleanly after."""
     resources, bot, dp = await prepare(settings, extra_routers)
+    _use_clocks(bot, dp, tg, throttle_clock)
+    # Waits on `inflight.count == 0` end when the last update is handled, not at the next long poll.
+    resources.inflight.on_idle.append(tg.changed.notify)
+    handled_before = len(tg.updates.pushed) - len(tg.updates.pending)
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
     try:
         # Serving once the first long poll is waiting (a call is logged only when answered, 1 s later).
         await tg.wait_until(
             lambda: tg.updates.waiting > 0 or bool(tg.calls_to("getUpdates")), timeout=10, what="the first getUpdates"
         )
-        yield RunningBot(settings, resources, bot, dp, tg)
+        yield RunningBot(settings, resources, bot, dp, tg, handled_before)
     finally:
         with contextlib.suppress(RuntimeError):
             await dp.stop_polling()

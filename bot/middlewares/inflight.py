@@ -13,8 +13,11 @@ class InFlight(BaseMiddleware):
 
     def __init__(self) -> None:
         self.count = 0
+        self.finished = 0  # updates handled since start
         self._idle = asyncio.Event()
         self._idle.set()
+        # Called each time the last update in flight finishes (e.g. to wake a test's waiters).
+        self.on_idle: list[Callable[[], object]] = []
 
     async def __call__(
         self,
@@ -28,8 +31,11 @@ class InFlight(BaseMiddleware):
             return await handler(event, data)
         finally:
             self.count -= 1
+            self.finished += 1
             if self.count == 0:
                 self._idle.set()
+                for callback in self.on_idle:
+                    callback()
 
     async def drain(self, grace: float) -> bool:
         """Wait until nothing is in flight; False if `grace` seconds passed first."""

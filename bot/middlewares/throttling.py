@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,17 +13,21 @@ WARNING_QUIET_SECONDS = 10.0
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """Per-user flood control: at most `rate` updates per `period` seconds.
+    """Per-user flood control: at most `rate` updates per window of `period` seconds.
 
     Past the limit the user is told once to slow down (again only after a quiet spell of
     `WARNING_QUIET_SECONDS`), and the flood is dropped instead of processed. The counters live in
-    the key-value store, so replicas sharing Redis share them.
+    the key-value store, so replicas sharing Redis share them; the windows are cut from `clock`
+    (wall time, the same on every replica; injectable for tests).
     """
 
-    def __init__(self, store: KeyValueStore, rate: int, period: float) -> None:
+    def __init__(
+        self, store: KeyValueStore, rate: int, period: float, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
         self.rate = rate
         self.period = period
+        self.clock = clock
 
     async def __call__(
         self,
@@ -33,7 +38,8 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or not isinstance(event, Message | CallbackQuery) or _is_payment(event):
             return await handler(event, data)
-        count = await self.store.incr(f"throttle:{user.id}", self.period)
+        window = int(self.clock() // self.period)
+        count = await self.store.incr(f"throttle:{user.id}:{window}", self.period)
         if count <= self.rate:
             return await handler(event, data)
         # Keep the "warned" mark alive while the flood goes on, so one flood gets one warning.
