@@ -16,22 +16,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.types import TelegramObject, Update
-
+from bot.console_io import (
+    ProcessedUpdates,
+    console_locale,
+    console_name,
+    logs_to_file,
+    set_event,
+    stdin_reader,
+    unpaced,
+)
 from bot.demo import DEMO_DATABASE_URL, DemoLabel, demo_overrides, migrate_database
-from bot.outgoing import PacingMiddleware
 from bot.runner import prepare
 from bot.settings import Settings
 from services.i18n import Translations
@@ -43,21 +47,6 @@ __all__ = ["ConsoleUI", "DemoLabel", "console_name", "run_console", "run_demo"]
 
 REPLY_TIMEOUT_SECONDS = 120.0
 HELP = "Type a message and press Enter. A number presses a button. /quit or Ctrl-D leaves."
-DEFAULT_NAME = "Trader"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def console_name(environ: Mapping[str, str]) -> str:
-    """The name the bot greets: the login name when there is one, else a sensible default."""
-    for variable in ("USER", "LOGNAME", "USERNAME"):
-        name = environ.get(variable, "").strip()
-        if name:
-            return name
-    return DEFAULT_NAME
-
-
-def console_locale(environ: Mapping[str, str]) -> str:
-    return "zh" if environ.get("LANG", "").lower().startswith("zh") else "en"
 
 
 @dataclass(frozen=True)
@@ -178,63 +167,6 @@ def _button(message: FakeMessage, raw: Mapping[str, Any]) -> Button:
         if value:
             return Button(message, text, "url", str(value))
     return Button(message, text, "other", ", ".join(sorted(k for k in raw if k != "text")))
-
-
-class ProcessedUpdates(BaseMiddleware):
-    """Marks each update as done when its handling finished: the console waits on that, not a timer."""
-
-    def __init__(self) -> None:
-        self._done: dict[int, asyncio.Event] = {}
-
-    def _event(self, update_id: int) -> asyncio.Event:
-        return self._done.setdefault(update_id, asyncio.Event())
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        try:
-            return await handler(event, data)
-        finally:
-            if isinstance(event, Update):
-                self._event(event.update_id).set()
-
-    async def wait(self, update_id: int, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            await self._event(update_id).wait()
-        self._done.pop(update_id, None)
-
-
-@contextlib.contextmanager
-def logs_to_file(path: Path) -> Iterator[None]:
-    """Send log records to `path` instead of the terminal, so they never interleave with the chat."""
-    root = logging.getLogger()
-    terminal = [h for h in root.handlers if type(h) is logging.StreamHandler]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    level = root.level
-    for old in terminal:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        handler.close()
-        for old in terminal:
-            root.addHandler(old)
-        root.setLevel(level)
-
-
-def _stdin_reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], stream: TextIO) -> None:
-    """A daemon thread feeding input lines to the loop (never blocks interpreter exit)."""
-    for line in stream:
-        loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
-    loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
 class ConsoleSession:
@@ -376,11 +308,11 @@ async def run_console(
         try:
             settings = _with(settings, bot_token=server.token, telegram_api_url=server.base_url, webhook_url="")
             resources, bot, dp = await prepare(settings)
-            _unpaced(bot)
+            unpaced(bot)
             processed = ProcessedUpdates()
             dp.update.outer_middleware(processed)
             started = asyncio.Event()
-            dp.startup.register(partial(_set, started))
+            dp.startup.register(partial(set_event, started))
             user = server.add_user(console_name(environ), "console_user", language_code=language)
             source = stdin or sys.stdin
             session = ConsoleSession(
@@ -388,7 +320,7 @@ async def run_console(
             )
             lines: asyncio.Queue[str | None] = asyncio.Queue()
             loop = asyncio.get_running_loop()
-            threading.Thread(target=_stdin_reader, args=(loop, lines, source), daemon=True).start()
+            threading.Thread(target=stdin_reader, args=(loop, lines, source), daemon=True).start()
             ui.say(f"Coinsight console — {HELP}")
             if demo:
                 ui.say(t("demo-intro"))
@@ -404,17 +336,6 @@ async def run_console(
                     server.unsubscribe(session.events)
         finally:
             await server.stop()
-
-
-async def _set(event: asyncio.Event, **_: Any) -> None:
-    event.set()
-
-
-def _unpaced(bot: Bot) -> None:
-    """The in-process Bot API has no flood limits: pacing would only make the terminal wait."""
-    for middleware in list(bot.session.middleware):
-        if isinstance(middleware, PacingMiddleware):
-            bot.session.middleware.unregister(middleware)
 
 
 def _with(settings: Settings, **changes: Any) -> Settings:
