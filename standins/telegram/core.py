@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import NOT_FOUND, ApiError, FakeTelegramUsageError
@@ -16,6 +17,21 @@ from .updates import Notifier, UpdateQueue, WebhookDeliverer
 
 ChatRef = int | FakeChat | FakeUser
 JsonDict = dict[str, Any]
+
+
+@dataclass
+class InjectedError:
+    """`error` instead of the next `count` calls of `method` for `chat_id` (None: any)."""
+
+    error: ApiError
+    method: str | None
+    chat_id: int | None
+    count: int
+
+    def matches(self, method: str, params: Params) -> bool:
+        if self.count <= 0 or (self.method is not None and self.method.lower() != method.lower()):
+            return False
+        return self.chat_id is None or params.raw("chat_id") == self.chat_id
 
 
 class FakeTelegramCore:
@@ -61,6 +77,7 @@ class FakeTelegramCore:
         self.logged_out = False
         self.bot_profile_texts: dict[tuple[str, str], str] = {}
         self._subscribers: list[asyncio.Queue[BotEvent]] = []
+        self._injected: list[InjectedError] = []
 
     # ----------------------------------------------------------------- dispatch and call log
     async def execute(self, method: str, params: Params) -> Call:
@@ -70,6 +87,7 @@ class FakeTelegramCore:
         try:
             if entry is None:
                 raise NOT_FOUND
+            self._raise_injected(name, params)
             result = await entry[1](self, params)
         except ApiError as error:
             call = Call(name, params.record(), error.status, error.to_body())
@@ -77,6 +95,19 @@ class FakeTelegramCore:
             call = Call(name, params.record(), 200, result)
         self.record(call)
         return call
+
+    def inject_error(
+        self, error: ApiError, *, method: str | None = None, chat_id: int | None = None, count: int = 1
+    ) -> None:
+        """The next `count` calls (of `method`, for `chat_id`; None: any) fail with `error` instead of
+        running: a 5xx, or any answer a test needs at a chosen moment."""
+        self._injected.append(InjectedError(error, method, chat_id, count))
+
+    def _raise_injected(self, method: str, params: Params) -> None:
+        for injected in self._injected:
+            if injected.matches(method, params):
+                injected.count -= 1
+                raise injected.error
 
     async def _execute_reply(self, method: str, params: Params) -> None:
         await self.execute(method, params)

@@ -47,6 +47,10 @@ def too_many_requests(retry_after: int) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
 
+def server_error(status: int = 500, text: str = "Internal Server Error") -> ApiError:
+    return ApiError(status, text)
+
+
 UNAUTHORIZED = ApiError(401, "Unauthorized")
 NOT_FOUND = ApiError(404, "Not Found")
 
