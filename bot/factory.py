@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import Limits, PacingMiddleware
 from bot.periodic import every
+from bot.sender import OutboxSender
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
@@ -61,6 +62,7 @@ class AppResources:
     services: Services
     openai_client: AsyncOpenAI | None = None
     inflight: InFlight = field(default_factory=InFlight)
+    sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     closed: bool = False
 
@@ -207,12 +209,22 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
     # Holds and free-quota slots a crash left behind (answer never settled) are released once expired.
     sweep = partial(sweep_expired_holds, resources.sessionmaker)
     resources.spawn(every(resources.settings.hold_sweep_seconds, sweep, "hold sweeper"), "hold-sweeper")
+    # Pushes (signals, alerts, broadcasts) waiting in the outbox, and those enqueued from now on.
+    resources.sender = OutboxSender.from_settings(bot, resources.sessionmaker, resources.settings)
+    resources.spawn(resources.sender.run(), "outbox-sender")
 
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+SENDER_GRACE_SECONDS = 10.0  # sends in flight finish and are recorded; later ones wait for a replica
+
+
+async def _stop_sender(resources: AppResources) -> None:
+    if resources.sender is not None:
+        await resources.sender.stop(SENDER_GRACE_SECONDS)
 
 
 async def _on_shutdown(resources: AppResources) -> None:
-    if not await resources.inflight.drain(SHUTDOWN_GRACE_SECONDS):
+    drained, _ = await asyncio.gather(resources.inflight.drain(SHUTDOWN_GRACE_SECONDS), _stop_sender(resources))
+    if not drained:
         logger.warning("%d updates still in flight at shutdown", resources.inflight.count)
     await resources.close()

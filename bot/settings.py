@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     # Conversation memory
     conversation_idle_hours: float = 3.0
 
+    # Delivery outbox (signals, alerts, broadcasts): see services/delivery and bot/sender.py.
+    outbox_concurrency: int = Field(default=8, ge=1, le=256)  # sends in flight at once
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)  # rows leased per claim
+    outbox_lease_seconds: float = Field(default=60.0, ge=1)  # a leased row is re-sent after this
+    outbox_backoff_base: float = Field(default=5.0, gt=0)  # first retry after 2.5-5 s, then doubling
+    outbox_backoff_max: float = Field(default=600.0, gt=0)
+    outbox_max_attempts: int = Field(default=12, ge=1, le=100)  # then the row is dead
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)  # idle check for rows other replicas wrote
+    # Bulk deliveries pass allow_paid_broadcast (Telegram charges Stars beyond the free rate).
+    paid_broadcast: bool = False
+
     @field_validator("exchanges", mode="before")
     @classmethod
     def _exchanges(cls, value: object) -> object:
@@ -131,6 +142,12 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "Invalid WEBHOOK_SECRET: required with WEBHOOK_URL; 1-256 characters A-Z, a-z, 0-9, _ or -"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _outbox_backoff(self) -> Settings:
+        if self.outbox_backoff_max < self.outbox_backoff_base:
+            raise ConfigError("Invalid OUTBOX_BACKOFF_MAX: must be at least OUTBOX_BACKOFF_BASE")
         return self
 
     @cached_property
