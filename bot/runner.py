@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
 from bot.settings import Settings, StartupError
-from db import migrate
+from bot.startup import check_schema, check_services
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +33,23 @@ async def check_token(bot: Bot) -> str:
 
 
 async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> tuple[AppResources, Bot, Dispatcher]:
+    """Check what the bot needs, then build it. Never migrates: that is `python -m bot migrate`'s job,
+    run once per deploy, so replicas starting together cannot race on the schema.
+
+    Each problem stops the start with a one-line `StartupError`: an unreachable database or Redis, a
+    database not at the code's revision, a token Telegram rejects.
+    """
+    await check_services(settings)
     resources = build_resources(settings)
-    await migrate.upgrade(resources.engine)
-    bot = create_bot(settings)
     try:
-        username = await check_token(bot)
+        await check_schema(resources.engine)
+        bot = create_bot(settings)
+        try:
+            username = await check_token(bot)
+        except StartupError:
+            await bot.session.close()
+            raise
     except StartupError:
-        await bot.session.close()
         await resources.close()
         raise
     logger.info("authorised as @%s", username)
@@ -63,7 +73,7 @@ async def healthz(_request: web.Request) -> web.Response:
 
 def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Application:
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret).register(
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret.get_secret_value()).register(
         app, path=webhook_path(settings.webhook_url)
     )
     app.router.add_get("/healthz", healthz)
@@ -82,7 +92,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
     # Registered once we listen, so Telegram's first delivery finds us.
     await bot.set_webhook(
         settings.webhook_url,
-        secret_token=settings.webhook_secret,
+        secret_token=settings.webhook_secret.get_secret_value(),
         allowed_updates=dp.resolve_used_update_types(),
     )
     stop = stop or asyncio.Event()

@@ -1,4 +1,10 @@
-"""Apply or roll back Alembic migrations on an engine, from inside a running event loop."""
+"""Apply or roll back Alembic migrations on an engine, from inside a running event loop.
+
+Migrations run in one explicit step (`python -m bot migrate`, the compose `migrate` service), never
+as a side effect of starting the bot. On PostgreSQL that step holds a transaction-level advisory
+lock, so two `migrate`s started at once run one after the other: the second finds the schema at
+head and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# pg_advisory_xact_lock key of the migrate step (any constant bigint unique to this purpose).
+MIGRATION_LOCK_KEY = 0x636F696E_6D696772  # "coinmigr"
 
 
 def alembic_config() -> Config:
@@ -21,6 +30,9 @@ def alembic_config() -> Config:
 
 
 def _run(connection: Connection, action: str, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction (all of the migrations) commits or rolls back.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     config = alembic_config()
     config.attributes["connection"] = connection
     if action == "upgrade":

@@ -1,7 +1,7 @@
 """Alembic environment: async engines, batch mode on SQLite, and connection sharing for in-process use.
 
-`db.migrate` passes an open connection in `config.attributes["connection"]` (the bot applies
-migrations at start); the `alembic` CLI path builds its own engine from `DATABASE_URL`.
+`db.migrate` passes an open connection in `config.attributes["connection"]` (`python -m bot migrate`
+and the tests); the `alembic` CLI path builds its own engine from `DATABASE_URL`.
 """
 
 from __future__ import annotations

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrate
 from standins.telegram import FakeTelegramServer
-from tests.backends import Backend
+from tests.backends import POSTGRES_ONLY, Backend
 from tests.e2e.conftest import bot_env, free_port, spawn
 
 SLOW_DOWN = "⏳ You're sending messages too fast. Please slow down — I'll answer again in a moment."
+WELL_FORMED_TOKEN = "999:AAH4x_9-kQmZ0pLr3sTuVwXyZaBcDeFgHiJ"  # Telegram's shape; the stand-in rejects it
 
 
 async def test_language_from_telegram_and_from_choice(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
@@ -110,7 +116,7 @@ async def test_missing_token_without_terminal_exits_with_one_line(backend: Backe
 
 async def test_bad_configuration_names_the_variable(backend: Backend, tmp_path: Path) -> None:
     for variable, value in (("DATABASE_URL", "mysql://x@y/z"), ("ADMIN_IDS", "1,two")):
-        proc = await spawn([], bot_env(backend, BOT_TOKEN="1:x", **{variable: value}), tmp_path)
+        proc = await spawn([], bot_env(backend, BOT_TOKEN=WELL_FORMED_TOKEN, **{variable: value}), tmp_path)
         _, err = await asyncio.wait_for(proc.process.communicate(), 60)
         assert proc.process.returncode == 2
         assert err.decode().strip().splitlines() == [err.decode().strip()]
@@ -118,7 +124,7 @@ async def test_bad_configuration_names_the_variable(backend: Backend, tmp_path: 
 
 
 async def test_rejected_token_is_said_plainly(tg: FakeTelegramServer, backend: Backend, tmp_path: Path) -> None:
-    env = bot_env(backend, BOT_TOKEN="999:wrong-token", TELEGRAM_API_URL=tg.base_url)
+    env = bot_env(backend, BOT_TOKEN=WELL_FORMED_TOKEN, TELEGRAM_API_URL=tg.base_url)
     proc = await spawn([], env, tmp_path)
     _, err = await asyncio.wait_for(proc.process.communicate(), 60)
     assert proc.process.returncode == 2
@@ -134,3 +140,73 @@ async def test_migrate_and_downgrade_commands(backend: Backend, tmp_path: Path) 
         out, err = await asyncio.wait_for(proc.process.communicate(), 60)
         assert proc.process.returncode == 0, err.decode()[-2000:]
         assert expected in out.decode()
+
+
+async def _fails_with_one_line(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    proc = await spawn(args, env, cwd)
+    _, err = await asyncio.wait_for(proc.process.communicate(), 60)
+    text = err.decode()
+    assert proc.process.returncode == 2, text[-2000:]
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text[-2000:]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("BOT_TOKEN", "12345:abc", "Invalid BOT_TOKEN: not a bot token"),
+        ("LLM_TIMEOUT", "-1", "Invalid LLM_TIMEOUT: input should be greater than 0"),
+        ("EXCHANGES", "bybit,nosuchexchange", "Invalid EXCHANGES: unknown exchange id nosuchexchange"),
+        ("DATABASE_URL", "postgresql+asyncpg://coinsight@127.0.0.1:{port}/coinsight", "Cannot connect to the database"),
+        ("REDIS_URL", "redis://127.0.0.1:{port}/0", "Cannot connect to Redis at REDIS_URL (redis://127.0.0.1:"),
+    ],
+)
+async def test_startup_misconfiguration_is_one_line(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+    database = tmp_path / "empty.sqlite3"
+    sqlite = Backend("sqlite", f"sqlite+aiosqlite:///{database}", "")
+    env = bot_env(sqlite, **{"BOT_TOKEN": WELL_FORMED_TOKEN, variable: value.format(port=free_port())})
+    line = await _fails_with_one_line([], env, tmp_path)
+    assert line.startswith(expected)
+    assert variable in line
+    # Stopped before anything else: nothing was migrated.
+    if database.exists():
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+@POSTGRES_ONLY
+async def test_missing_postgres_database_is_one_line(backend: Backend, tmp_path: Path) -> None:
+    url = make_url(backend.database_url).set(database="coinsight_no_such_db").render_as_string(hide_password=False)
+    line = await _fails_with_one_line([], bot_env(backend, BOT_TOKEN=WELL_FORMED_TOKEN, DATABASE_URL=url), tmp_path)
+    assert line.startswith("Cannot connect to the database at DATABASE_URL")
+    assert 'database "coinsight_no_such_db" does not exist' in line
+
+
+async def test_a_database_behind_the_code_stops_the_bot(backend: Backend, engine: AsyncEngine, tmp_path: Path) -> None:
+    head, previous = migrate.revisions_in_order()[-1], migrate.revisions_in_order()[-2]
+    env = bot_env(backend, BOT_TOKEN=WELL_FORMED_TOKEN)
+    for target, shown in ((previous, previous), ("base", "none (empty)")):
+        await migrate.downgrade(engine, target)
+        line = await _fails_with_one_line([], env, tmp_path)
+        assert line == f"the database is at revision {shown}, the code needs {head}: run `python -m bot migrate`"
+        assert await migrate.current_revision(engine) == (None if target == "base" else target)  # not migrated
+
+
+async def test_console_mode_migrates_its_own_sqlite_database(tmp_path: Path) -> None:
+    database = tmp_path / "fresh" / "console.sqlite3"
+    env = bot_env(Backend("sqlite", f"sqlite+aiosqlite:///{database}", ""), BOT_TOKEN="", LANG="en_US.UTF-8")
+    proc = await spawn(["console"], env, tmp_path, stdin=b"/start\n")
+    out, err = await asyncio.wait_for(proc.process.communicate(), 90)
+    assert proc.process.returncode == 0, err.decode()[-2000:]
+    assert "bot> 👋 Hi," in out.decode()
+
+
+async def test_help_describes_the_commands_and_the_configuration(tmp_path: Path) -> None:
+    proc = await spawn(["--help"], bot_env(Backend("sqlite", "sqlite+aiosqlite:///unused.sqlite3", "")), tmp_path)
+    out, _ = await asyncio.wait_for(proc.process.communicate(), 60)
+    text = out.decode()
+    assert proc.process.returncode == 0
+    for command in ("run", "console", "demo", "migrate", "downgrade"):
+        assert f"\n  {command} " in text
+    assert ".env.example" in text and "README.md" in text and "console mode" in text

@@ -45,6 +45,25 @@ def test_lists_and_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DEFAULT_LOCALE", "fr"),
         ("TELEGRAM_API_URL", "api.telegram.org"),
         ("WEB_PORT", "eighty"),
+        ("BOT_TOKEN", "123456"),
+        ("BOT_TOKEN", "abc:AAFakeTelegramTokenForTests_0123456"),
+        ("BOT_TOKEN", "123456789:short"),
+        ("BOT_TOKEN", "123456789:AAFake Telegram TokenForTests_012345"),
+        ("EXCHANGES", "bybit,binanse"),
+        ("EXCHANGES", " , "),
+        ("EXCHANGE_API_URLS", "bybitt=http://127.0.0.1:9000"),
+        ("REDIS_URL", "localhost:6379"),
+        ("ADMIN_IDS", "-5"),
+        ("LLM_TIMEOUT", "-1"),
+        ("LLM_TIMEOUT", "0"),
+        ("LLM_MAX_RETRIES", "-1"),
+        ("EXCHANGE_TIMEOUT_MS", "0"),
+        ("MARKETS_REFRESH_HOURS", "0"),
+        ("WEB_PORT", "0"),
+        ("WEB_PORT", "70000"),
+        ("THROTTLE_RATE", "0"),
+        ("THROTTLE_PERIOD", "-3"),
+        ("CONVERSATION_IDLE_HOURS", "0"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
@@ -70,3 +89,38 @@ def test_webhook_needs_a_valid_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_env_example_documents_every_setting() -> None:
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert {name.upper() for name in Settings.model_fields} == documented
+
+
+def test_every_number_is_bounded() -> None:
+    """Each numeric setting has a lower bound, so a negative or zero value cannot slip through."""
+    for name, field in Settings.model_fields.items():
+        if field.annotation in (int, float):
+            assert any(hasattr(rule, "gt") or hasattr(rule, "ge") for rule in field.metadata), name
+
+
+def test_a_bot_token_of_telegrams_shape_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "7012345678:AAH4x_9-kQmZ0pLr3sTuVwXyZaBcDeFgHiJ"
+    monkeypatch.setenv("BOT_TOKEN", token)
+    settings = load_settings()
+    assert settings.bot_token.get_secret_value() == token
+
+
+def test_secrets_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "7012345678:AAH4x_9-kQmZ0pLr3sTuVwXyZaBcDeFgHiJ"
+    monkeypatch.setenv("BOT_TOKEN", token)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "hook_secret_42")
+    settings = load_settings()
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    for secret in (token, "sk-very-secret", "hook_secret_42"):
+        assert secret not in shown
+    assert settings.openai_api_key.get_secret_value() == "sk-very-secret"
+    assert settings.webhook_secret.get_secret_value() == "hook_secret_42"
+
+
+def test_a_malformed_token_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123456789:AAH4x_9-kQmZ0pLr3sTuVwXyZa BcDeFgHiJ")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "AAH4x" not in str(caught.value)
