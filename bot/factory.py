@@ -47,9 +47,19 @@ from services.market import MarketService
 logger = logging.getLogger(__name__)
 
 MENU_COMMANDS = (
-    "start", "help", "new", "price", "chart", "balance", "history",
-    "buy", "invite", "paysupport", "language", "settings",
-)  # fmt: skip
+    "start",
+    "help",
+    "new",
+    "price",
+    "chart",
+    "balance",
+    "history",
+    "buy",
+    "invite",
+    "paysupport",
+    "language",
+    "settings",
+)
 
 
 @dataclass(kw_only=True)
@@ -120,9 +130,9 @@ def build_resources(settings: Settings) -> AppResources:
     )
     openai_client: AsyncOpenAI | None = None
     llm: LLMService | None = None
-    if settings.openai_api_key:
+    if settings.openai_api_key.get_secret_value():
         openai_client = build_llm_client(
-            settings.openai_api_key,
+            settings.openai_api_key.get_secret_value(),
             settings.openai_base_url or None,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
@@ -158,7 +168,7 @@ def create_bot(settings: Settings, token: str | None = None, limits: Limits | No
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(PacingMiddleware(limits))
     return Bot(
-        token or settings.bot_token,
+        token or settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )

@@ -10,7 +10,7 @@ import re
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -34,21 +34,34 @@ def _split_csv(value: object) -> object:
     return _csv(value) if isinstance(value, str) else value
 
 
+# What @BotFather gives: the bot's numeric id, a colon, and (today) 35 characters of A-Z a-z 0-9 _ -.
+BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,50}")
+
+
+def _known_exchanges(names: list[str]) -> list[str]:
+    import ccxt  # the list of ids; imported here so `--help` and settings errors stay quick
+
+    unknown = [name for name in names if name not in ccxt.exchanges]
+    if unknown:
+        raise ValueError(f"unknown exchange id {', '.join(unknown)} (ccxt ids such as bybit, binance, okx)")
+    return names
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    bot_token: str = ""
+    bot_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///data/coinsight.sqlite3"
     redis_url: str = ""
     # Namespace for every Redis key, so several bots (or test runs) can share one Redis.
     redis_prefix: str = "coinsight:"
 
-    openai_api_key: str = ""
+    openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""
     llm_model: str = "gpt-4o-mini"
-    llm_timeout: float = 60.0
-    llm_max_retries: int = 2
+    llm_timeout: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
     # A question's reservation (free-quota slot or credit hold) expires once every LLM attempt could
     # have timed out, plus this margin; the sweeper gives expired ones back every HOLD_SWEEP_SECONDS.
     hold_margin_seconds: float = Field(default=120.0, ge=0)
@@ -56,26 +69,26 @@ class Settings(BaseSettings):
 
     exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
     exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    exchange_timeout_ms: int = 10_000
+    exchange_timeout_ms: int = Field(default=10_000, gt=0)
     # Exchange market lists (new listings, delistings) are reloaded this often.
     markets_refresh_hours: float = Field(default=4.0, gt=0)
 
-    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_ids: Annotated[list[PositiveInt], NoDecode] = Field(default_factory=list)
 
     webhook_url: str = ""
-    webhook_secret: str = ""
+    webhook_secret: SecretStr = SecretStr("")
     web_host: str = "0.0.0.0"
-    web_port: int = 8080
+    web_port: int = Field(default=8080, ge=1, le=65_535)
 
     default_locale: str = "en"
 
     # Per-user flood control: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_enabled: bool = True
-    throttle_rate: int = 5
-    throttle_period: float = 3.0
+    throttle_rate: int = Field(default=5, gt=0)
+    throttle_period: float = Field(default=3.0, gt=0)
 
     # Conversation memory
-    conversation_idle_hours: float = 3.0
+    conversation_idle_hours: float = Field(default=3.0, gt=0)
 
     # Delivery outbox (signals, alerts, broadcasts): see services/delivery and bot/sender.py.
     outbox_concurrency: int = Field(default=8, ge=1, le=256)  # sends in flight at once
@@ -88,10 +101,33 @@ class Settings(BaseSettings):
     # Bulk deliveries pass allow_paid_broadcast (Telegram charges Stars beyond the free rate).
     paid_broadcast: bool = False
 
+    @field_validator("bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        if token and not BOT_TOKEN_SHAPE.fullmatch(token):
+            # Never echo the value: it is a secret, and a wrong one is often a real token mangled.
+            raise ValueError("not a bot token; @BotFather gives <bot id>:<35 characters>, e.g. 123456789:AAF…")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0 (rediss:// for TLS, unix:// for a socket), or leave it empty")
+        return value
+
     @field_validator("exchanges", mode="before")
     @classmethod
     def _exchanges(cls, value: object) -> object:
         return [name.lower() for name in _csv(value)] if isinstance(value, str) else value
+
+    @field_validator("exchanges")
+    @classmethod
+    def _exchange_ids(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one ccxt exchange id, e.g. bybit,binance,okx")
+        return _known_exchanges(value)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -109,6 +145,7 @@ class Settings(BaseSettings):
             if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
                 raise ValueError("expected id=http(s)://host pairs, e.g. bybit=http://127.0.0.1:8000")
             pairs[name.strip().lower()] = url.strip().rstrip("/")
+        _known_exchanges(list(pairs))
         return pairs
 
     @field_validator("database_url")
@@ -138,7 +175,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:
-        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret):
+        if self.webhook_url and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()):
             raise ConfigError(
                 "Invalid WEBHOOK_SECRET: required with WEBHOOK_URL; 1-256 characters A-Z, a-z, 0-9, _ or -"
             )
@@ -154,10 +191,6 @@ class Settings(BaseSettings):
     def webhook_mode(self) -> bool:
         return bool(self.webhook_url)
 
-    @property
-    def uses_redis(self) -> bool:
-        return bool(self.redis_url)
-
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings, turning the first validation error into a one-line ConfigError."""
@@ -169,4 +202,5 @@ def load_settings(**overrides: object) -> Settings:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "configuration"
         message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]  # pydantic's "Input should be …"
         raise ConfigError(f"Invalid {variable}: {message}") from None
