@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
-#   make run    installs into .venv and starts the bot (console mode when BOT_TOKEN is unset)
+#   make run    installs into .venv, migrates the database and starts the bot (console mode when
+#               BOT_TOKEN is unset)
 #   make test   installs into .venv and runs the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# Migrations are a step of their own (the bot never migrates itself), so run does both, in order.
 run: $(STAMP)
+	$(BIN)/python -m bot migrate
 	$(BIN)/python -m bot
 
 console: $(STAMP)
