@@ -21,5 +21,7 @@ USER coinsight
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os,sys,urllib.request; os.environ.get('WEBHOOK_URL') or sys.exit(0); urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WEB_PORT', '8080') + '/healthz', timeout=4)"
-# Migrations first, then the bot (long polling, or webhook when WEBHOOK_URL is set).
-CMD ["sh", "-c", "python -m bot migrate && exec python -m bot"]
+# The bot only (long polling, or webhook when WEBHOOK_URL is set). Migrations are a separate one-shot
+# step run once per deploy (`python -m bot migrate`, the compose `migrate` service); a bot whose
+# database is behind exits with one line saying so.
+CMD ["python", "-m", "bot"]
