@@ -18,7 +18,7 @@ Errors, limits and formatting rules follow the real Bot API (see the modules' do
 
 from .client import make_bot
 from .entities import HtmlParseError, ParsedText, detect_entities, html_to_text, parse_html, utf16_len
-from .errors import ApiError, FakeTelegramUsageError
+from .errors import ApiError, FakeTelegramUsageError, bad_request, forbidden, server_error, too_many_requests
 from .files import StoredFile, image_size, make_png
 from .limits import ManualClock, RateLimiter, RateLimits
 from .server import FakeTelegramServer
@@ -56,11 +56,15 @@ __all__ = [
     "StoredFile",
     "WebhookConfig",
     "WebhookDelivery",
+    "bad_request",
     "detect_entities",
+    "forbidden",
     "html_to_text",
     "image_size",
     "make_bot",
     "make_png",
     "parse_html",
+    "server_error",
+    "too_many_requests",
     "utf16_len",
 ]

@@ -12,8 +12,7 @@ from db.models import DeliveryMedia, DeliveryStatus, Feed
 from db.repositories.deliveries import DeliveryRepository
 from db.repositories.users import UserRepository
 from services.delivery import Button, OutboxMessage, Sent, enqueue
-from standins.telegram import FakeTelegramServer, make_bot, make_png
-from standins.telegram.errors import server_error, too_many_requests
+from standins.telegram import FakeTelegramServer, make_bot, make_png, server_error, too_many_requests
 from tests.integration.outbox_helpers import (
     BACKOFF,
     LEASE_SECONDS,
