@@ -1,16 +1,45 @@
-"""Callback-data factories (prefix + typed fields, ≤ 64 bytes packed)."""
+"""Callback-data factories (prefix + typed fields, ≤ 64 bytes packed).
+
+Every fixed choice is an enum, so a button can only carry a value its handler knows; anything else
+(an old or forged button) does not match the filter and reaches the stale-button fallback.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
+
+from services.credits.payments import ProductKind
+
+
+class LanguageCode(StrEnum):
+    """The interface languages (services.i18n.SUPPORTED_LOCALES)."""
+
+    EN = "en"
+    ZH = "zh"
+
+
+class CreditsMenuAction(StrEnum):
+    BUY = "buy"
+    INVITE = "invite"
+
+
+class MarketAction(StrEnum):
+    PRICE = "price"
+    CHART = "chart"
+
+
+class SettingsSection(StrEnum):
+    LANGUAGE = "language"
 
 
 class LanguageCallback(CallbackData, prefix="lang"):
-    code: str
+    code: LanguageCode
 
 
 class BuyCallback(CallbackData, prefix="buy"):
-    kind: str  # "package" | "plan"
+    kind: ProductKind
     code: str
 
 
@@ -19,7 +48,13 @@ class HistoryCallback(CallbackData, prefix="hist"):
 
 
 class CreditsMenuCallback(CallbackData, prefix="cmenu"):
-    action: str  # "buy" | "invite"
+    action: CreditsMenuAction
+
+
+class SettingsCallback(CallbackData, prefix="settings"):
+    """A button of /settings (packs as "settings:language")."""
+
+    section: SettingsSection
 
 
 class AskCallback(CallbackData, prefix="ask"):
@@ -31,6 +66,6 @@ class AskCallback(CallbackData, prefix="ask"):
 class MarketCallback(CallbackData, prefix="mkt"):
     """A "did you mean" button of /price or /chart: run the command for the suggested coin."""
 
-    action: str  # "price" | "chart"
+    action: MarketAction
     coin: str
     timeframe: str = ""

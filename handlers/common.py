@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import LanguageCallback
+from handlers.callbacks import LanguageCallback, LanguageCode, SettingsCallback, SettingsSection
 from handlers.invites import bind_from_start
 from services.credits.config import CreditsConfig
 from services.i18n import LOCALE_NAMES, Translations, Translator
@@ -18,7 +18,7 @@ from services.users import UserView, record_start_payload, set_locale
 def language_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code, name in LOCALE_NAMES.items():
-        builder.button(text=name, callback_data=LanguageCallback(code=code))
+        builder.button(text=name, callback_data=LanguageCallback(code=LanguageCode(code)))
     return builder.as_markup()
 
 
@@ -57,9 +57,6 @@ async def language_chosen(
     session: Session,
     translations: Translations,
 ) -> None:
-    if callback_data.code not in LOCALE_NAMES:
-        await query.answer()
-        return
     await set_locale(session, user.id, callback_data.code)
     t = translations.get(callback_data.code)
     await query.answer(t("language-set"))
@@ -69,7 +66,7 @@ async def language_chosen(
 
 async def settings(message: Message, t: Translator) -> None:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("settings-language-button"), callback_data="settings:language")
+    builder.button(text=t("settings-language-button"), callback_data=SettingsCallback(section=SettingsSection.LANGUAGE))
     await message.answer(t("settings", language=LOCALE_NAMES.get(t.locale, t.locale)), reply_markup=builder.as_markup())
 
 
@@ -86,5 +83,5 @@ def build_router() -> Router:
     router.message.register(language, Command("language"))
     router.callback_query.register(language_chosen, LanguageCallback.filter())
     router.message.register(settings, Command("settings"))
-    router.callback_query.register(settings_language, F.data == "settings:language")
+    router.callback_query.register(settings_language, SettingsCallback.filter(F.section == SettingsSection.LANGUAGE))
     return router

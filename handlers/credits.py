@@ -13,7 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import CreditsMenuCallback, HistoryCallback
+from handlers.callbacks import CreditsMenuAction, CreditsMenuCallback, HistoryCallback
 from handlers.credits_ui import HISTORY_PAGE_SIZE, balance_text, history_view, offers_view, payments_block
 from services.credits.ledger import balance as ledger_balance
 from services.credits.ledger import history as ledger_history
@@ -129,5 +129,5 @@ def build_router() -> Router:
     router.message.register(paysupport, Command("paysupport"), private)
     router.message.register(private_only, Command(*PRIVATE_COMMANDS), ~private)
     router.callback_query.register(history_page, HistoryCallback.filter())
-    router.callback_query.register(buy_button, CreditsMenuCallback.filter(F.action == "buy"))
+    router.callback_query.register(buy_button, CreditsMenuCallback.filter(F.action == CreditsMenuAction.BUY))
     return router

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import BuyCallback, CreditsMenuCallback, HistoryCallback
+from handlers.callbacks import BuyCallback, CreditsMenuAction, CreditsMenuCallback, HistoryCallback
 from services.credits.invites import InviteReward, InviteStats, RewardKind
 from services.credits.ledger import BalanceSummary, HistoryPage, TransactionView
 from services.credits.payments import (
@@ -83,7 +83,7 @@ def offers_view(t: Translator, offers: Offers) -> tuple[str, InlineKeyboardMarku
             button_key = "buy-package-button-recommended" if package.recommended else "buy-package-button"
             builder.button(
                 text=t(button_key, title=Raw(name), credits=package.credits, price=package.stars_price),
-                callback_data=BuyCallback(kind=ProductKind.PACKAGE.value, code=package.code),
+                callback_data=BuyCallback(kind=ProductKind.PACKAGE, code=package.code),
             )
     if offers.plans:
         lines += ["", t("buy-plans-header")]
@@ -102,7 +102,7 @@ def offers_view(t: Translator, offers: Offers) -> tuple[str, InlineKeyboardMarku
             )
             builder.button(
                 text=t("buy-plan-button", title=Raw(name), days=plan.duration_days, price=plan.price_stars),
-                callback_data=BuyCallback(kind=ProductKind.PLAN.value, code=plan.code),
+                callback_data=BuyCallback(kind=ProductKind.PLAN, code=plan.code),
             )
     if not offers.packages and not offers.plans:
         lines += ["", t("buy-nothing-on-sale")]
@@ -218,7 +218,7 @@ def out_of_credits(t: Translator, *, cost: int = 1, available: int = 0) -> tuple
     reason NO_CREDITS: `out_of_credits(t, cost=decision.cost, available=decision.available or 0)`."""
     text = t("out-of-credits", cost=cost, available=available)
     builder = InlineKeyboardBuilder()
-    builder.button(text=t("out-of-credits-buy"), callback_data=CreditsMenuCallback(action="buy"))
-    builder.button(text=t("out-of-credits-invite"), callback_data=CreditsMenuCallback(action="invite"))
+    builder.button(text=t("out-of-credits-buy"), callback_data=CreditsMenuCallback(action=CreditsMenuAction.BUY))
+    builder.button(text=t("out-of-credits-invite"), callback_data=CreditsMenuCallback(action=CreditsMenuAction.INVITE))
     builder.adjust(2)
     return text, builder.as_markup()

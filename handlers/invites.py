@@ -14,7 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from handlers.callbacks import CreditsMenuCallback
+from handlers.callbacks import CreditsMenuAction, CreditsMenuCallback
 from handlers.credits_ui import invite_reward_text, invite_view
 from services.credits.config import CreditsConfig
 from services.credits.invites import BindOutcome, BindResult, InviteReward, bind_inviter, invite_stats
@@ -111,5 +111,5 @@ async def bind_from_start(
 def build_router() -> Router:
     router = Router(name="invites")
     router.message.register(invite, Command("invite"), F.chat.type == ChatType.PRIVATE)
-    router.callback_query.register(invite_button, CreditsMenuCallback.filter(F.action == "invite"))
+    router.callback_query.register(invite_button, CreditsMenuCallback.filter(F.action == CreditsMenuAction.INVITE))
     return router

@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import MarketCallback
+from handlers.callbacks import MarketAction, MarketCallback
 from handlers.charts import send_chart
 from services.i18n import Translator
 from services.intent import MarketQuery, parse_market_query, resolve_coin
@@ -41,9 +41,11 @@ MAX_SUGGESTIONS = 3
 
 
 # ---------------------------------------------------------------------------------- replies
-def suggestions_keyboard(action: str, suggestions: tuple[str, ...], timeframe: str = "") -> InlineKeyboardMarkup | None:
+def suggestions_keyboard(
+    action: MarketAction, suggestions: tuple[str, ...], timeframe: str = ""
+) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
-    icon = "📈" if action == "chart" else "💹"
+    icon = "📈" if action is MarketAction.CHART else "💹"
     for coin in suggestions[:MAX_SUGGESTIONS]:
         if ":" in coin:
             continue
@@ -56,7 +58,7 @@ def suggestions_keyboard(action: str, suggestions: tuple[str, ...], timeframe: s
 
 
 async def send_error(
-    bot: Bot, chat_id: int, thread_id: int | None, reply: ErrorReply, action: str, timeframe: str = ""
+    bot: Bot, chat_id: int, thread_id: int | None, reply: ErrorReply, action: MarketAction, timeframe: str = ""
 ) -> None:
     markup = suggestions_keyboard(action, reply.suggestions, timeframe) if reply.suggestions else None
     await bot.send_message(chat_id, reply.text, reply_markup=markup, message_thread_id=thread_id)
@@ -87,7 +89,7 @@ async def send_price(
         except MarketError as exc:
             log.info("/price %r: %s", query, exc)
             reply = error_reply(t, exc, query=query, exchanges=market.exchanges)
-            await send_error(bot, chat_id, thread_id, reply, "price")
+            await send_error(bot, chat_id, thread_id, reply, MarketAction.PRICE)
             return
     await bot.send_message(chat_id, price_text(t, resolved, ticker, derivatives), message_thread_id=thread_id)
 
@@ -111,7 +113,7 @@ async def send_market_chart(
             log.info("/chart %r %s: %s", request.coin, timeframe, exc)
             pair = resolved.pair if resolved else None
             reply = error_reply(t, exc, query=request.coin, exchanges=market.exchanges, timeframe=timeframe, pair=pair)
-            await send_error(bot, chat_id, thread_id, reply, "chart", timeframe)
+            await send_error(bot, chat_id, thread_id, reply, MarketAction.CHART, timeframe)
             return
         await save_view(session, view)  # a by-product: a database hiccup never costs the user the chart
         await send_chart(bot, chat_id, view, t, thread_id=thread_id)
@@ -156,7 +158,7 @@ async def suggestion_pressed(
     if isinstance(message, Message):
         with contextlib.suppress(TelegramBadRequest):  # already edited by a double tap
             await message.edit_reply_markup(reply_markup=None)
-    if callback_data.action == "chart":
+    if callback_data.action is MarketAction.CHART:
         request = parse_market_query(f"{callback_data.coin} {callback_data.timeframe}")
         await send_market_chart(bot, chat_id, thread_id, request, market, session, t)
     else:

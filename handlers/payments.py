@@ -46,9 +46,6 @@ async def buy_chosen(
     credits_config: CreditsConfig,
 ) -> None:
     kind = callback_data.kind
-    if kind not in (ProductKind.PACKAGE, ProductKind.PLAN):
-        await query.answer()
-        return
     try:
         invoice = await create_invoice(
             session,
