@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -127,11 +126,9 @@ async def test_429_every_time_is_rate_limited(fake, make_service) -> None:
 
 
 async def test_timeout_is_unavailable(fake, make_service) -> None:
-    fake.script(Hang(), Hang())
-    started = time.monotonic()
+    fake.script(Hang(), Hang())  # each would hang for an hour: only the client's timeout ends them
     with pytest.raises(LLMUnavailable) as caught:
         await collect(make_service(timeout=0.3, max_retries=1))
-    assert time.monotonic() - started < 3
     assert len(fake.chat_requests) == 2  # a timeout is retried once by the client
     assert isinstance(caught.value.__cause__, openai.APITimeoutError)
 
