@@ -30,11 +30,17 @@ demo: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
 
+# The tests run in parallel worker processes (pytest-xdist; each test has its own database, Redis
+# prefix and servers). Most of a test's time is I/O, so more workers than cores pays off;
+# PYTEST_WORKERS=0 runs everything in one process. pytest's exit status 5 (no tests collected)
+# fails like any other.
+PYTEST_WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || { status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$status; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,13 +3,15 @@ TEST_REDIS_URL are set. With REQUIRE_SERVICES=1 (CI) a missing service fails the
 skipping them.
 
 Each test gets its own database: a copy of a migrated template (a file copy on SQLite,
-`CREATE DATABASE … TEMPLATE` on PostgreSQL), so tests are isolated and fast.
+`CREATE DATABASE … TEMPLATE` on PostgreSQL), so tests are isolated and fast. Under pytest-xdist every
+worker process has its own template and databases (named after its pid) and its own Redis prefixes.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -88,8 +90,25 @@ class PostgresTemplates:
         finally:
             await engine.dispose()
 
+    async def _drop_stale(self) -> None:
+        """Drop the databases of test processes that died before cleaning up (their pid is gone)."""
+        engine = create_async_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                names = (await conn.execute(text("SELECT datname FROM pg_database"))).scalars().all()
+        finally:
+            await engine.dispose()
+        stale = []
+        for name in names:
+            match = _OWN_DATABASE.fullmatch(name)
+            if match and not _alive(int(match.group(1))):
+                stale.append(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if stale:
+            await self._admin(*stale)
+
     async def new_database(self) -> str:
         if not self.ready:
+            await self._drop_stale()
             await self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
             await self._admin(f'CREATE DATABASE "{self.template}"')
             engine = create_engine(self._url_for(self.template))
@@ -108,6 +127,19 @@ class PostgresTemplates:
     async def drop_all(self) -> None:
         if self.ready:
             await self._admin(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
+
+
+_OWN_DATABASE = re.compile(r"coinsight_(?:tpl_|t)(\d+)(?:_\d+)?")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def redis_prefix() -> str:
