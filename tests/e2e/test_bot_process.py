@@ -43,15 +43,18 @@ async def test_language_from_telegram_and_from_choice(tg: FakeTelegramServer, bo
 
 
 async def test_flood_gets_exactly_one_slow_down(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
-    await bot_process()
+    # One command served per minute: the flood's answer is one help and one warning, a chat's burst.
+    await bot_process(THROTTLE_RATE="1", THROTTLE_PERIOD="60")
     ann = tg.add_user("Ann", language_code="en")
     for _ in range(30):
         await tg.send_command(ann, "/help")
-        await asyncio.sleep(2 / 30)
-    await asyncio.sleep(4)
-    texts = tg.bot_texts(ann)
-    assert texts.count(SLOW_DOWN) == 1
-    assert any(t.startswith("What I can do") for t in texts)
+    await tg.wait_until(
+        lambda: not tg.updates.pending and SLOW_DOWN in tg.bot_texts(ann), timeout=20, what="the flood taken, a warning"
+    )
+    # A second warning would follow the first two messages within a pacing step: wait for it, bounded.
+    with pytest.raises(TimeoutError):
+        await tg.wait_until(lambda: tg.bot_texts(ann).count(SLOW_DOWN) > 1, timeout=2, what="a second warning")
+    assert any(t.startswith("What I can do") for t in tg.bot_texts(ann))
     assert tg.count_429 == 0
 
 
@@ -84,13 +87,15 @@ async def test_webhook_checks_the_secret(tg: FakeTelegramServer, bot_process: Ca
                 assert response.status == 401
         async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
             assert response.status == 200 and (await response.json())["ok"] is True
-    await asyncio.sleep(1)
     assert tg.bot_messages(ann) == []
     # Through the fake's own webhook delivery (with the registered secret): processed.
     await tg.send_command(ann, "/help")
     (reply,) = await tg.wait_for_messages(ann, 1, timeout=20)
     assert reply.plain_text.startswith("What I can do")
     assert tg.webhook_deliveries[-1].status == 200
+    # Had a refused update been processed too (it was posted first), its answer would come as well.
+    with pytest.raises(TimeoutError):
+        await tg.wait_for_messages(ann, 2, timeout=1)
 
 
 async def test_console_mode_answers_start(backend: Backend, tmp_path: Path) -> None:
