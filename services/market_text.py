@@ -187,12 +187,14 @@ def error_reply(
         text = t("market-unknown-coin", coin=echo(query), exchanges=names)
         suggestions = tuple(exc.suggestions)
         if suggestions:
-            return ErrorReply(f"{text}\n{t('market-did-you-mean', suggestions=_join(t, suggestions))}", suggestions)
-        return ErrorReply(f"{text}\n{t('market-coin-hint')}")
+            return ErrorReply(
+                text=f"{text}\n{t('market-did-you-mean', suggestions=_join(t, suggestions))}", suggestions=suggestions
+            )
+        return ErrorReply(text=f"{text}\n{t('market-coin-hint')}")
     if isinstance(exc, UnsupportedTimeframe):
         coin = echo(query).split(" ")[0] if query.strip() else "BTC"
         return ErrorReply(
-            t(
+            text=t(
                 "market-bad-timeframe",
                 timeframe=echo(exc.timeframe),
                 supported=" ".join(exc.supported or SUPPORTED_TIMEFRAMES),
@@ -200,9 +202,13 @@ def error_reply(
             )
         )
     if isinstance(exc, NotEnoughData):
-        return ErrorReply(t("market-not-enough-data", pair=pair or echo(query).upper(), timeframe=timeframe or MISSING))
+        return ErrorReply(
+            text=t("market-not-enough-data", pair=pair or echo(query).upper(), timeframe=timeframe or MISSING)
+        )
     wait = exc.retry_after if isinstance(exc, ExchangeUnavailable) else None
     if wait and wait > 0:
         minutes = max(1, math.ceil(wait / 60))
-        return ErrorReply(t("market-exchange-down-wait", exchanges=names, wait=format_duration(minutes * 60, t.locale)))
-    return ErrorReply(t("market-exchange-down", exchanges=names))
+        return ErrorReply(
+            text=t("market-exchange-down-wait", exchanges=names, wait=format_duration(minutes * 60, t.locale))
+        )
+    return ErrorReply(text=t("market-exchange-down", exchanges=names))

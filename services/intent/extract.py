@@ -148,7 +148,7 @@ def _find_coins(text: str, known: Set[str]) -> list[_Hit]:
         base = resolve_base(symbol, known)
         if base is None or base in STABLECOINS or (len(base) == 1 and not is_name):
             return False
-        hits.append(_Hit(start, end, base))
+        hits.append(_Hit(start=start, end=end, base=base))
         taken.mark(start, end)
         return True
 

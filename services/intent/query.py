@@ -97,11 +97,11 @@ def parse_market_query(args: str) -> MarketQuery:
     if not coin or _is_bare_timeframe(coin):
         return MarketQuery()
     if raw_timeframe is None:
-        return MarketQuery(coin)
+        return MarketQuery(coin=coin)
     try:
-        return MarketQuery(coin, read_timeframe(raw_timeframe) or DEFAULT_TIMEFRAME)
+        return MarketQuery(coin=coin, timeframe=read_timeframe(raw_timeframe) or DEFAULT_TIMEFRAME)
     except UnsupportedTimeframe:
-        return MarketQuery(coin, unsupported=raw_timeframe)
+        return MarketQuery(coin=coin, unsupported=raw_timeframe)
 
 
 async def resolve_coin(market: MarketService, query: str) -> ResolvedSymbol:

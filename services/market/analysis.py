@@ -266,7 +266,7 @@ def _levels(candles: Candles, swings: Swings, price: float, atr: float) -> Level
         support.append(Level(price=lowest, kind="support", touches=1, distance_pct=_distance(lowest, price)))
     if not resistance and highest > price:
         resistance.append(Level(price=highest, kind="resistance", touches=1, distance_pct=_distance(highest, price)))
-    return Levels(tuple(support), tuple(resistance))
+    return Levels(support=tuple(support), resistance=tuple(resistance))
 
 
 def _distance(level: float, price: float) -> float:

@@ -53,7 +53,7 @@ def decode_candles(data: bytes) -> CachedCandles | None:
     if magic != _MAGIC or len(data) != _HEADER.size + count * 48:
         return None
     rows = np.frombuffer(data, dtype="<f8", offset=_HEADER.size).reshape(count, 6).astype(np.float64)
-    return CachedCandles(rows, int(fresh_until), int(depth))
+    return CachedCandles(rows=rows, fresh_until_ms=int(fresh_until), depth=int(depth))
 
 
 def merge_rows(old: FloatArray, new: FloatArray, step_ms: int, keep: int) -> FloatArray | None:
@@ -117,7 +117,11 @@ class MarketCache:
                 rows = merge_rows(cached.rows, await fetch(last_open, missing), step, cached.depth)
         if rows is None:
             rows = await fetch(None, depth)
-        entry = CachedCandles(rows, next_candle_close(now_ms, timeframe), max(depth, cached.depth if cached else 0))
+        entry = CachedCandles(
+            rows=rows,
+            fresh_until_ms=next_candle_close(now_ms, timeframe),
+            depth=max(depth, cached.depth if cached else 0),
+        )
         fresh_for = (entry.fresh_until_ms - now_ms) / 1000
         await self.put_candles(key, entry, ttl=max(fresh_for, min(depth * step / 1000, 86_400.0)))
         return entry

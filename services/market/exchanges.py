@@ -235,11 +235,17 @@ class ExchangeClient:
         """Funding and open interest of a perpetual; one of the two may be missing, not both."""
         calls: list[Awaitable[Any]] = []
         has = self.raw.has
-        calls.append(self._call(f"fetch_funding_rate {perp}", lambda: self.raw.fetch_funding_rate(perp), symbol=perp)
-                     if has.get("fetchFundingRate") else _none())  # fmt: skip
+        calls.append(
+            self._call(f"fetch_funding_rate {perp}", lambda: self.raw.fetch_funding_rate(perp), symbol=perp)
+            if has.get("fetchFundingRate")
+            else _none()
+        )
         separate_oi = has.get("fetchOpenInterest") and self.id not in OPEN_INTEREST_IN_FUNDING_INFO
-        calls.append(self._call(f"fetch_open_interest {perp}", lambda: self.raw.fetch_open_interest(perp), symbol=perp)
-                     if separate_oi else _none())  # fmt: skip
+        calls.append(
+            self._call(f"fetch_open_interest {perp}", lambda: self.raw.fetch_open_interest(perp), symbol=perp)
+            if separate_oi
+            else _none()
+        )
         funding, interest = await asyncio.gather(*calls, return_exceptions=True)
         for result in (funding, interest):
             if isinstance(result, BaseException) and not isinstance(result, MarketError):

@@ -116,8 +116,17 @@ class Candles:
         close[-1] = price
         high[-1] = max(high[-1], price)
         low[-1] = min(low[-1], price)
-        return Candles(self.exchange, self.symbol, self.timeframe, self.timestamp, self.open, high, low,
-                       close, self.volume)  # fmt: skip
+        return Candles(
+            exchange=self.exchange,
+            symbol=self.symbol,
+            timeframe=self.timeframe,
+            timestamp=self.timestamp,
+            open=self.open,
+            high=high,
+            low=low,
+            close=close,
+            volume=self.volume,
+        )
 
     @property
     def last_time(self) -> datetime:

@@ -75,11 +75,18 @@ class MarketService:
         extra = {k.lower(): v for k, v in (ccxt_config or {}).items()}
         self._clock = clock
         self._clients: dict[str, ExchangeClient] = {
-            ex: ExchangeClient(ex, api_url=urls.get(ex), timeout_ms=timeout_ms, retry=retry, clock=clock,
-                               sleep=sleep, close_grace_ms=close_grace_ms,
-                               extra_config={**extra.get("*", {}), **extra.get(ex, {})})
+            ex: ExchangeClient(
+                ex,
+                api_url=urls.get(ex),
+                timeout_ms=timeout_ms,
+                retry=retry,
+                clock=clock,
+                sleep=sleep,
+                close_grace_ms=close_grace_ms,
+                extra_config={**extra.get("*", {}), **extra.get(ex, {})},
+            )
             for ex in ids
-        }  # fmt: skip
+        }
         self._breakers = {ex: CircuitBreaker(breaker or BreakerPolicy(), clock=clock) for ex in ids}
         self._owns_store = store is None
         self._store: KeyValueStore = store if store is not None else MemoryStore()
@@ -163,10 +170,15 @@ class MarketService:
 
     def status(self) -> list[ExchangeStatus]:
         return [
-            ExchangeStatus(ex, c.index is not None, len(c.index) if c.index else 0, self._breakers[ex].state,
-                           round(self._breakers[ex].retry_after(), 1))
+            ExchangeStatus(
+                exchange=ex,
+                markets_loaded=c.index is not None,
+                pairs=len(c.index) if c.index else 0,
+                breaker=self._breakers[ex].state,
+                retry_after=round(self._breakers[ex].retry_after(), 1),
+            )
             for ex, c in self._clients.items()
-        ]  # fmt: skip
+        ]
 
     async def close(self) -> None:
         await self._flights.close()
@@ -225,8 +237,9 @@ class MarketService:
                 continue
             breaker = self._breakers[ex]
             if not breaker.allow():
-                errors.append(ExchangeUnavailable(f"{ex} is cooling down", exchange=ex,
-                                                  retry_after=breaker.retry_after()))  # fmt: skip
+                errors.append(
+                    ExchangeUnavailable(f"{ex} is cooling down", exchange=ex, retry_after=breaker.retry_after())
+                )
                 continue
             settled = False
             answered = client.answered
@@ -356,8 +369,16 @@ class MarketService:
             raise derivatives
         if isinstance(ticker, MarketError):  # the candles answered: their last close is the price
             log.warning("ticker for %s failed (%s); using the last candle", resolved.pair, ticker)
-            ticker = Ticker(candles.exchange, candles.symbol, candles.last_close, None, None, None, None,
-                            candles.last_time)  # fmt: skip
+            ticker = Ticker(
+                exchange=candles.exchange,
+                symbol=candles.symbol,
+                price=candles.last_close,
+                change_24h_pct=None,
+                volume_24h=None,
+                high_24h=None,
+                low_24h=None,
+                timestamp=candles.last_time,
+            )
         elif isinstance(ticker, BaseException):
             raise ticker
         now = self._now_ms()

@@ -59,20 +59,20 @@ def parse_query(query: str, known_bases: Iterable[str] = ()) -> ParsedQuery:
     text = text.strip("-_/.")
     parts = [part for part in _SEPARATORS.split(text) if part]
     if len(parts) >= 2:
-        return ParsedQuery(parts[0], parts[1], perp)
+        return ParsedQuery(base=parts[0], quote=parts[1], perp=perp)
     token = parts[0] if parts else ""
     bases = known_bases if isinstance(known_bases, set | frozenset) else set(known_bases)
     if token in bases:
-        return ParsedQuery(token, None, perp)
+        return ParsedQuery(base=token, quote=None, perp=perp)
     for quote in KNOWN_QUOTES:
         prefix = token[: -len(quote)]
         if token.endswith(quote) and prefix and prefix in bases:
-            return ParsedQuery(prefix, quote, perp)
+            return ParsedQuery(base=prefix, quote=quote, perp=perp)
     for quote in KNOWN_QUOTES:  # unknown base: still split so the error can suggest the base
         prefix = token[: -len(quote)]
         if token.endswith(quote) and len(prefix) >= 2:
-            return ParsedQuery(prefix, quote, perp)
-    return ParsedQuery(token, None, perp)
+            return ParsedQuery(base=prefix, quote=quote, perp=perp)
+    return ParsedQuery(base=token, quote=None, perp=perp)
 
 
 class SymbolIndex:
@@ -99,7 +99,8 @@ class SymbolIndex:
             elif market.get("swap") and market.get("linear") and market.get("settle") == quote:
                 perp.setdefault(key, symbol)
         listings = {
-            key: Listing(exchange, key[0], key[1], spot.get(key), perp.get(key)) for key in spot.keys() | perp.keys()
+            key: Listing(exchange=exchange, base=key[0], quote=key[1], spot=spot.get(key), perp=perp.get(key))
+            for key in spot.keys() | perp.keys()
         }
         return cls(exchange, listings)
 

@@ -25,13 +25,17 @@ SUPPORTED_TIMEFRAMES: Final[tuple[str, ...]] = tuple(TIMEFRAME_MS)
 _WEEK_OFFSET_MS: Final = 4 * DAY_MS
 
 _ALIASES: Final[dict[str, str]] = {
-    "5": "5m", "5min": "5m", "5m": "5m",
-    "15": "15m", "15min": "15m", "15m": "15m",
-    "60": "1h", "60m": "1h", "1h": "1h", "h1": "1h", "1hour": "1h", "hourly": "1h",
-    "240": "4h", "4h": "4h", "h4": "4h", "4hour": "4h",
-    "d": "1d", "1d": "1d", "d1": "1d", "day": "1d", "1day": "1d", "daily": "1d",
-    "w": "1w", "1w": "1w", "w1": "1w", "week": "1w", "1week": "1w", "weekly": "1w",
-}  # fmt: skip
+    alias: timeframe
+    for timeframe, aliases in {
+        "5m": "5 5min 5m",
+        "15m": "15 15min 15m",
+        "1h": "60 60m 1h h1 1hour hourly",
+        "4h": "240 4h h4 4hour",
+        "1d": "d 1d d1 day 1day daily",
+        "1w": "w 1w w1 week 1week weekly",
+    }.items()
+    for alias in aliases.split()
+}
 
 
 def validate_timeframe(timeframe: str) -> str:

@@ -141,22 +141,22 @@ def _normalise_open(name: str, raw_attrs: str) -> OpenTag | None:
     if name == "span":
         if attrs.get("class") != "tg-spoiler":
             return None
-        return OpenTag("tg-spoiler", "<tg-spoiler>")
+        return OpenTag(name="tg-spoiler", html="<tg-spoiler>")
     if canonical == "a":
         href = safe_href(attrs.get("href", ""))
         if href is None:
             return None
-        return OpenTag("a", f'<a href="{_escape_attr(href)}">')
+        return OpenTag(name="a", html=f'<a href="{_escape_attr(href)}">')
     if canonical == "code":
         cls = attrs.get("class", "")
         if cls.startswith("language-") and _LANGUAGE_RE.match(cls[9:]):
-            return OpenTag("code", f'<code class="{_escape_attr(cls)}">')
-        return OpenTag("code", "<code>")
+            return OpenTag(name="code", html=f'<code class="{_escape_attr(cls)}">')
+        return OpenTag(name="code", html="<code>")
     if canonical == "blockquote":
         if "expandable" in attrs:
-            return OpenTag("blockquote", "<blockquote expandable>")
-        return OpenTag("blockquote", "<blockquote>")
-    return OpenTag(canonical, f"<{canonical}>")
+            return OpenTag(name="blockquote", html="<blockquote expandable>")
+        return OpenTag(name="blockquote", html="<blockquote>")
+    return OpenTag(name=canonical, html=f"<{canonical}>")
 
 
 def tokenize(html: str) -> list[Token]:
@@ -180,7 +180,7 @@ def tokenize(html: str) -> list[Token]:
                 tokens.append(tag)
             elif name in _CANONICAL:
                 # A known tag in an unusable form: keep its text, drop the markup (and its close).
-                tokens.append(OpenTag(_CANONICAL[name], ""))
+                tokens.append(OpenTag(name=_CANONICAL[name], html=""))
             else:
                 tokens.append(Text(unescape(match.group(0))))
         pos = match.end()

@@ -31,7 +31,7 @@ class _Document:
         pos = 0
         for token in sanitize_tokens(tokenize(html)):
             if isinstance(token, Text):
-                runs.append(_Run(pos, pos + len(token.text), tuple(stack)))
+                runs.append(_Run(start=pos, end=pos + len(token.text), stack=tuple(stack)))
                 chunks.append(token.text)
                 pos += len(token.text)
             elif isinstance(token, OpenTag):
