@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Plan, utcnow
 from db.repositories.credits import AccountUserRepository, AuditRepository
-from db.repositories.quota import UsageRepository
 from db.repositories.payments import PlanRepository
+from db.repositories.quota import UsageRepository
 from services.credits.config import DEFAULT_CONFIG, CreditsConfig
 from services.credits.errors import NotOnSale, UnknownUser
 
