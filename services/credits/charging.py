@@ -148,7 +148,9 @@ class CreditsPolicy(_SettleMixin):
         self, session: AsyncSession, user_id: int, question_ref: str, now: datetime | None = None
     ) -> ChargeDecision:
         now = now or utcnow()
-        denied = ChargeDecision(False, ChargeMode.DENIED, user_id, question_ref, utc_day(now))
+        denied = ChargeDecision(
+            allowed=False, mode=ChargeMode.DENIED, user_id=user_id, question_ref=question_ref, day=utc_day(now)
+        )
         user = await AccountUserRepository(session).brief(user_id)
         if user is None:
             return replace(denied, reason=DenyReason.UNKNOWN_USER)
@@ -225,7 +227,7 @@ async def charged(policy: ChargePolicy, session: AsyncSession, decision: ChargeD
     """Settle `decision` whatever happens in the block: captured if the block called `succeed()`
     and ended normally, released otherwise — after an exception or a cancellation too, which then
     propagate. The settle commits (with what the block staged in `session` on success)."""
-    charge = Charge(decision)
+    charge = Charge(decision=decision)
     completed = False
     try:
         yield charge

@@ -79,14 +79,14 @@ async def reserve_in_tx(
 async def _current(holds: HoldRepository, hold_id: int) -> HoldResult:
     row = await holds.get(hold_id)
     status = HoldStatus(row.status) if row is not None else HoldStatus.NOT_FOUND
-    return HoldResult(hold_id, status, changed=False)
+    return HoldResult(hold_id=hold_id, status=status, changed=False)
 
 
 async def capture_in_tx(session: AsyncSession, hold_id: int, now: datetime | None = None) -> HoldResult:
     """Keep the reserved credits (idempotent; a released hold stays released)."""
     holds = HoldRepository(session)
     if await holds.settle(hold_id, HoldStatus.CAPTURED.value, now or utcnow()) is not None:
-        return HoldResult(hold_id, HoldStatus.CAPTURED, changed=True)
+        return HoldResult(hold_id=hold_id, status=HoldStatus.CAPTURED, changed=True)
     return await _current(holds, hold_id)
 
 
@@ -107,7 +107,7 @@ async def release_in_tx(session: AsyncSession, hold_id: int, now: datetime | Non
         account_id=account_id,
         now=now,
     )
-    return HoldResult(hold_id, HoldStatus.RELEASED, changed=True)
+    return HoldResult(hold_id=hold_id, status=HoldStatus.RELEASED, changed=True)
 
 
 @dataclass(frozen=True)
@@ -136,25 +136,25 @@ async def reserve_slot_in_tx(
             return None
         slot_id = await slots.insert(user_id, day, reference_id, now + ttl, now)
         if slot_id is not None:
-            return Slot(slot_id, used)
+            return Slot(slot_id=slot_id, used=used)
         await usage.decrement(user_id, day)  # the same reference won a race meanwhile: count it once
         existing = await slots.by_reference(reference_id)
     if existing is None or existing.user_id != user_id:
         raise ReferenceConflict(reference_id)
-    return Slot(existing.id, await usage.questions(user_id, existing.day))
+    return Slot(slot_id=existing.id, used=await usage.questions(user_id, existing.day))
 
 
 async def _slot_now(slots: QuotaSlotRepository, slot_id: int) -> SlotResult:
     row = await slots.get(slot_id)
     status = HoldStatus(row.status) if row is not None else HoldStatus.NOT_FOUND
-    return SlotResult(slot_id, status, changed=False)
+    return SlotResult(slot_id=slot_id, status=status, changed=False)
 
 
 async def capture_slot_in_tx(session: AsyncSession, slot_id: int, now: datetime | None = None) -> SlotResult:
     """The question was answered: the slot stays counted (idempotent; a released slot stays released)."""
     slots = QuotaSlotRepository(session)
     if await slots.settle(slot_id, HoldStatus.CAPTURED.value, now or utcnow()) is not None:
-        return SlotResult(slot_id, HoldStatus.CAPTURED, changed=True)
+        return SlotResult(slot_id=slot_id, status=HoldStatus.CAPTURED, changed=True)
     return await _slot_now(slots, slot_id)
 
 
@@ -166,7 +166,7 @@ async def release_slot_in_tx(session: AsyncSession, slot_id: int, now: datetime 
         return await _slot_now(slots, slot_id)
     user_id, day = settled
     await UsageRepository(session).decrement(user_id, day)
-    return SlotResult(slot_id, HoldStatus.RELEASED, changed=True)
+    return SlotResult(slot_id=slot_id, status=HoldStatus.RELEASED, changed=True)
 
 
 async def sweep_expired_holds(

@@ -84,19 +84,21 @@ async def bind_inviter(session: AsyncSession, user_id: int, code: str, is_new_us
     never a cycle; `invite_level = inviter's + 1`. Commits when bound."""
     users = AccountUserRepository(session)
     if not is_new_user:
-        return BindResult(BindOutcome.NOT_NEW)
+        return BindResult(outcome=BindOutcome.NOT_NEW)
     inviter = await users.by_invite_code(code) if is_plausible_invite_code(code) else None
     if inviter is None:
-        return BindResult(BindOutcome.UNKNOWN_CODE)
+        return BindResult(outcome=BindOutcome.UNKNOWN_CODE)
     if inviter.id == user_id:
-        return BindResult(BindOutcome.SELF, inviter.id)
+        return BindResult(outcome=BindOutcome.SELF, inviter_id=inviter.id)
     if await users.in_inviter_chain(inviter.id, user_id):
-        return BindResult(BindOutcome.CYCLE, inviter.id)
+        return BindResult(outcome=BindOutcome.CYCLE, inviter_id=inviter.id)
     level = min(inviter.invite_level + 1, MAX_INVITE_LEVEL)
     if not await users.bind_inviter(user_id, inviter.id, level):
-        return BindResult(BindOutcome.NOT_NEW, inviter.id)
+        return BindResult(outcome=BindOutcome.NOT_NEW, inviter_id=inviter.id)
     await session.commit()
-    return BindResult(BindOutcome.BOUND, inviter.id, inviter.telegram_id, level)
+    return BindResult(
+        outcome=BindOutcome.BOUND, inviter_id=inviter.id, inviter_telegram_id=inviter.telegram_id, invite_level=level
+    )
 
 
 async def _grant(
@@ -123,7 +125,14 @@ async def _grant(
         return None
     inviter = await AccountUserRepository(session).brief(inviter_id)
     telegram_id = inviter.telegram_id if inviter is not None else 0
-    return InviteReward(kind, inviter_id, telegram_id, invitee_id, credits, entry.balance_after)
+    return InviteReward(
+        kind=kind,
+        inviter_id=inviter_id,
+        inviter_telegram_id=telegram_id,
+        invitee_id=invitee_id,
+        credits=credits,
+        balance_after=entry.balance_after,
+    )
 
 
 async def reward_first_question_in_tx(

@@ -256,9 +256,15 @@ async def balance(session: AsyncSession, user_id: int, *, recent: int = 5) -> Ba
     repo = LedgerRepository(session)
     account = await repo.account(user_id)
     if account is None:
-        return BalanceSummary(user_id, 0, 0, 0, ())
+        return BalanceSummary(user_id=user_id, available=0, total=0, used=0, recent=())
     rows = await repo.transactions(user_id, recent) if recent > 0 else []
-    return BalanceSummary(user_id, account.available, account.total, account.used, tuple(_view(row) for row in rows))
+    return BalanceSummary(
+        user_id=user_id,
+        available=account.available,
+        total=account.total,
+        used=account.used,
+        recent=tuple(_view(row) for row in rows),
+    )
 
 
 async def history(session: AsyncSession, user_id: int, page: int = 1, page_size: int = 10) -> HistoryPage:

@@ -142,15 +142,15 @@ async def recent_payments(session: AsyncSession, user_id: int, limit: int = 5) -
     rows = await PaymentRepository(session).recent_for_user(user_id, limit)
     return tuple(
         PaymentRecord(
-            payment.id,
-            ProductKind.PLAN if payment.plan_code is not None else ProductKind.PACKAGE,
-            payment.plan_code or package_code or "",
-            payment.amount,
-            payment.credits,
-            payment.status,
-            payment.charge_id,
-            payment.paid_at,
-            payment.refunded_at,
+            payment_id=payment.id,
+            kind=ProductKind.PLAN if payment.plan_code is not None else ProductKind.PACKAGE,
+            product_code=payment.plan_code or package_code or "",
+            amount=payment.amount,
+            credits=payment.credits,
+            status=payment.status,
+            charge_id=payment.charge_id,
+            paid_at=payment.paid_at,
+            refunded_at=payment.refunded_at,
         )
         for payment, package_code in rows
     )
@@ -162,11 +162,25 @@ async def list_offers(session: AsyncSession) -> Offers:
     plans = [plan for plan in await PlanRepository(session).listed() if plan.active and plan.price_stars > 0]
     return Offers(
         packages=tuple(
-            PackageOffer(p.code, p.title, p.stars_price, p.credits + p.bonus, p.bonus, p.recommended) for p in packages
+            PackageOffer(
+                code=p.code,
+                title=p.title,
+                stars_price=p.stars_price,
+                credits=p.credits + p.bonus,
+                bonus=p.bonus,
+                recommended=p.recommended,
+            )
+            for p in packages
         ),
         plans=tuple(
             PlanOffer(
-                p.code, p.title, p.price_stars, p.duration_days, p.daily_free_questions, p.max_feeds, p.max_alerts
+                code=p.code,
+                title=p.title,
+                price_stars=p.price_stars,
+                duration_days=p.duration_days,
+                daily_free_questions=p.daily_free_questions,
+                max_feeds=p.max_feeds,
+                max_alerts=p.max_alerts,
             )
             for p in plans
         ),
@@ -215,9 +229,18 @@ async def create_invoice(
         )
         await session.commit()
         return Invoice(
-            payment_id, payload, ProductKind.PACKAGE, package.code, package.title, "invoice-package-description",
-            config.currency, package.stars_price, credits, package.bonus, 0,
-        )  # fmt: skip
+            payment_id=payment_id,
+            payload=payload,
+            kind=ProductKind.PACKAGE,
+            product_code=package.code,
+            title=package.title,
+            description_key="invoice-package-description",
+            currency=config.currency,
+            amount=package.stars_price,
+            credits=credits,
+            bonus=package.bonus,
+            days=0,
+        )
     assert plan_code is not None
     plans = PlanRepository(session)
     plan = await plans.get(plan_code)
@@ -240,9 +263,18 @@ async def create_invoice(
     await session.commit()
     info = plan_info(plan)
     return Invoice(
-        payment_id, payload, ProductKind.PLAN, info.code, info.title, "invoice-plan-description",
-        config.currency, info.price_stars, 0, 0, info.duration_days,
-    )  # fmt: skip
+        payment_id=payment_id,
+        payload=payload,
+        kind=ProductKind.PLAN,
+        product_code=info.code,
+        title=info.title,
+        description_key="invoice-plan-description",
+        currency=config.currency,
+        amount=info.price_stars,
+        credits=0,
+        bonus=0,
+        days=info.duration_days,
+    )
 
 
 async def check_pre_checkout(
@@ -262,9 +294,9 @@ async def check_pre_checkout(
         view = await PaymentRepository(session).checkout_view(payload)
     except SQLAlchemyError:
         log.exception("pre-checkout of %r: database error", payload)
-        return PreCheckoutResult(False, PreCheckoutReason.UNAVAILABLE)
+        return PreCheckoutResult(ok=False, reason=PreCheckoutReason.UNAVAILABLE)
     if view is None:
-        return PreCheckoutResult(False, PreCheckoutReason.UNKNOWN_INVOICE)
+        return PreCheckoutResult(ok=False, reason=PreCheckoutReason.UNKNOWN_INVOICE)
     payment = view.payment
     reason = PreCheckoutReason.OK
     if payment.user_id != user_id:
@@ -279,7 +311,7 @@ async def check_pre_checkout(
         reason = PreCheckoutReason.NOT_ON_SALE
     elif payment.plan_code is not None and _higher_plan_active(view, now):
         reason = PreCheckoutReason.HIGHER_PLAN_ACTIVE
-    return PreCheckoutResult(reason is PreCheckoutReason.OK, reason)
+    return PreCheckoutResult(ok=reason is PreCheckoutReason.OK, reason=reason)
 
 
 def _higher_plan_active(view: CheckoutView, now: datetime) -> bool:
@@ -299,9 +331,14 @@ async def _fulfil(
             session, payment.user_id, payment.plan_code, days, purchase_reference(charge_id), now
         )
         return PaymentResult(
-            True, PaymentOutcome.PLAN_EXTENDED, payment.id, payment.user_id, payment.amount,
-            plan_code=change.plan_code, plan_expires_at=change.expires_at,
-        )  # fmt: skip
+            first=True,
+            outcome=PaymentOutcome.PLAN_EXTENDED,
+            payment_id=payment.id,
+            user_id=payment.user_id,
+            amount=payment.amount,
+            plan_code=change.plan_code,
+            plan_expires_at=change.expires_at,
+        )
     entry = await apply_in_tx(
         session,
         AccountEffect.GRANT,
@@ -314,9 +351,15 @@ async def _fulfil(
     )
     reward = await reward_purchase_in_tx(session, payment.user_id, charge_id, payment.credits, config)
     return PaymentResult(
-        True, PaymentOutcome.CREDITED, payment.id, payment.user_id, payment.amount, payment.credits,
-        balance_after=entry.balance_after, invite_reward=reward,
-    )  # fmt: skip
+        first=True,
+        outcome=PaymentOutcome.CREDITED,
+        payment_id=payment.id,
+        user_id=payment.user_id,
+        amount=payment.amount,
+        credits=payment.credits,
+        balance_after=entry.balance_after,
+        invite_reward=reward,
+    )
 
 
 async def _replay(session: AsyncSession, payment: PaymentRow) -> PaymentResult:
@@ -324,14 +367,24 @@ async def _replay(session: AsyncSession, payment: PaymentRow) -> PaymentResult:
     if payment.plan_code is not None:
         user = await AccountUserRepository(session).brief(payment.user_id)
         return PaymentResult(
-            False, PaymentOutcome.PLAN_EXTENDED, payment.id, payment.user_id, payment.amount,
-            plan_code=user.plan if user else payment.plan_code, plan_expires_at=user.plan_expires_at if user else None,
-        )  # fmt: skip
+            first=False,
+            outcome=PaymentOutcome.PLAN_EXTENDED,
+            payment_id=payment.id,
+            user_id=payment.user_id,
+            amount=payment.amount,
+            plan_code=user.plan if user else payment.plan_code,
+            plan_expires_at=user.plan_expires_at if user else None,
+        )
     entry = await LedgerRepository(session).transaction_by_reference(purchase_reference(payment.charge_id or ""))
     return PaymentResult(
-        False, PaymentOutcome.CREDITED, payment.id, payment.user_id, payment.amount, payment.credits,
+        first=False,
+        outcome=PaymentOutcome.CREDITED,
+        payment_id=payment.id,
+        user_id=payment.user_id,
+        amount=payment.amount,
+        credits=payment.credits,
         balance_after=entry.balance_after if entry else None,
-    )  # fmt: skip
+    )
 
 
 async def complete_payment(
@@ -364,7 +417,9 @@ async def complete_payment(
                 "payment %s of %s XTR by user %s for unknown invoice %r", charge_id, total_amount, user_id, payload
             )
             await session.commit()
-            return PaymentResult(False, PaymentOutcome.UNKNOWN_INVOICE, user_id=user_id, amount=total_amount)
+            return PaymentResult(
+                first=False, outcome=PaymentOutcome.UNKNOWN_INVOICE, user_id=user_id, amount=total_amount
+            )
         # A second charge for an invoice that is already paid: it is real money, record and honour it.
         suffix = hashlib.sha256(charge_id.encode()).hexdigest()[:16]
         clone_payload = f"{payload[:100]}#{suffix}"

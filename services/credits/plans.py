@@ -175,12 +175,26 @@ async def extend_plan_in_tx(
     current_expires = user.plan_expires_at if current != FREE else None
     audit = AuditRepository(session)
     if await audit.existing_targets(PLAN_EXTEND_ACTION, [reference]):
-        return PlanChange(user_id, current, current_expires, current, current_expires, applied=False)
+        return PlanChange(
+            user_id=user_id,
+            plan_code=current,
+            expires_at=current_expires,
+            previous_plan=current,
+            previous_expires_at=current_expires,
+            applied=False,
+        )
     expires = _extended_expiry(current, current_expires, plan_code, days, now)
     await users.set_plan(user_id, plan_code, expires)
     details = f"user={user_id} {current}->{plan_code} days={days} expires={expires.isoformat() if expires else None}"
     await audit.add(PLAN_EXTEND_ACTION, reference, details, now=now)
-    return PlanChange(user_id, plan_code, expires, current, current_expires, applied=True)
+    return PlanChange(
+        user_id=user_id,
+        plan_code=plan_code,
+        expires_at=expires,
+        previous_plan=current,
+        previous_expires_at=current_expires,
+        applied=True,
+    )
 
 
 def _reminder_target(user_id: int, expires_at: datetime) -> str:
@@ -199,7 +213,9 @@ async def users_due_for_expiry_reminder(
     }
     done = await AuditRepository(session).existing_targets(REMINDER_ACTION, list(targets))
     return [
-        ExpiryReminder(user.id, user.telegram_id, user.plan, user.plan_expires_at)
+        ExpiryReminder(
+            user_id=user.id, telegram_id=user.telegram_id, plan_code=user.plan, expires_at=user.plan_expires_at
+        )
         for target, user in targets.items()
         if target not in done and user.plan_expires_at is not None
     ]

@@ -85,17 +85,17 @@ async def prepare_refund(session: AsyncSession, charge_id: str, force: bool = Fa
 async def _check_refund(session: AsyncSession, charge_id: str, force: bool) -> RefundCheck:
     payment = await PaymentRepository(session).by_charge(charge_id)
     if payment is None:
-        return RefundCheck(False, RefundStatus.UNKNOWN_PAYMENT, charge_id)
+        return RefundCheck(ok=False, status=RefundStatus.UNKNOWN_PAYMENT, charge_id=charge_id)
     user = await AccountUserRepository(session).brief(payment.user_id)
     base = RefundCheck(
-        False,
-        RefundStatus.OK,
-        charge_id,
-        payment.id,
-        payment.user_id,
-        user.telegram_id if user else None,
-        payment.amount,
-        payment.credits,
+        ok=False,
+        status=RefundStatus.OK,
+        charge_id=charge_id,
+        payment_id=payment.id,
+        user_id=payment.user_id,
+        telegram_user_id=user.telegram_id if user else None,
+        amount=payment.amount,
+        credits=payment.credits,
         plan_code=payment.plan_code,
     )
     if payment.status == "refunded":
@@ -148,9 +148,9 @@ async def apply_refund(session: AsyncSession, charge_id: str, now: datetime | No
         existing = await payments.by_charge(charge_id)
         await session.commit()
         if existing is None:
-            return RefundResult(RefundStatus.UNKNOWN_PAYMENT, charge_id)
+            return RefundResult(status=RefundStatus.UNKNOWN_PAYMENT, charge_id=charge_id)
         status = RefundStatus.ALREADY_REFUNDED if existing.status == "refunded" else RefundStatus.NOT_PAID
-        return RefundResult(status, charge_id, existing.id, existing.user_id)
+        return RefundResult(status=status, charge_id=charge_id, payment_id=existing.id, user_id=existing.user_id)
     debited, balance_after = 0, None
     plan_code, plan_expires = None, None
     if payment.credits > 0:
@@ -172,10 +172,10 @@ async def apply_refund(session: AsyncSession, charge_id: str, now: datetime | No
     reversed_reward = await reverse_purchase_reward_in_tx(session, charge_id)
     await session.commit()
     return RefundResult(
-        RefundStatus.REFUNDED,
-        charge_id,
-        payment.id,
-        payment.user_id,
+        status=RefundStatus.REFUNDED,
+        charge_id=charge_id,
+        payment_id=payment.id,
+        user_id=payment.user_id,
         debited=debited,
         shortfall=payment.credits - debited,
         balance_after=balance_after,
@@ -190,9 +190,11 @@ async def refund_summary(session: AsyncSession, charge_id: str) -> RefundResult:
     update, e.g. Telegram's refunded_payment notice racing the admin's /refund). Read-only."""
     payment = await PaymentRepository(session).by_charge(charge_id)
     if payment is None:
-        return RefundResult(RefundStatus.UNKNOWN_PAYMENT, charge_id)
+        return RefundResult(status=RefundStatus.UNKNOWN_PAYMENT, charge_id=charge_id)
     if payment.status != "refunded":
-        return RefundResult(RefundStatus.NOT_PAID, charge_id, payment.id, payment.user_id)
+        return RefundResult(
+            status=RefundStatus.NOT_PAID, charge_id=charge_id, payment_id=payment.id, user_id=payment.user_id
+        )
     ledger = LedgerRepository(session)
     entry = await ledger.transaction_by_reference(refund_reference(charge_id))
     reward = await ledger.transaction_by_reference(purchase_reversal_reference(charge_id))
@@ -208,10 +210,10 @@ async def refund_summary(session: AsyncSession, charge_id: str) -> RefundResult:
             plan_code = effective_plan_code(user.plan, user.plan_expires_at, utcnow())
             plan_expires = user.plan_expires_at if plan_code != FREE else None
     return RefundResult(
-        RefundStatus.ALREADY_REFUNDED,
-        charge_id,
-        payment.id,
-        payment.user_id,
+        status=RefundStatus.ALREADY_REFUNDED,
+        charge_id=charge_id,
+        payment_id=payment.id,
+        user_id=payment.user_id,
         debited=debited,
         shortfall=payment.credits - debited,
         balance_after=balance_after,

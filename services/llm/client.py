@@ -98,9 +98,12 @@ def map_openai_error(exc: openai.APIError, *, after_output: bool = False) -> LLM
         message = f"HTTP {status}: {exc.message}"
         if isinstance(exc, openai.RateLimitError) or status == 429:
             return LLMRateLimited(
-                message, retry_after=_retry_after(exc.response), status_code=status, code=code,
+                message,
+                retry_after=_retry_after(exc.response),
+                status_code=status,
+                code=code,
                 after_output=after_output,
-            )  # fmt: skip
+            )
         if status in (401, 403):
             return LLMAuthError(message, status_code=status, code=code, after_output=after_output)
         if status >= 500 or status == 408:
