@@ -108,6 +108,9 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any] | None
     at: float = field(default_factory=time.monotonic)
+    # Wall-clock time (time.time, like the Bot API stand-in's call log) the last content chunk of a
+    # streamed answer was written: when the model's last token left the server.
+    last_chunk_time: float | None = None
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -255,11 +258,10 @@ class FakeOpenAI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        self.requests.append(
-            RecordedRequest(
-                request.method, request.path, dict(request.headers), body if isinstance(body, dict) else None
-            )
+        record = RecordedRequest(
+            request.method, request.path, dict(request.headers), body if isinstance(body, dict) else None
         )
+        self.requests.append(record)
         self._arrived.set()
         if not self._authorised(request):
             return self._unauthorised()
@@ -284,7 +286,7 @@ class FakeOpenAI:
             if isinstance(item, Reply):
                 return web.json_response(self._completion(body, item))
             return self._error(ErrorReply(500))
-        return await self._stream(request, body, item)
+        return await self._stream(request, body, item, record)
 
     def _error(self, item: ErrorReply) -> web.Response:
         headers = {}
@@ -338,7 +340,11 @@ class FakeOpenAI:
         }
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], item: Reply | Hang | StreamError | Drop
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        item: Reply | Hang | StreamError | Drop,
+        record: RecordedRequest,
     ) -> web.StreamResponse:
         response = web.StreamResponse(
             status=200, headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
@@ -368,6 +374,7 @@ class FakeOpenAI:
             if isinstance(item, Reply) and item.delay:
                 await asyncio.sleep(item.delay)
             await send(chunk({"content": piece}))
+            record.last_chunk_time = time.time()
         if isinstance(item, Hang):
             await self._wait(item.seconds)
             return response

@@ -6,9 +6,10 @@ The production bot (same factories as `python -m bot`, SQLite, in-process store)
 API; 200 questions from 200 users, one at a time, with a warm market cache. Measured:
 * received → LLM request: the user's message pushed to the fake Bot API → the request reaching the
   fake OpenAI server (long poll, middlewares, DB, intent, market cache, prompt);
-* last token → final message: the model's answer leaving the fake OpenAI server → the final
-  `editMessageText`/`sendMessage` reaching the fake Bot API (an upper bound: includes streaming a
-  one-chunk answer over loopback).
+* last token → final message: the fake OpenAI server writing the answer's last content chunk (the
+  model's last token leaving it; the stream's end follows at once) → the final
+  `editMessageText`/`sendMessage` reaching the fake Bot API (stream parsing, the final HTML, the
+  database writes of the turn and the Telegram call).
 Target: p95 ≤ 50 ms for each.
 """
 
@@ -19,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from standins.exchanges import FakeBybit, FakeClock, default_specs
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer, RateLimits
 from tests.backends import Backend
-from tests.harness import RunningBot, make_settings, running_bot
+from tests.harness import make_settings, running_bot
 
 QUESTIONS = 200
 TARGET_MS = 50.0
@@ -39,10 +39,6 @@ ANSWER = "**BTC** holds its range; support and resistance as in the data. Not fi
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def _answered(app: RunningBot, llm_times: list[float], count: int) -> Callable[[], bool]:
-    return lambda: app.resources.inflight.count == 0 and len(llm_times) == count
 
 
 async def run() -> dict[str, list[float]]:
@@ -71,7 +67,8 @@ async def run() -> dict[str, list[float]]:
                 async with running_bot(settings, tg) as app:
                     warm = tg.add_user("Warm")
                     await tg.send_message(warm, "BTC 4h")
-                    await tg.wait_until(lambda: len(llm_times) == 1 and app.resources.inflight.count == 0, 30)
+                    await app.settle(30)
+                    assert len(llm_times) == 1, "the warm-up question did not reach the model"
                     llm_times.clear()
                     received: list[float] = []
                     finished: list[float] = []
@@ -79,14 +76,17 @@ async def run() -> dict[str, list[float]]:
                         user = tg.add_user(f"User{i}")
                         sent = time.time()
                         await tg.send_message(user, "how does BTC look on the 4h?")
-                        await tg.wait_until(_answered(app, llm_times, i + 1), 30)
+                        await app.settle(30)
+                        assert len(llm_times) == i + 1, f"question {i} did not reach the model"
                         chat_ids = (user.id, str(user.id))
                         final = [
                             c for c in tg.calls
                             if c.method in ("sendMessage", "editMessageText") and c.params.get("chat_id") in chat_ids
                         ][-1]  # fmt: skip
+                        last_token = llm.chat_requests[-1].last_chunk_time
+                        assert last_token is not None, "the answer was not streamed"
                         received.append((llm_times[i] - sent) * 1000)
-                        finished.append((final.timestamp - llm_times[i]) * 1000)
+                        finished.append((final.timestamp - last_token) * 1000)
             finally:
                 await exchange.close()
     return {"received → LLM request": received, "last token → final message": finished}
