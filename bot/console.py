@@ -140,7 +140,8 @@ class ConsoleUI:
     def _show_buttons(self, message: FakeMessage) -> None:
         buttons = [_button(message, raw) for row in message.buttons() for raw in row]
         if message.invoice is not None and not any(b.kind == "pay" for b in buttons):
-            buttons.insert(0, Button(message, f"Pay {_amount(message.invoice)}", "pay"))  # Telegram's default
+            # An invoice whose keyboard has no Pay button gets Telegram's default one.
+            buttons.insert(0, Button(message=message, text=f"Pay {_amount(message.invoice)}", kind="pay"))
         if not buttons:
             if self.buttons and self.buttons[0].message is message:
                 self.buttons = []  # its keyboard was taken away
@@ -157,16 +158,16 @@ def _amount(invoice: Mapping[str, Any]) -> str:
 def _button(message: FakeMessage, raw: Mapping[str, Any]) -> Button:
     text = str(raw.get("text", ""))
     if "callback_data" in raw:
-        return Button(message, text, "callback")
+        return Button(message=message, text=text, kind="callback")
     if raw.get("pay"):
-        return Button(message, text, "pay")
+        return Button(message=message, text=text, kind="pay")
     for field in ("url", "login_url", "web_app"):
         value = raw.get(field)
         if isinstance(value, Mapping):
             value = value.get("url")
         if value:
-            return Button(message, text, "url", str(value))
-    return Button(message, text, "other", ", ".join(sorted(k for k in raw if k != "text")))
+            return Button(message=message, text=text, kind="url", value=str(value))
+    return Button(message=message, text=text, kind="other", value=", ".join(sorted(k for k in raw if k != "text")))
 
 
 class ConsoleSession:

@@ -99,7 +99,11 @@ class OutboxSender:
     def from_settings(
         cls, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, clock: Clock = utcnow
     ) -> OutboxSender:
-        policy = RetryPolicy(settings.outbox_backoff_base, settings.outbox_backoff_max, settings.outbox_max_attempts)
+        policy = RetryPolicy(
+            base_seconds=settings.outbox_backoff_base,
+            cap_seconds=settings.outbox_backoff_max,
+            max_attempts=settings.outbox_max_attempts,
+        )
         worker = OutboxWorker(sessionmaker, policy, settings.outbox_lease_seconds, clock=clock)
         return cls(
             bot,
@@ -203,13 +207,13 @@ class OutboxSender:
         except InvalidDelivery as exc:
             return Dead(f"invalid payload: {exc}")
         except (SQLAlchemyError, OSError) as exc:  # reading the media: nothing was sent yet
-            return Retry(f"database: {exc}")
+            return Retry(error=f"database: {exc}")
         except _FileIdRefused as exc:
             self._file_ids.pop(exc.sha256, None)
-            return StaleMedia(exc.sha256, exc.error)
+            return StaleMedia(sha256=exc.sha256, error=exc.error)
         except TelegramRetryAfter as exc:
             log.info("outbox: 429 for chat %s, retry after %s s", row.chat_id, exc.retry_after)
-            return Retry(exc.message, retry_after=exc.retry_after, rate_limited=True)
+            return Retry(error=exc.message, retry_after=exc.retry_after, rate_limited=True)
         except TelegramMigrateToChat as exc:
             return ChatMoved(exc.migrate_to_chat_id)
         except TelegramForbiddenError as exc:
@@ -221,10 +225,10 @@ class OutboxSender:
         except TelegramEntityTooLarge as exc:
             return Dead(exc.message)
         except TelegramAPIError as exc:  # network, 5xx, 401/404/409: none of them the message's fault
-            return Retry(f"{type(exc).__name__}: {exc.message}")
+            return Retry(error=f"{type(exc).__name__}: {exc.message}")
         except ClientDecodeError as exc:  # not a Bot API answer (a proxy's error page)
-            return Retry(f"undecodable answer: {exc.message}")
-        return Sent(sent.message_id, paid=self.paid_broadcast)
+            return Retry(error=f"undecodable answer: {exc.message}")
+        return Sent(message_id=sent.message_id, paid=self.paid_broadcast)
 
     def _options(self, chat_id: int, message: OutboxMessage) -> dict[str, Any]:
         markup = None

@@ -145,10 +145,10 @@ class ChatService:
         if len(question) > MAX_USER_CHARS:
             question = question[:MAX_USER_CHARS] + "…"
         if is_prompt_injection(question):
-            return Refusal("injection")
+            return Refusal(reason="injection")
         bases = await self._known_bases()
         if not bases:
-            return Refusal("exchange_down")
+            return Refusal(reason="exchange_down")
         intent = extract(question, known_bases=bases)
         if not intent.coins:
             unknown = await self._unknown_ticker(question)
@@ -161,23 +161,23 @@ class ChatService:
             coins = tuple(conversation.last_symbol.split(","))
         timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
         if not coins:
-            return Refusal("need_coin")
+            return Refusal(reason="need_coin")
         conversation = await memory.started(session, conversation, user_id, chat_id, now)
         decision = await self.charge.authorize(session, user_id, f"q:{chat_id}:{message_id}")
         if not decision.allowed:
-            return Refusal("no_credits", decision=decision)
+            return Refusal(reason="no_credits", decision=decision)
         try:
             views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))
         except UnknownSymbol as exc:
             await self.charge.settle(session, decision, success=False)
-            return Refusal("unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
+            return Refusal(reason="unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
         except NotEnoughData:
             await self.charge.settle(session, decision, success=False)
-            return Refusal("not_enough_data", query=",".join(coins), timeframe=timeframe)
+            return Refusal(reason="not_enough_data", query=",".join(coins), timeframe=timeframe)
         except MarketError as exc:
             log.warning("market data unavailable for %s %s: %s", coins, timeframe, exc)
             await self.charge.settle(session, decision, success=False)
-            return Refusal("exchange_down")
+            return Refusal(reason="exchange_down")
         messages = build_messages(
             locale=t.locale,
             market_block=market_block(views),
@@ -186,7 +186,17 @@ class ChatService:
             token_budget=PROMPT_TOKEN_BUDGET,
         )
         return Prepared(
-            user_id, chat_id, question, intent, coins, timeframe, views, decision, conversation, messages, t
+            user_id=user_id,
+            chat_id=chat_id,
+            question=question,
+            intent=intent,
+            coins=coins,
+            timeframe=timeframe,
+            views=views,
+            decision=decision,
+            conversation=conversation,
+            messages=messages,
+            translator=t,
         )
 
     async def _unknown_ticker(self, question: str) -> Refusal | None:
@@ -198,9 +208,9 @@ class ChatService:
         try:
             await self.market.resolve(candidate)
         except UnknownSymbol as exc:
-            return Refusal("unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
+            return Refusal(reason="unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
         except MarketError:
-            return Refusal("exchange_down")
+            return Refusal(reason="exchange_down")
         return None
 
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
@@ -208,7 +218,7 @@ class ChatService:
         if self.llm is None:
             text = rule_based_answer(prepared.translator, prepared.views, fallback=False)
             yield Delta(text)
-            yield Done(Answer(text, "rules"))
+            yield Done(Answer(text=text, source="rules"))
             return
         parts: list[str] = []
         usage: Usage | None = None
@@ -227,16 +237,16 @@ class ChatService:
                 yield Restart()
             text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
             yield Delta(text)
-            yield Done(Answer(text, "rules_fallback"))
+            yield Done(Answer(text=text, source="rules_fallback"))
             return
         text = "".join(parts).strip()
         if not text:
             text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
             yield Restart()
             yield Delta(text)
-            yield Done(Answer(text, "rules_fallback"))
+            yield Done(Answer(text=text, source="rules_fallback"))
             return
-        yield Done(Answer(text, "llm", usage, usage.model if usage else self.model))
+        yield Done(Answer(text=text, source="llm", usage=usage, model=usage.model if usage else self.model))
 
     @asynccontextmanager
     async def answering(self, session: AsyncSession, prepared: Prepared) -> AsyncIterator[Answering]:
@@ -245,7 +255,7 @@ class ChatService:
         settles: a delivered answer is remembered and charged (the rule-based fallback after an LLM
         failure is free: users pay for the analyst they asked for); anything else — not delivered,
         an exception, a cancellation — releases the reservation. `answering.settled` has the result."""
-        turn = Answering(prepared)
+        turn = Answering(prepared=prepared)
         async with charged(self.charge, session, prepared.decision) as charge:
             yield turn
             if turn.answer is not None:

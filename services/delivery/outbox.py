@@ -56,9 +56,17 @@ async def enqueue(
     unreachable = await repository.unreachable_chats(targets)
     body = payload.to_json()
     rows = [
-        NewDelivery(kind, ref, chat_id, body, priority)
+        NewDelivery(kind=kind, ref_id=ref, chat_id=chat_id, payload=body, priority=priority)
         if chat_id not in unreachable
-        else NewDelivery(kind, ref, chat_id, body, priority, DeliveryStatus.SKIPPED, UNREACHABLE)
+        else NewDelivery(
+            kind=kind,
+            ref_id=ref,
+            chat_id=chat_id,
+            payload=body,
+            priority=priority,
+            status=DeliveryStatus.SKIPPED,
+            error=UNREACHABLE,
+        )
         for chat_id in targets
     ]
     return await repository.enqueue(rows, now or utcnow())

@@ -7,8 +7,10 @@ decides what the row, the chat and the outbox become.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,32 +97,44 @@ class OutboxWorker:
         self.lease = timedelta(seconds=lease_seconds)
         self.clock = clock
         self.counters = counters or OutboxCounters()
+        # SQLite has one writer: taking turns here beats every send's transaction retrying on
+        # "database is locked" (its busy handler sleeps). PostgreSQL needs no such turn.
+        self._one_writer = sessionmaker.kw["bind"].dialect.name == "sqlite"
+        self._write_turn = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._one_writer:
+                await stack.enter_async_context(self._write_turn)
+            session = await stack.enter_async_context(self.sessionmaker())
+            yield session
+            await session.commit()
 
     async def claim(self, limit: int) -> list[ClaimedDelivery]:
         now = self.clock()
-        async with self.sessionmaker() as session:
-            rows = await DeliveryRepository(session).claim(now, now + self.lease, limit)
-            await session.commit()
-        return rows
+        async with self._writing() as session:
+            return await DeliveryRepository(session).claim(now, now + self.lease, limit)
 
     async def media(self, sha256: str) -> MediaFile | None:
         async with self.sessionmaker() as session:
             row = await DeliveryRepository(session).media(sha256)
-            return None if row is None else MediaFile(row.sha256, row.data, row.filename, row.file_id)
+            return (
+                None
+                if row is None
+                else MediaFile(sha256=row.sha256, data=row.data, filename=row.filename, file_id=row.file_id)
+            )
 
     async def remember_file_id(self, sha256: str, file_id: str) -> None:
-        async with self.sessionmaker() as session:
+        async with self._writing() as session:
             await DeliveryRepository(session).set_file_id(sha256, file_id)
-            await session.commit()
         self.counters.uploads += 1
 
     async def record(self, row: ClaimedDelivery, outcome: Outcome) -> DeliveryStatus:
         """Write the outcome of one attempt; the row's intended new status."""
         now = self.clock()
-        async with self.sessionmaker() as session:
-            status = await self._apply(DeliveryRepository(session), row, outcome, now)
-            await session.commit()
-        return status
+        async with self._writing() as session:
+            return await self._apply(DeliveryRepository(session), row, outcome, now)
 
     async def _apply(
         self, repository: DeliveryRepository, row: ClaimedDelivery, outcome: Outcome, now: datetime
