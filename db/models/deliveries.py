@@ -3,8 +3,8 @@
 A row moves pending → sending (leased until `lease_until`) → sent (Telegram's message_id kept) /
 failed (retried at `next_attempt_at`, after a backoff) / dead (a permanent error, kept in `error`) /
 skipped (the chat blocked the bot, left, or is gone). `next_attempt_at` is when an open row is next
-due; while a row is leased it equals `lease_until`, so one index finds every due row, stale leases
-included.
+due; while a row is leased it equals `lease_until`, so an expired lease makes the row due like any
+other. The indexes cover open rows only (partial), so they stay small however many rows were sent.
 """
 
 from __future__ import annotations
@@ -50,8 +50,14 @@ class Delivery(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("kind", "ref_id", "chat_id"),
         CheckConstraint(_KNOWN_SQL, name="status_known"),
-        # Due rows by status (claims, counters).
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # Open rows in claim order: a claim walks it and stops after its batch.
+        Index(
+            "ix_deliveries_claim",
+            "priority",
+            "id",
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
         # A chat's open rows in order: the head of each chat is the only one sent, so order holds.
         Index(
             "ix_deliveries_chat_open",

@@ -16,9 +16,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from db.models import Chat, Delivery, DeliveryMedia, DeliveryStatus, Feed, User
 from db.models.deliveries import OPEN_STATUSES
@@ -73,6 +73,13 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _open(status: QueryableAttribute[str]) -> ColumnElement[bool]:
+    """`status IN ('pending', 'sending', 'failed')` written out, not bound: the planners (SQLite's
+    always, PostgreSQL's generic plans) use the partial index over open rows only when the query's
+    condition matches the index's literally."""
+    return status.in_(bindparam(None, list(OPEN_STATUSES), expanding=True, literal_execute=True))
 
 
 def _clip(error: str) -> str:
@@ -131,10 +138,8 @@ class DeliveryRepository:
     # ----------------------------------------------------------------- claiming
     def _due(self, now: datetime) -> ColumnElement[bool]:
         older = aliased(Delivery)
-        is_head = ~exists().where(
-            older.chat_id == Delivery.chat_id, older.status.in_(OPEN_STATUSES), older.id < Delivery.id
-        )
-        return and_(Delivery.status.in_(OPEN_STATUSES), Delivery.next_attempt_at <= now, is_head)
+        is_head = ~exists().where(older.chat_id == Delivery.chat_id, _open(older.status), older.id < Delivery.id)
+        return and_(_open(Delivery.status), Delivery.next_attempt_at <= now, is_head)
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedDelivery]:
         """Lease up to `limit` due rows (at most one per chat: each chat's oldest open row)."""
@@ -155,7 +160,7 @@ class DeliveryRepository:
             if not ids:
                 return []
             statement = update(Delivery).where(
-                Delivery.id.in_(ids), Delivery.status.in_(OPEN_STATUSES), Delivery.next_attempt_at <= now
+                Delivery.id.in_(ids), _open(Delivery.status), Delivery.next_attempt_at <= now
             )
         result = await self.session.execute(
             statement.values(**lease).returning(
@@ -170,7 +175,15 @@ class DeliveryRepository:
         )
         rows = sorted(result.all(), key=lambda row: (row.priority, row.id))
         return [
-            ClaimedDelivery(row.id, row.kind, row.ref_id, row.chat_id, row.payload, row.attempts, lease_until)
+            ClaimedDelivery(
+                id=row.id,
+                kind=row.kind,
+                ref_id=row.ref_id,
+                chat_id=row.chat_id,
+                payload=row.payload,
+                attempts=row.attempts,
+                lease_until=lease_until,
+            )
             for row in rows
         ]
 
@@ -216,10 +229,7 @@ class DeliveryRepository:
         """Skip every row of a chat still waiting (pending or failed); how many."""
         result = await self.session.execute(
             update(Delivery)
-            .where(
-                Delivery.chat_id == chat_id,
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)),
-            )
+            .where(Delivery.chat_id == chat_id, _open(Delivery.status), Delivery.status != DeliveryStatus.SENDING)
             .values(status=DeliveryStatus.SKIPPED, lease_until=None, error=_clip(reason))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -233,12 +243,12 @@ class DeliveryRepository:
         )
         await self.session.execute(
             update(Delivery)
-            .where(Delivery.chat_id == old_chat_id, Delivery.status.in_(OPEN_STATUSES), already_there)
+            .where(Delivery.chat_id == old_chat_id, _open(Delivery.status), already_there)
             .values(status=DeliveryStatus.SKIPPED, lease_until=None, error=f"chat moved to {new_chat_id}")
         )
         result = await self.session.execute(
             update(Delivery)
-            .where(Delivery.chat_id == old_chat_id, Delivery.status.in_(OPEN_STATUSES))
+            .where(Delivery.chat_id == old_chat_id, _open(Delivery.status))
             .values(
                 chat_id=new_chat_id,
                 status=DeliveryStatus.PENDING,
@@ -283,12 +293,8 @@ class DeliveryRepository:
         )
 
     async def counts(self) -> DeliveryCounts:
-        by_status: dict[str, int] = {
-            status: count
-            for status, count in (
-                await self.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
-            ).tuples()
-        }
+        grouped = await self.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+        by_status: dict[str, int] = {status: count for status, count in grouped.all()}
         paid = await self.session.scalar(select(func.count()).where(Delivery.paid.is_(True)))
         oldest = await self.session.scalar(
             select(func.min(Delivery.created_at)).where(Delivery.status.in_(OPEN_STATUSES))

@@ -1,0 +1,38 @@
+"""The outbox in the production bot: the dispatcher starts the sender and stops it on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from db.models import DeliveryStatus
+from db.repositories.deliveries import DeliveryRepository
+from services.delivery import OutboxMessage, enqueue
+from standins.telegram import FakeTelegramServer
+from tests.harness import running_bot
+
+
+async def test_the_running_bot_delivers_what_is_enqueued_and_stops_its_sender(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any]
+) -> None:
+    ann = tg.add_user("Ann")
+    # An hour between polls: the delivery below goes out because the enqueueing process wakes it.
+    async with running_bot(settings_factory(outbox_poll_seconds=3600), tg) as app:
+        sender = app.resources.sender
+        assert sender is not None
+        async with app.resources.sessionmaker() as session:
+            payload = OutboxMessage.build(text="🚀 <b>BTC</b> long on 4h")
+            assert await enqueue(session, kind="signal", ref_id=1, chat_ids=[ann.id], payload=payload) == 1
+            await session.commit()
+        sender.wake()
+        (message,) = await tg.wait_for_messages(ann, 1)
+        await sender.wait_recorded(1, timeout=10)
+        async with app.resources.sessionmaker() as session:
+            (row,) = await DeliveryRepository(session).for_ref("signal", "1")
+        running = [task for task in app.resources.background if task.get_name() == "outbox-sender"]
+        assert len(running) == 1 and not running[0].done()
+    assert message.plain_text == "🚀 BTC long on 4h"
+    assert (row.status, row.message_id) == (DeliveryStatus.SENT, message.message_id)
+    assert running[0].done() and not running[0].cancelled()  # stopped by the shutdown hook, not cancelled
+    assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("delivery-")]
