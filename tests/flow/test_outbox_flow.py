@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from bot.settings import ConfigError, load_settings
 from db.models import DeliveryStatus
 from db.repositories.deliveries import DeliveryRepository
 from services.delivery import OutboxMessage, enqueue
@@ -36,3 +39,10 @@ async def test_the_running_bot_delivers_what_is_enqueued_and_stops_its_sender(
     assert (row.status, row.message_id) == (DeliveryStatus.SENT, message.message_id)
     assert running[0].done() and not running[0].cancelled()  # stopped by the shutdown hook, not cancelled
     assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("delivery-")]
+
+
+def test_a_backoff_cap_below_its_base_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match=r"^Invalid OUTBOX_BACKOFF_MAX: must be at least OUTBOX_BACKOFF_BASE$"):
+        load_settings(_env_file=None, outbox_backoff_base=10, outbox_backoff_max=5)
+    with pytest.raises(ConfigError, match=r"^Invalid OUTBOX_CONCURRENCY"):
+        load_settings(_env_file=None, outbox_concurrency=0)
