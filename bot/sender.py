@@ -3,8 +3,9 @@
 Leases a batch of due rows in one short transaction, sends them with bounded concurrency in the
 limiter's bulk lane (`use_lane(Lane.BULK)`: interactive replies go first), and records each answer
 in its own short transaction; no database session is held across a Bot API call. Several replicas
-share the work (leases, `SKIP LOCKED`); a row whose lease expires without a recorded result (the
-process died mid-send) is sent again, so a crash costs at most one duplicate and never a loss.
+share the work (leases, `SKIP LOCKED`). A live sender renews the leases of its rows in flight; a row
+whose lease expires without a recorded result (the process died mid-send) is sent again, so a crash
+costs at most one duplicate and never a loss.
 
 The sender wakes when this process enqueued rows (`wake()`), when a send finishes (the chat's next
 row may be due), and otherwise every `poll_seconds` for rows other replicas wrote or retries that
@@ -89,7 +90,7 @@ class OutboxSender:
         self._stopping = False
         self._running = False
         self._stopped = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], ClaimedDelivery] = {}  # each send and its row
         self._file_ids: dict[str, str] = {}  # media sha256 → Telegram file_id (also in delivery_media)
         self._uploads: dict[str, asyncio.Lock] = {}  # one upload per media at a time
         self.recorded = 0  # attempts finished (result recorded, or recording failed)
@@ -134,6 +135,7 @@ class OutboxSender:
     async def run(self) -> None:
         """Drain the outbox until `stop()` (or cancellation); in-flight sends finish first on stop."""
         self._running = True
+        renewing = asyncio.create_task(self._keep_leases(), name="outbox-leases")
         try:
             while not self._stopping:
                 self._wake.clear()
@@ -144,20 +146,36 @@ class OutboxSender:
                     continue
                 for row in claimed:
                     task = asyncio.create_task(self._deliver(row), name=f"delivery-{row.id}")
-                    self._in_flight.add(task)
+                    self._in_flight[task] = row
                     task.add_done_callback(self._finished)
                 if claimed and len(claimed) == wanted and len(self._in_flight) < self.concurrency:
                     continue  # there may be more due rows, and there is room for them
                 await self._wait(timeout=self.poll_seconds)
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         finally:
+            renewing.cancel()
             for task in self._in_flight:
                 task.cancel()  # cancelled, not stopped: their leases expire and the rows are sent again
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await asyncio.gather(renewing, *self._in_flight, return_exceptions=True)
             self._stopped.set()
 
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the rows in flight every third of a lease, so a send that waits long
+        (a group's window full, a 429 pause) is never taken over by another replica; a dead process
+        stops renewing and its rows come due a lease later."""
+        interval = self.worker.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            rows = list(self._in_flight.values())
+            if not rows:
+                continue
+            try:
+                await self.worker.renew(rows)
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("outbox: renewing %d leases failed: %s", len(rows), exc)
+
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
+        self._in_flight.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox: %s failed", task.get_name(), exc_info=task.exception())
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
@@ -186,6 +186,21 @@ class DeliveryRepository:
             )
             for row in rows
         ]
+
+    async def renew(self, rows: Sequence[ClaimedDelivery], lease_until: datetime) -> int:
+        """Extend the leases of rows still being sent by these attempts (a slow send, a long wait in
+        the limiter): they are not due to anyone else while their sender is alive. How many."""
+        if not rows:
+            return 0
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                tuple_(Delivery.id, Delivery.attempts).in_([(row.id, row.attempts) for row in rows]),
+                Delivery.status == DeliveryStatus.SENDING,
+            )
+            .values(lease_until=lease_until, next_attempt_at=lease_until)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # ----------------------------------------------------------------- results
     def _fenced(self, row: ClaimedDelivery) -> ColumnElement[bool]:

@@ -116,6 +116,12 @@ class OutboxWorker:
         async with self._writing() as session:
             return await DeliveryRepository(session).claim(now, now + self.lease, limit)
 
+    async def renew(self, rows: list[ClaimedDelivery]) -> int:
+        """Extend the leases of rows this process is still sending."""
+        now = self.clock()
+        async with self._writing() as session:
+            return await DeliveryRepository(session).renew(rows, now + self.lease)
+
     async def media(self, sha256: str) -> MediaFile | None:
         async with self.sessionmaker() as session:
             row = await DeliveryRepository(session).media(sha256)

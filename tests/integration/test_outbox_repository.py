@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +90,21 @@ async def test_an_expired_lease_is_due_again_and_a_stale_result_is_ignored(sessi
         await session.commit()
         row = await repository.get(stale.id)
     assert row is not None and (row.status, row.message_id) == (DeliveryStatus.SENT, 7)
+
+
+async def test_a_live_sender_renews_its_leases(sessionmaker: Sessions) -> None:
+    await _enqueue(sessionmaker, [("a", 1), ("a", 2)])
+    mine, other = await _claim(sessionmaker)
+    stale = dataclasses.replace(other, attempts=other.attempts - 1)
+    async with sessionmaker() as session:
+        renewed = await DeliveryRepository(session).renew([mine, stale], NOW + timedelta(seconds=50) + LEASE)
+        await session.commit()
+    assert renewed == 1  # not the row whose attempt is no longer this sender's
+    (taken,) = await _claim(sessionmaker, now=NOW + LEASE + timedelta(seconds=1))
+    assert taken.id == other.id
+    assert await _claim(sessionmaker, now=NOW + LEASE + timedelta(seconds=49)) == []
+    (expired,) = await _claim(sessionmaker, now=NOW + LEASE + timedelta(seconds=51))
+    assert expired.id == mine.id
 
 
 async def test_skip_and_move_a_chats_rows(sessionmaker: Sessions) -> None:
