@@ -53,7 +53,7 @@ def _configure_logging(level: int = logging.INFO) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-async def _migrate(settings: Settings, action: str, revision: str) -> None:
+async def _migrate(settings: Settings, action: str, revision: str, *, quiet: bool = False) -> None:
     from alembic.util.exc import CommandError
 
     from bot.startup import check_database
@@ -67,7 +67,8 @@ async def _migrate(settings: Settings, action: str, revision: str) -> None:
             await migrate.upgrade(engine, revision)
         else:
             await migrate.downgrade(engine, revision)
-        print(f"database at revision {await migrate.current_revision(engine)}")
+        if not quiet:
+            print(f"database at revision {await migrate.current_revision(engine)}")
     except CommandError as exc:  # e.g. an unknown revision
         raise StartupError(f"Cannot {action} to {revision!r}: {exc}") from None
     finally:
@@ -84,7 +85,7 @@ async def _console(settings: Settings) -> None:
     # One local process on a SQLite file: nothing to race with, so console mode migrates it itself.
     # A PostgreSQL database is shared: it is migrated only by `python -m bot migrate`.
     if _is_sqlite(settings):
-        await _migrate(settings, "migrate", "head")
+        await _migrate(settings, "migrate", "head", quiet=True)  # stdout is the conversation
     await run_console(settings)
 
 

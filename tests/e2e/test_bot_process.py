@@ -205,6 +205,7 @@ async def test_console_mode_migrates_its_own_sqlite_database(tmp_path: Path) -> 
     out, err = await asyncio.wait_for(proc.process.communicate(), 90)
     assert proc.process.returncode == 0, err.decode()[-2000:]
     assert "bot> 👋 Hi," in out.decode()
+    assert "database at revision" not in out.decode()  # stdout is the conversation only
 
 
 async def test_help_describes_the_commands_and_the_configuration(tmp_path: Path) -> None:
