@@ -222,6 +222,28 @@ async def test_retrier_bounds_and_backoff() -> None:
     assert len(sleeps) == 2  # permanent errors are not retried
 
 
+async def test_retrier_backoff_without_rate_limits_and_with_jitter() -> None:
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async def down() -> str:
+        raise ExchangeUnavailable("502", exchange="bybit")
+
+    plain = RetryPolicy(attempts=5, base_delay=0.5, max_delay=3.0, rate_limit_factor=2.0, jitter=0.0)
+    with pytest.raises(ExchangeUnavailable):
+        await retry_async(down, plain, sleep=sleep)
+    assert sleeps == [0.5, 1.0, 2.0, 3.0]  # 4 waits for 5 tries; no rate-limit weight; capped
+
+    sleeps.clear()
+    jittered = RetryPolicy(attempts=40, base_delay=1.0, max_delay=1.0, jitter=0.2)
+    with pytest.raises(ExchangeUnavailable):
+        await retry_async(down, jittered, sleep=sleep)
+    assert len(sleeps) == 39
+    assert all(0.8 <= delay <= 1.2 for delay in sleeps) and len(set(sleeps)) > 1
+
+
 def test_circuit_breaker_states() -> None:
     clock = FakeClock(DEFAULT_NOW)
     breaker = CircuitBreaker(BreakerPolicy(failure_threshold=2, cooldown=30), clock=clock)
