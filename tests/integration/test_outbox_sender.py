@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from db.models import DeliveryMedia, DeliveryStatus, Feed
-from db.repositories.deliveries import DeliveryRepository
+from db.models import DeliveryMedia, DeliveryStatus, Feed, utcnow
+from db.repositories.deliveries import DeliveryRepository, NewDelivery
 from db.repositories.users import UserRepository
 from services.delivery import Button, OutboxMessage, Sent, enqueue
-from standins.telegram import FakeTelegramServer, make_bot, make_png, server_error, too_many_requests
+from standins.telegram import ApiError, FakeTelegramServer, make_bot, make_png, server_error, too_many_requests
 from tests.integration.outbox_helpers import (
     BACKOFF,
     LEASE_SECONDS,
@@ -323,3 +323,45 @@ async def test_backlog_and_oldest_pending_age(tg: FakeTelegramServer, sessionmak
         stats = await outbox.sender.stats()
     assert stats.backlog == 2 and 89 <= stats.oldest_pending_age <= 91
     assert timedelta(seconds=stats.oldest_pending_age) < timedelta(minutes=2)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "stored_error"),
+    [
+        (ApiError(401, "Unauthorized"), DeliveryStatus.FAILED, "TelegramUnauthorizedError: Unauthorized"),
+        (ApiError(404, "Not Found"), DeliveryStatus.FAILED, "TelegramNotFound: Not Found"),
+        (ApiError(413, "Request Entity Too Large"), DeliveryStatus.DEAD, "Request Entity Too Large"),
+    ],
+)
+async def test_answers_that_are_not_about_the_chat(
+    tg: FakeTelegramServer, sessionmaker: Sessions, error: ApiError, status: DeliveryStatus, stored_error: str
+) -> None:
+    """A revoked token or a wrong API URL is no reason to drop a message (retried); too large is."""
+    ann = tg.add_user("Ann")
+    tg.inject_error(error, chat_id=ann.id)
+    async with running_sender(tg, sessionmaker) as outbox:
+        await outbox.push("s1", [ann.id], text="hello")
+        await outbox.settle(1)
+        row = await outbox.row("s1", ann.id)
+    assert (row.status, row.error) == (status, stored_error)
+
+
+async def test_a_row_that_cannot_be_read_back_is_dead(tg: FakeTelegramServer, sessionmaker: Sessions) -> None:
+    ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
+    async with sessionmaker() as session:
+        repository = DeliveryRepository(session)
+        broken = NewDelivery(kind="signal", ref_id="s1", chat_id=ann.id, payload='{"text": ')
+        await repository.enqueue([broken], utcnow())
+        await session.commit()
+    async with running_sender(tg, sessionmaker) as outbox:
+        sha256 = await outbox.media(make_png(8, 8))
+        await outbox.push("chart", [bob.id], text="chart", photo=sha256)
+        async with sessionmaker() as session:  # the file is gone before the sender gets to it
+            await session.execute(delete(DeliveryMedia))
+            await session.commit()
+        outbox.sender.wake()
+        await outbox.settle(2)
+        unreadable, no_media = await outbox.row("s1", ann.id), await outbox.row("chart", bob.id)
+    assert unreadable.status == DeliveryStatus.DEAD and (unreadable.error or "").startswith("invalid payload: ")
+    assert (no_media.status, no_media.error) == (DeliveryStatus.DEAD, f"invalid payload: media {sha256} is not stored")
+    assert tg.calls_to("sendMessage") == [] and tg.calls_to("sendPhoto") == []
