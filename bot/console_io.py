@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
 
-from bot.outgoing import PacingMiddleware
+from bot.outgoing import RateLimitMiddleware
 
 DEFAULT_NAME = "Trader"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -96,5 +96,5 @@ async def set_event(event: asyncio.Event, **_: Any) -> None:
 def unpaced(bot: Bot) -> None:
     """The in-process Bot API has no flood limits: pacing would only make the terminal wait."""
     for middleware in list(bot.session.middleware):
-        if isinstance(middleware, PacingMiddleware):
+        if isinstance(middleware, RateLimitMiddleware):
             bot.session.middleware.unregister(middleware)

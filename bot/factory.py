@@ -28,7 +28,7 @@ from openai import AsyncOpenAI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
-from bot.outgoing import Limits, PacingMiddleware
+from bot.outgoing import RateLimitMiddleware
 from bot.periodic import every
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -43,6 +43,13 @@ from services.i18n import SUPPORTED_LOCALES, Translations
 from services.kv import KeyValueStore, RedisStore, build_store
 from services.llm import LLMService, build_llm_client
 from services.market import MarketService
+from services.ratelimit import (
+    LimiterBackend,
+    MemoryLimiterBackend,
+    OutgoingLimits,
+    RedisLimiterBackend,
+    Window,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +77,7 @@ class AppResources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     services: Services
+    limiter: LimiterBackend
     openai_client: AsyncOpenAI | None = None
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
@@ -118,7 +126,7 @@ class AppResources:
 def build_resources(settings: Settings) -> AppResources:
     """Build (not start) every app-wide client. Nothing here talks to the network yet."""
     engine = create_engine(settings.database_url)
-    store = build_store(settings.redis_url, settings.redis_prefix)
+    store = build_store(settings.redis_url, settings.redis_prefix, max_connections=settings.redis_max_connections)
     # A reservation outlives the longest answer: every LLM attempt timing out, plus a margin.
     hold_ttl = answer_hold_ttl(settings.llm_timeout, settings.llm_max_retries, settings.hold_margin_seconds)
     credits_config = CreditsConfig(hold_ttl=hold_ttl)
@@ -160,13 +168,35 @@ def build_resources(settings: Settings) -> AppResources:
         engine=engine,
         sessionmaker=create_sessionmaker(engine),
         services=services,
+        limiter=build_limiter(settings, store),
         openai_client=openai_client,
     )
 
 
-def create_bot(settings: Settings, token: str | None = None, limits: Limits | None = None) -> Bot:
+def outgoing_limits(settings: Settings) -> OutgoingLimits:
+    private_window = settings.outgoing_private_burst / settings.outgoing_private_per_second
+    return OutgoingLimits(
+        overall=Window(limit=settings.outgoing_per_second, seconds=1.0),
+        private=Window(limit=settings.outgoing_private_burst, seconds=private_window),
+        group=Window(limit=settings.outgoing_group_per_minute, seconds=60.0),
+        safety=settings.outgoing_safety,
+        bulk_share=settings.outgoing_bulk_share,
+    )
+
+
+def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
+    """The outgoing limiter's state: in Redis when the store is (one budget for every replica),
+    else in this process."""
+    limits = outgoing_limits(settings)
+    if isinstance(store, RedisStore):
+        return RedisLimiterBackend(store.redis, limits, prefix=store.prefix)
+    return MemoryLimiterBackend(limits)
+
+
+def create_bot(settings: Settings, limiter: LimiterBackend | None = None, token: str | None = None) -> Bot:
+    """The Bot, with every Bot API call going through the one outgoing limiter."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(PacingMiddleware(limits))
+    session.middleware(RateLimitMiddleware(limiter or MemoryLimiterBackend(outgoing_limits(settings))))
     return Bot(
         token or settings.bot_token.get_secret_value(),
         session=session,

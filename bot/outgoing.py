@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,14 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from services.ratelimit import GLOBAL, Clock, Lane, LimiterBackend, MemoryLimiterBackend, Scope, current_lane
+from services.ratelimit import (
+    GLOBAL,
+    Clock,
+    Lane,
+    LimiterBackend,
+    Scope,
+    current_lane,
+)
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -51,29 +60,81 @@ class OutgoingStats:
     global_pauses: int = 0
 
 
+class InFlightWindow:
+    """At most `limit` of this process's calls in flight or answered within the last `span` seconds.
+
+    Telegram sees a call between our send and its answer, so counting each call from its send until
+    `span` after its answer keeps any window Telegram looks at within `limit`, whatever the lag.
+    Waiters sleep until the oldest answer leaves the window, or until an answer comes when every
+    place is still in flight (an event, not polling)."""
+
+    def __init__(self, limit: int, span: float, timing: RateLimitMiddleware) -> None:
+        self.limit = limit
+        self.span = span
+        self.timing = timing  # its clock and sleep (tests swap them for the stand-in's)
+        self.in_flight = 0
+        self.answered: deque[float] = deque()
+        self._answer = asyncio.Event()
+
+    async def __aenter__(self) -> None:
+        while True:
+            now = self.timing.local_clock()
+            while self.answered and self.answered[0] <= now - self.span:
+                self.answered.popleft()
+            if self.in_flight + len(self.answered) < self.limit:
+                self.in_flight += 1
+                return
+            if self.answered:
+                wait = self.answered[0] + self.span - now
+                self.timing.stats.waited_seconds += wait
+                await self.timing.sleep(wait)
+            else:
+                await self._answer.wait()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.in_flight -= 1
+        self.answered.append(self.timing.local_clock())
+        self._answer.set()
+        self._answer = asyncio.Event()
+
+
 class RateLimitMiddleware(BaseRequestMiddleware):
+    """Paces every message-producing call. Bulk calls of this process ask for slots one at a time
+    (FIFO behind one lock), so a push of any size costs one reservation attempt per wake-up.
+
+    A slot is a time, but Telegram counts a call when it *arrives*, somewhere between our send and
+    its answer; under load the gap varies (a busy event loop, a slow network), and early calls that
+    arrive late bunch with later ones. So this process also holds each of its calls in the overall
+    window from the moment it leaves until a full window after its answer (`InFlightWindow`): at
+    most `limit` there, whatever the lag."""
+
     def __init__(
         self,
         backend: LimiterBackend,
         *,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
         max_wait: float = 900.0,
     ) -> None:
         self.backend = backend
         self.sleep = sleep
+        self.local_clock = clock
         self.max_wait = max_wait
         self.stats = OutgoingStats()
+        self._bulk_turn = asyncio.Lock()
+        self._window = InFlightWindow(backend.limits.overall.limit, backend.limits.span(GLOBAL), self)
 
     @property
-    def clock(self) -> Clock | None:
-        return getattr(self.backend, "clock", None)
+    def clock(self) -> Clock:
+        return self.local_clock
 
     @clock.setter
     def clock(self, clock: Clock) -> None:
         """Tests put the limiter on the stand-in's clock (the stand-in judges time on it too)."""
+        self.local_clock = clock
         self.backend.clock = clock  # type: ignore[attr-defined]
 
-    async def _acquire(self, chat: Scope | None, lane: Lane) -> None:
+    async def _reserve(self, chat: Scope | None, lane: Lane) -> None:
         while True:
             reservation = await self.backend.reserve(chat, lane)
             if reservation.delay > 0:
@@ -81,6 +142,13 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 await self.sleep(reservation.delay)
             if reservation.reserved:
                 return
+
+    async def _acquire(self, chat: Scope | None, lane: Lane) -> None:
+        if lane is Lane.BULK:
+            async with self._bulk_turn:
+                await self._reserve(chat, lane)
+        else:
+            await self._reserve(chat, lane)
 
     async def __call__(
         self,
@@ -101,7 +169,8 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         while True:
             await self._acquire(chat, lane)
             try:
-                return await make_request(bot, method)
+                async with self._window:
+                    return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.stats.received_429 += 1
                 scope = chat or GLOBAL
@@ -118,7 +187,3 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 paused += exc.retry_after
                 if paused > self.max_wait:
                     raise
-
-
-def default_backend() -> MemoryLimiterBackend:
-    return MemoryLimiterBackend()

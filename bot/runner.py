@@ -43,7 +43,7 @@ async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> t
     resources = build_resources(settings)
     try:
         await check_schema(resources.engine)
-        bot = create_bot(settings)
+        bot = create_bot(settings, resources.limiter)
         try:
             username = await check_token(bot)
         except StartupError:
@@ -59,7 +59,12 @@ async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> t
 async def run_polling(settings: Settings) -> None:
     _resources, bot, dp = await prepare(settings)
     await bot.delete_webhook(drop_pending_updates=False)
-    await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True)
+    await dp.start_polling(
+        bot,
+        allowed_updates=dp.resolve_used_update_types(),
+        handle_signals=True,
+        tasks_concurrency_limit=settings.updates_concurrency,
+    )
 
 
 def webhook_path(url: str) -> str:

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Namespace for every Redis key, so several bots (or test runs) can share one Redis.
     redis_prefix: str = "coinsight:"
+    # Connections to Redis per process; a burst waits for a free one instead of failing.
+    redis_max_connections: int = Field(default=50, ge=2, le=10_000)
 
     openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""
@@ -89,6 +91,17 @@ class Settings(BaseSettings):
 
     # Conversation memory
     conversation_idle_hours: float = Field(default=3.0, gt=0)
+
+    # Updates handled at once; more wait their turn (a burst waits longer, nobody gets an error).
+    updates_concurrency: int = Field(default=32, ge=1, le=10_000)
+
+    # Outgoing Bot API limits (services/ratelimit.py, bot/limiter.py): Telegram's, for every call.
+    outgoing_per_second: int = Field(default=30, ge=1, le=1000)  # overall, in any second
+    outgoing_private_per_second: float = Field(default=1.0, gt=0, le=100)  # per private chat
+    outgoing_private_burst: int = Field(default=3, ge=1, le=100)
+    outgoing_group_per_minute: int = Field(default=20, ge=1, le=10_000)  # per group/channel, in any minute
+    outgoing_safety: float = Field(default=0.03, ge=0, le=0.5)  # windows this share longer than Telegram's
+    outgoing_bulk_share: float = Field(default=0.8, gt=0, le=1)  # of the window for pushes while users are active
 
     # Delivery outbox (signals, alerts, broadcasts): see services/delivery and bot/sender.py.
     outbox_concurrency: int = Field(default=8, ge=1, le=256)  # sends in flight at once

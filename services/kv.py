@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 
 class KeyValueStore(Protocol):
@@ -107,8 +107,15 @@ class RedisStore:
         self._delete_if = redis.register_script(_DELETE_IF)  # no I/O: loaded on first use
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "coinsight:") -> RedisStore:
-        return cls(Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), prefix)
+    def from_url(
+        cls, url: str, prefix: str = "coinsight:", *, max_connections: int = 50, wait_timeout: float = 30.0
+    ) -> RedisStore:
+        """A client whose pool *waits* for a free connection (up to `wait_timeout` s) instead of
+        raising: a burst of updates queues for Redis, it never turns into errors for users."""
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=wait_timeout, socket_timeout=5, socket_connect_timeout=5
+        )
+        return cls(Redis(connection_pool=pool), prefix)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -143,7 +150,7 @@ class RedisStore:
         await self.redis.aclose()
 
 
-def build_store(redis_url: str, prefix: str = "coinsight:") -> KeyValueStore:
+def build_store(redis_url: str, prefix: str = "coinsight:", *, max_connections: int = 50) -> KeyValueStore:
     if redis_url:
-        return RedisStore.from_url(redis_url, prefix)
+        return RedisStore.from_url(redis_url, prefix, max_connections=max_connections)
     return MemoryStore()

@@ -76,7 +76,7 @@ class OutgoingLimits:
     overall: Window = Window(limit=30, seconds=1.0)
     private: Window = Window(limit=3, seconds=3.0)  # 1/s on average, a burst of 3
     group: Window = Window(limit=20, seconds=60.0)  # groups, supergroups and channels
-    safety: float = 0.04  # every window is this share longer than Telegram's
+    safety: float = 0.03  # every window is this share longer than Telegram's
     bulk_share: float = 0.8  # of the overall window, for bulk calls while users wait
     bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
     global_429_chats: int = 3  # this many chats answered 429 within a pause → pause everything
@@ -126,6 +126,8 @@ class Reservation:
 
 
 class LimiterBackend(Protocol):
+    limits: OutgoingLimits
+
     async def reserve(self, chat: Scope | None, lane: Lane) -> Reservation: ...
 
     async def paused(self, scope: Scope, seconds: float) -> bool:

@@ -38,6 +38,39 @@ class SkippingClock:
         await asyncio.sleep(0)
 
 
+class SteppedClock:
+    """Time that moves only when the test advances it: `sleep(s)` returns once the test has moved
+    the clock `s` ahead. For claims about who waits and who does not ("a 429 for Ann holds back Ann,
+    not Bob"), checked before and after the step."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + seconds, woken))
+        await woken
+
+    @property
+    def sleeping(self) -> int:
+        return len(self._sleepers)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        due = [(at, woken) for at, woken in self._sleepers if at <= self.now + 1e-9]
+        self._sleepers = [(at, woken) for at, woken in self._sleepers if at > self.now + 1e-9]
+        for _, woken in due:
+            if not woken.done():
+                woken.set_result(None)
+
+
 @runtime_checkable
 class Paced(Protocol):
     """The bot's outgoing request middleware that waits for Telegram's flood limits."""
@@ -87,9 +120,10 @@ def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, *
 
 
 def _use_clocks(bot: Bot, dp: Dispatcher, tg: FakeTelegramServer, throttle_clock: Callable[[], float] | None) -> None:
-    """Point the bot's pacing at the fake's clock (when it is a SkippingClock) and its flood control
-    at `throttle_clock`: the middlewares `prepare` built, found in aiogram's public middleware lists."""
-    if isinstance(tg.clock, SkippingClock):
+    """Point the bot's pacing at the fake's clock (when it is a SkippingClock or a SteppedClock) and
+    its flood control at `throttle_clock`: the middlewares `prepare` built, found in aiogram's public
+    middleware lists."""
+    if isinstance(tg.clock, SkippingClock | SteppedClock):
         pacers = [m for m in bot.session.middleware if isinstance(m, Paced)]
         assert pacers, "the bot has no outgoing pacing to put on the fake's clock"
         for pacing in pacers:
@@ -115,7 +149,11 @@ async def running_bot(
     # Waits on `inflight.count == 0` end when the last update is handled, not at the next long poll.
     resources.inflight.on_idle.append(tg.changed.notify)
     handled_before = len(tg.updates.pushed) - len(tg.updates.pending)
-    polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
+    polling = asyncio.create_task(
+        dp.start_polling(
+            bot, handle_signals=False, polling_timeout=1, tasks_concurrency_limit=settings.updates_concurrency
+        )
+    )
     try:
         # Serving once the first long poll is waiting (a call is logged only when answered, 1 s later).
         await tg.wait_until(

@@ -109,7 +109,7 @@ def test_image_sizes():
     assert image_size(b"plain text") is None
 
 
-def test_token_bucket_limits():
+def test_private_bucket_and_group_window_limits():
     clock = ManualClock()
     limiter = RateLimiter(RateLimits(), clock)
     assert [limiter.acquire(1, True) for _ in range(4)] == [None, None, None, 1]
@@ -118,6 +118,8 @@ def test_token_bucket_limits():
     clock.advance(0.5)
     assert limiter.acquire(1, True) is None
     assert [limiter.acquire(-100, False) for _ in range(20)] == [None] * 20
-    assert limiter.acquire(-100, False) == 3
-    clock.advance(60)
+    assert limiter.acquire(-100, False) == 60  # 20 in any minute: the window opens 60 s after the first
+    clock.advance(59.5)
+    assert limiter.acquire(-100, False) == 1
+    clock.advance(0.5)
     assert limiter.acquire(-100, False) is None

@@ -1,4 +1,4 @@
-"""Outgoing pacing on an injected clock: exact waits, no real time."""
+"""The outgoing limiter middleware on an injected clock: exact waits, no real time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import EditMessageText, SendChatAction, SendMessage, TelegramMethod
 
-from bot.outgoing import Limits, PacingMiddleware
+from bot.outgoing import RateLimitMiddleware
+from services.ratelimit import Lane, MemoryLimiterBackend, OutgoingLimits, Scope, Window, use_lane
 
 
 class Clock:
@@ -41,63 +42,75 @@ class Telegram:
         return "ok"
 
 
-def pacing(clock: Clock, limits: Limits | None = None) -> PacingMiddleware:
-    return PacingMiddleware(limits, clock=clock, sleep=clock.sleep)
+def pacing(clock: Clock, limits: OutgoingLimits | None = None, max_wait: float = 900.0) -> RateLimitMiddleware:
+    backend = MemoryLimiterBackend(limits or OutgoingLimits(), clock)
+    return RateLimitMiddleware(backend, clock=clock, sleep=clock.sleep, max_wait=max_wait)
 
 
-async def send(middleware: PacingMiddleware, telegram: Telegram, method: TelegramMethod[Any]) -> None:
+async def send(middleware: RateLimitMiddleware, telegram: Telegram, method: TelegramMethod[Any]) -> None:
     await middleware(telegram, None, method)  # type: ignore[arg-type]
 
 
-async def test_private_chat_burst_then_steady_rate() -> None:
+async def test_private_chat_burst_then_the_next_window() -> None:
     clock = Clock()
-    middleware, telegram = pacing(clock), Telegram(clock)
+    limits = OutgoingLimits()
+    middleware, telegram = pacing(clock, limits), Telegram(clock)
     for i in range(5):
         await send(middleware, telegram, SendMessage(chat_id=42, text=str(i)))
     times = [at - 1_000.0 for at, _ in telegram.sent]
-    step = 1 / Limits().private_per_second
-    assert times == pytest.approx([0.0, 0.0, step, 2 * step, 3 * step])
+    span = limits.span(Scope.for_chat(42))
+    assert times == pytest.approx([0.0, 0.0, 0.0, span, span])
 
 
-async def test_group_allows_its_burst_then_paces_per_minute() -> None:
+async def test_group_gets_20_then_waits_for_the_window() -> None:
     clock = Clock()
-    limits = Limits()
+    limits = OutgoingLimits()
     middleware, telegram = pacing(clock, limits), Telegram(clock)
-    for i in range(int(limits.group_burst) + 1):
+    for i in range(limits.group.limit + 1):
         await send(middleware, telegram, SendMessage(chat_id=-100_123, text=str(i)))
     times = [at - 1_000.0 for at, _ in telegram.sent]
-    assert times[: int(limits.group_burst)] == [0.0] * int(limits.group_burst)
-    assert times[-1] == pytest.approx(1 / limits.group_per_second)
+    assert times[: limits.group.limit] == [0.0] * limits.group.limit
+    assert times[-1] == pytest.approx(limits.span(Scope.for_chat(-100_123)))
 
 
 async def test_chats_do_not_wait_for_each_other_but_share_the_global_budget() -> None:
     clock = Clock()
-    limits = Limits(global_per_second=4.0)
+    limits = OutgoingLimits(overall=Window(limit=4, seconds=1.0), safety=0.0)
     middleware, telegram = pacing(clock, limits), Telegram(clock)
     for chat_id in range(1, 7):  # six private chats, one message each
         await send(middleware, telegram, SendMessage(chat_id=chat_id, text="hi"))
     times = [at - 1_000.0 for at, _ in telegram.sent]
-    assert times == pytest.approx([0.0, 0.0, 0.0, 0.0, 0.25, 0.5])
+    assert times == pytest.approx([0.0, 0.0, 0.0, 0.0, 1.0, 1.0])
 
 
 async def test_chat_actions_and_other_methods_are_not_paced() -> None:
     clock = Clock()
-    middleware, telegram = pacing(clock), Telegram(clock)
+    limits = OutgoingLimits()
+    middleware, telegram = pacing(clock, limits), Telegram(clock)
     for _ in range(10):
         await send(middleware, telegram, SendChatAction(chat_id=42, action="typing"))
     assert clock.sleeps == [] and len(telegram.sent) == 10
-    await send(middleware, telegram, EditMessageText(chat_id=42, message_id=1, text="x"))
-    await send(middleware, telegram, EditMessageText(chat_id=42, message_id=1, text="y"))
-    await send(middleware, telegram, EditMessageText(chat_id=42, message_id=1, text="z"))
-    assert clock.sleeps == pytest.approx([1 / Limits().private_per_second])  # edits count like messages
+    for text in "wxyz":
+        await send(middleware, telegram, EditMessageText(chat_id=42, message_id=1, text=text))
+    assert clock.sleeps == pytest.approx([limits.span(Scope.for_chat(42))])  # edits count like messages
 
 
-async def test_429_waits_retry_after_then_gives_up_after_max_retries() -> None:
+async def test_bulk_calls_run_in_their_lane() -> None:
     clock = Clock()
-    middleware, telegram = PacingMiddleware(max_retries=2, clock=clock, sleep=clock.sleep), Telegram(clock, [3, 5])
+    middleware, telegram = pacing(clock), Telegram(clock)
+    with use_lane(Lane.BULK):
+        await send(middleware, telegram, SendMessage(chat_id=7, text="push"))
+    await send(middleware, telegram, SendMessage(chat_id=8, text="reply"))
+    assert (middleware.stats.paced, middleware.stats.bulk) == (2, 1)
+
+
+async def test_429_pauses_the_chat_retries_then_gives_up_after_max_wait() -> None:
+    clock = Clock()
+    middleware, telegram = pacing(clock, max_wait=6), Telegram(clock, [3, 2])
     await send(middleware, telegram, SendMessage(chat_id=-5, text="x"))
-    assert clock.sleeps == [3, 5] and len(telegram.sent) == 1
-    failing = Telegram(clock, [1, 1, 1])
+    assert clock.sleeps == [3, 2] and len(telegram.sent) == 1
+    assert middleware.stats.received_429 == 2
+    failing = Telegram(clock, [4, 4])
     with pytest.raises(TelegramRetryAfter):
         await send(middleware, failing, SendMessage(chat_id=-5, text="y"))
     assert failing.sent == []

@@ -210,5 +210,5 @@ def test_windows_and_scaling():
         Window(limit=0, seconds=1)
     scaled = OutgoingLimits.scaled(10)
     assert (scaled.overall.limit, scaled.private.limit, scaled.group.limit) == (300, 30, 200)
-    assert scaled.span(GLOBAL) == pytest.approx(1.04)  # windows are stretched by the safety share
-    assert scaled.span(Scope.for_chat(-5)) == pytest.approx(62.4)
+    assert scaled.span(GLOBAL) == pytest.approx(1.03)  # windows are stretched by the safety share
+    assert scaled.span(Scope.for_chat(-5)) == pytest.approx(61.8)
