@@ -1,15 +1,22 @@
-"""Two replicas (two Bots, two senders) drain one outbox on PostgreSQL (+ Redis for the limiter)."""
+"""Two replicas (two Bots, two senders) drain one outbox on PostgreSQL, sharing one outgoing limit
+through Redis: the stand-in enforces Telegram's limits ×10 and the two bots together, each limited
+to the same ×10 budget on the shared Redis scopes, never get a 429."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.factory import create_bot
+from redis.asyncio import Redis
+
+from bot.factory import create_bot, outgoing_limits
 from bot.sender import OutboxSender
-from standins.telegram import FakeTelegramServer
+from services.ratelimit import RedisLimiterBackend
+from standins.telegram import FakeTelegramServer, RateLimits
 from tests.backends import POSTGRES_ONLY, Backend
 from tests.harness import make_settings
-from tests.integration.outbox_helpers import FAST_OUTGOING, Sessions, fast_telegram, push
+from tests.integration.outbox_helpers import Sessions, push
+
+SCALE = 10  # Telegram's limits ×10 on both sides, so 2,000 rows take seconds, not minutes
 
 CHATS = 500
 REFS = ("s0", "s1", "s2", "s3")  # 2,000 rows, four per chat
@@ -23,14 +30,25 @@ def _delivered(tg: FakeTelegramServer) -> int:
 async def test_two_senders_drain_2000_rows_with_no_duplicate_and_in_order(
     backend: Backend, sessionmaker: Sessions
 ) -> None:
-    async with fast_telegram() as tg:
+    redis = Redis.from_url(backend.redis_url)
+    async with FakeTelegramServer(rate_limits=RateLimits.scaled(SCALE)) as tg:
         users = [tg.add_user(f"U{i}") for i in range(CHATS)]
         for ref in REFS:
             await push(sessionmaker, ref, [user.id for user in users], text=ref)
         settings = make_settings(
-            tg, backend, "http://127.0.0.1:9", outbox_poll_seconds=3600, outbox_concurrency=16, **FAST_OUTGOING
+            tg,
+            backend,
+            "http://127.0.0.1:9",
+            outbox_poll_seconds=3600,
+            outbox_concurrency=16,
+            outgoing_per_second=30 * SCALE,
+            outgoing_private_per_second=1.0 * SCALE,
+            outgoing_private_burst=3 * SCALE,
+            outgoing_group_per_minute=20 * SCALE,
         )
-        bots = [create_bot(settings), create_bot(settings)]
+        limits = outgoing_limits(settings)
+        shared = [RedisLimiterBackend(redis, limits, prefix=backend.redis_prefix) for _ in range(2)]
+        bots = [create_bot(settings, limiter) for limiter in shared]
         senders = [OutboxSender.from_settings(bot, sessionmaker, settings) for bot in bots]
         tasks = [asyncio.create_task(sender.run()) for sender in senders]
         try:
@@ -42,6 +60,7 @@ async def test_two_senders_drain_2000_rows_with_no_duplicate_and_in_order(
             await asyncio.gather(*tasks)
             for bot in bots:
                 await bot.session.close()
+            await redis.aclose()
         stats = await senders[0].stats()
         shares = [sender.worker.counters.sent for sender in senders]
     for user in users:
