@@ -190,13 +190,13 @@ def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
     limits = outgoing_limits(settings)
     if isinstance(store, RedisStore):
         return RedisLimiterBackend(store.redis, limits, prefix=store.prefix)
-    return MemoryLimiterBackend(limits)
+    return MemoryLimiterBackend(limits=limits)
 
 
 def create_bot(settings: Settings, limiter: LimiterBackend | None = None, token: str | None = None) -> Bot:
     """The Bot, with every Bot API call going through the one outgoing limiter."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(RateLimitMiddleware(limiter or MemoryLimiterBackend(outgoing_limits(settings))))
+    session.middleware(RateLimitMiddleware(limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))))
     return Bot(
         token or settings.bot_token.get_secret_value(),
         session=session,

@@ -110,10 +110,10 @@ class Scope:
     def for_chat(cls, chat_id: int | str) -> Scope:
         """Private chats have positive ids; groups, supergroups and channels negative ids or @names."""
         private = isinstance(chat_id, int) and chat_id > 0
-        return cls("private" if private else "group", f"chat:{chat_id}")
+        return cls(kind="private" if private else "group", key=f"chat:{chat_id}")
 
 
-GLOBAL = Scope("global", "global")
+GLOBAL = Scope(kind="global", key="global")
 EPSILON = 1e-6  # seconds: "due now" (float time never re-asks for a slot a rounding error away)
 
 
@@ -171,7 +171,7 @@ class MemoryLimiterBackend:
         if state is None:
             if len(self._scopes) >= self.max_scopes:
                 self._evict(self.clock())
-            state = _ScopeState(deque(maxlen=self.limits.window(scope).limit))
+            state = _ScopeState(log=deque(maxlen=self.limits.window(scope).limit))
             self._scopes[scope.key] = state
         return state
 
