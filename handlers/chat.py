@@ -21,6 +21,7 @@ from handlers.streaming import deliver
 from services.chat import AnswerGate, ChatService, Refusal
 from services.chat.gate import Ticket
 from services.chat.memory import start_new
+from services.container import Services
 from services.i18n import Translations, Translator
 from services.uow import Session
 from services.users import UserView
@@ -93,17 +94,15 @@ async def take_turn(turn: Turn, gate: AnswerGate) -> Ticket | None:
     return None
 
 
-async def answer_in_turn(
-    turn: Turn, *, chat_service: ChatService, answer_gate: AnswerGate, translations: Translations
-) -> None:
+async def answer_in_turn(turn: Turn, services: Services) -> None:
     """One answer at a time per user (one question may wait behind it, a third is refused)."""
-    ticket = await take_turn(turn, answer_gate)
+    ticket = await take_turn(turn, services.answer_gate)
     if ticket is None:
         return
     try:
-        await _answer(turn, chat_service=chat_service, translations=translations)
+        await _answer(turn, chat_service=services.chat_service, translations=services.translations)
     finally:
-        await answer_gate.leave(ticket)
+        await services.answer_gate.leave(ticket)
 
 
 async def _answer(turn: Turn, *, chat_service: ChatService, translations: Translations) -> None:
@@ -138,21 +137,13 @@ async def _answer(turn: Turn, *, chat_service: ChatService, translations: Transl
 
 
 async def on_text(
-    message: Message,
-    bot: Bot,
-    session: Session,
-    user: UserView,
-    t: Translator,
-    chat_service: ChatService,
-    answer_gate: AnswerGate,
-    translations: Translations,
+    message: Message, bot: Bot, session: Session, user: UserView, t: Translator, services: Services
 ) -> None:
     text = message.text or ""
     if message.chat.type != ChatType.PRIVATE:
         me = await bot.me()
         text = text.replace(f"@{me.username}", " ").strip()
-    turn = Turn(message=message, text=text, bot=bot, session=session, user=user, t=t)
-    await answer_in_turn(turn, chat_service=chat_service, answer_gate=answer_gate, translations=translations)
+    await answer_in_turn(Turn(message=message, text=text, bot=bot, session=session, user=user, t=t), services)
 
 
 async def on_ask_button(
@@ -162,14 +153,12 @@ async def on_ask_button(
     session: Session,
     user: UserView,
     t: Translator,
-    chat_service: ChatService,
-    answer_gate: AnswerGate,
-    translations: Translations,
+    services: Services,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         turn = Turn(message=query.message, text=callback_data.q, bot=bot, session=session, user=user, t=t)
-        await answer_in_turn(turn, chat_service=chat_service, answer_gate=answer_gate, translations=translations)
+        await answer_in_turn(turn, services)
 
 
 async def new_conversation(message: Message, session: Session, user: UserView, t: Translator) -> None:
