@@ -179,6 +179,7 @@ def outgoing_limits(settings: Settings) -> OutgoingLimits:
         overall=Window(limit=settings.outgoing_per_second, seconds=1.0),
         private=Window(limit=settings.outgoing_private_burst, seconds=private_window),
         group=Window(limit=settings.outgoing_group_per_minute, seconds=60.0),
+        paid=Window(limit=settings.paid_broadcast_per_second, seconds=1.0),
         safety=settings.outgoing_safety,
         bulk_share=settings.outgoing_bulk_share,
     )

@@ -58,6 +58,7 @@ class OutgoingStats:
     waited_seconds: float = 0.0
     received_429: int = 0
     global_pauses: int = 0
+    paid: int = 0  # paid broadcasts (allow_paid_broadcast): Telegram charges Stars for each
 
 
 class InFlightWindow:
@@ -144,7 +145,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 return
 
     async def _acquire(self, chat: Scope | None, lane: Lane) -> None:
-        if lane is Lane.BULK:
+        if lane is not Lane.INTERACTIVE:
             async with self._bulk_turn:
                 await self._reserve(chat, lane)
         else:
@@ -162,13 +163,19 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         chat_id: Any = getattr(method, "chat_id", None)
         chat = Scope.for_chat(chat_id) if isinstance(chat_id, int | str) else None
         lane = current_lane.get()
+        if getattr(method, "allow_paid_broadcast", None):
+            lane = Lane.PAID  # Telegram lifts the overall limit for these (and charges Stars)
         self.stats.paced += 1
-        if lane is Lane.BULK:
+        if lane is not Lane.INTERACTIVE:
             self.stats.bulk += 1
+        if lane is Lane.PAID:
+            self.stats.paid += 1
         paused = 0.0
         while True:
             await self._acquire(chat, lane)
             try:
+                if lane is Lane.PAID:  # outside this process's free-rate window: Telegram counts it apart
+                    return await make_request(bot, method)
                 async with self._window:
                     return await make_request(bot, method)
             except TelegramRetryAfter as exc:

@@ -44,6 +44,7 @@ class Lane(StrEnum):
 
     INTERACTIVE = "interactive"
     BULK = "bulk"
+    PAID = "paid"  # bulk sent with allow_paid_broadcast: its own, higher overall rate (Stars per message)
 
 
 current_lane: ContextVar[Lane] = ContextVar("current_lane", default=Lane.INTERACTIVE)
@@ -76,6 +77,7 @@ class OutgoingLimits:
     overall: Window = Window(limit=30, seconds=1.0)
     private: Window = Window(limit=3, seconds=3.0)  # 1/s on average, a burst of 3
     group: Window = Window(limit=20, seconds=60.0)  # groups, supergroups and channels
+    paid: Window = Window(limit=100, seconds=1.0)  # paid broadcasts (Telegram allows up to 1,000/s)
     safety: float = 0.03  # every window is this share longer than Telegram's
     bulk_share: float = 0.8  # of the overall window, for bulk calls while users wait
     bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
@@ -83,7 +85,7 @@ class OutgoingLimits:
 
     def window(self, scope: Scope) -> Window:
         if scope.kind == "global":
-            return self.overall
+            return self.paid if scope == PAID_GLOBAL else self.overall
         return self.private if scope.kind == "private" else self.group
 
     def span(self, scope: Scope) -> float:
@@ -114,6 +116,7 @@ class Scope:
 
 
 GLOBAL = Scope(kind="global", key="global")
+PAID_GLOBAL = Scope(kind="global", key="global-paid")
 EPSILON = 1e-6  # seconds: "due now" (float time never re-asks for a slot a rounding error away)
 
 
@@ -194,12 +197,16 @@ class MemoryLimiterBackend:
             chat_at = _earliest(state.log, self.limits.window(chat).limit, self.limits.span(chat), state.paused_until)
             if chat_at > now + EPSILON:
                 return Reservation(reserved=False, delay=chat_at - now)
-        limit = self.limits.overall.limit
+        scope = PAID_GLOBAL if lane is Lane.PAID else GLOBAL
+        limit = self.limits.window(scope).limit
         if lane is Lane.BULK and self._interactive_until > now:
             limit = max(1, math.floor(limit * self.limits.bulk_share))
-        span = self.limits.span(GLOBAL)
-        bulk = lane is Lane.BULK
-        at = max(now, _earliest(overall.log, limit, span, overall.paused_until, smooth=bulk))
+        if lane is Lane.PAID:
+            overall = self._state(PAID_GLOBAL)
+        span = self.limits.span(scope)
+        bulk = lane is not Lane.INTERACTIVE
+        paused_until = max(overall.paused_until, self._state(GLOBAL).paused_until)
+        at = max(now, _earliest(overall.log, limit, span, paused_until, smooth=bulk))
         if bulk and at - now > self.limits.bulk_horizon + EPSILON:
             return Reservation(reserved=False, delay=at - now - self.limits.bulk_horizon)
         overall.log.append(at)
@@ -265,11 +272,11 @@ if ARGV[1] == 'bulk' and interactive_until > now then
 end
 local span = tonumber(ARGV[4])
 local gap = 0
-if ARGV[1] == 'bulk' then
+if ARGV[1] ~= 'interactive' then
   gap = span / limit
 end
 local at = math.max(now, earliest(KEYS[1], limit, span, KEYS[3], gap))
-if ARGV[1] == 'bulk' and at - now > tonumber(ARGV[8]) + 0.000001 then
+if ARGV[1] ~= 'interactive' and at - now > tonumber(ARGV[8]) + 0.000001 then
   return {0, math.floor((at - now - tonumber(ARGV[8])) * 1000000)}
 end
 local stamp = string.format('%.6f', at)
@@ -281,7 +288,7 @@ if has_chat then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
   redis.call('EXPIRE', KEYS[2], ttl)
 end
-if ARGV[1] ~= 'bulk' and at + span > interactive_until then
+if ARGV[1] == 'interactive' and at + span > interactive_until then
   redis.call('SET', KEYS[5], string.format('%.6f', at + span), 'EX', ttl)
 end
 return {1, math.floor((at - now) * 1000000)}
@@ -343,8 +350,9 @@ class RedisLimiterBackend:
 
     async def reserve(self, chat: Scope | None, lane: Lane) -> Reservation:
         chat_window = self.limits.window(chat) if chat is not None else self.limits.overall
+        overall = PAID_GLOBAL if lane is Lane.PAID else GLOBAL
         keys = [
-            self.prefix + GLOBAL.key,
+            self.prefix + overall.key,
             self.prefix + chat.key if chat is not None else "",
             self.prefix + "pause:" + GLOBAL.key,
             self.prefix + "pause:" + (chat.key if chat is not None else "none"),
@@ -353,8 +361,8 @@ class RedisLimiterBackend:
         args: list[str | int | float] = [
             lane.value,
             self._now(),
-            self.limits.overall.limit,
-            self.limits.span(GLOBAL),
+            self.limits.window(overall).limit,
+            self.limits.span(overall),
             chat_window.limit,
             self.limits.span(chat) if chat is not None else 0,
             self.limits.bulk_share,

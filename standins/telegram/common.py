@@ -78,9 +78,11 @@ def ensure_not_blocked(chat: FakeChat) -> None:
         raise forbidden(e.BLOCKED)
 
 
-def count_message(core: FakeTelegramCore, chat: FakeChat) -> None:
-    """Flood control for an outgoing message or edit."""
-    retry_after = core.limiter.acquire(chat.id, chat.is_private)
+def count_message(core: FakeTelegramCore, chat: FakeChat, params: Params | None = None) -> None:
+    """Flood control for an outgoing message or edit. `allow_paid_broadcast` lifts the overall
+    limit to the paid one (Telegram: up to 1,000 per second, for Stars); the chat's limit stays."""
+    paid = params is not None and params.get_bool("allow_paid_broadcast")
+    retry_after = core.limiter.acquire(chat.id, chat.is_private, paid=paid)
     if retry_after is not None:
         raise too_many_requests(retry_after)
 

@@ -32,6 +32,7 @@ class RateLimits:
     private_per_second: float = 1.0
     group_capacity: float = 20.0
     group_per_second: float = 20.0 / 60.0
+    paid_per_second: float = 1000.0  # with allow_paid_broadcast, in any second
 
     @classmethod
     def disabled(cls) -> RateLimits:
@@ -48,6 +49,7 @@ class RateLimits:
             private_per_second=base.private_per_second * factor,
             group_capacity=base.group_capacity * factor,
             group_per_second=base.group_per_second * factor,
+            paid_per_second=base.paid_per_second * factor,
         )
 
 
@@ -123,7 +125,9 @@ class RateLimiter:
     limits: RateLimits
     clock: Clock = time.monotonic
     _global: SlidingWindow | None = None
+    _paid: SlidingWindow | None = None
     _chats: dict[int, Limit] = field(default_factory=dict)
+    paid_sent: int = 0  # messages sent with allow_paid_broadcast (each costs Stars in Telegram)
     _injected: list[Injected429] = field(default_factory=list)
     _paused_until: dict[int | None, float] = field(default_factory=dict)
 
@@ -159,26 +163,34 @@ class RateLimiter:
                 return injected.retry_after
         return None
 
-    def acquire(self, chat_id: int, is_private: bool) -> int | None:
-        """Count one outgoing message; None if allowed, else the retry_after (whole seconds ≥ 1)."""
+    def acquire(self, chat_id: int, is_private: bool, *, paid: bool = False) -> int | None:
+        """Count one outgoing message; None if allowed, else the retry_after (whole seconds ≥ 1).
+        A paid broadcast (`allow_paid_broadcast`) counts in the paid window, not the overall one."""
         now = self.clock()
         injected = self._injected_429(chat_id, now)
         if injected is not None:
             return injected
         if not self.limits.enabled:
+            self.paid_sent += int(paid)
             return None
         if self._global is None:
             self._global = self._window(self.limits.global_capacity, self.limits.global_per_second)
+        if self._paid is None:
+            self._paid = self._window(self.limits.paid_per_second, self.limits.paid_per_second)
+        overall = self._paid if paid else self._global
         chat = self._bucket(chat_id, is_private, now)
-        wait = max(self._global.wait_time(now), chat.wait_time(now))
+        wait = max(overall.wait_time(now), chat.wait_time(now))
         if wait > 0:
             return max(1, math.ceil(wait - 1e-9)) if math.isfinite(wait) else 3600
-        self._global.take(now)
+        overall.take(now)
         chat.take(now)
+        self.paid_sent += int(paid)
         return None
 
     def reset(self) -> None:
         self._global = None
+        self._paid = None
+        self.paid_sent = 0
         self._chats.clear()
         self._injected.clear()
         self._paused_until.clear()

@@ -53,7 +53,7 @@ async def send_message(core: FakeTelegramCore, params: Params) -> JsonDict:
     markup = parse_markup(params.get_json("reply_markup"))
     reply_to = resolve_reply(core, chat, params)
     ensure_not_blocked(chat)
-    count_message(core, chat)
+    count_message(core, chat, params)
     message = core.state.add_message(
         chat,
         core.bot_user,
@@ -99,7 +99,7 @@ async def send_photo(core: FakeTelegramCore, params: Params) -> JsonDict:
     reply_to = resolve_reply(core, chat, params)
     stored = _photo_file(core, params.file("photo"))
     ensure_not_blocked(chat)
-    count_message(core, chat)
+    count_message(core, chat, params)
     message = core.state.add_message(
         chat,
         core.bot_user,

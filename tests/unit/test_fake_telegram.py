@@ -313,6 +313,23 @@ async def test_injected_429_pauses_one_chat_or_all():
             await client.session.close()
 
 
+async def test_paid_broadcast_lifts_the_overall_limit_not_the_chats():
+    clock = ManualClock()
+    async with FakeTelegramServer(clock=clock) as server:
+        client = make_bot(server)
+        try:
+            users = [server.add_user(f"P{n}") for n in range(60)]
+            for user in users:
+                await client.send_message(user.id, "paid", allow_paid_broadcast=True)
+            assert server.count_429 == 0 and server.limiter.paid_sent == 60
+            for _ in range(2):
+                await client.send_message(users[0].id, "again", allow_paid_broadcast=True)
+            with pytest.raises(TelegramRetryAfter):  # the private chat's own limit still holds
+                await client.send_message(users[0].id, "too many", allow_paid_broadcast=True)
+        finally:
+            await client.session.close()
+
+
 async def test_global_limit_across_chats_and_disabled_limits():
     clock = ManualClock()
     limits = RateLimits(global_capacity=5, global_per_second=5)

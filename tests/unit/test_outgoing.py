@@ -104,6 +104,15 @@ async def test_bulk_calls_run_in_their_lane() -> None:
     assert (middleware.stats.paced, middleware.stats.bulk) == (2, 1)
 
 
+async def test_paid_broadcasts_are_counted_in_their_lane() -> None:
+    clock = Clock()
+    middleware, telegram = pacing(clock), Telegram(clock)
+    with use_lane(Lane.BULK):
+        await send(middleware, telegram, SendMessage(chat_id=7, text="push", allow_paid_broadcast=True))
+        await send(middleware, telegram, SendMessage(chat_id=8, text="free push"))
+    assert (middleware.stats.paid, middleware.stats.bulk, middleware.stats.paced) == (1, 2, 2)
+
+
 async def test_429_pauses_the_chat_retries_then_gives_up_after_max_wait() -> None:
     clock = Clock()
     middleware, telegram = pacing(clock, max_wait=6), Telegram(clock, [3, 2])

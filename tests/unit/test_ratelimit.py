@@ -75,7 +75,7 @@ async def simulate(
         heapq.heappush(agenda, (at, next(order), index, phase))
 
     for index, (at, _, lane) in enumerate(requests):
-        if lane is Lane.BULK:
+        if lane is not Lane.INTERACTIVE:
             bulk_queue.append(index)
         else:
             push(at, index, "ask")
@@ -92,13 +92,13 @@ async def simulate(
         clock.now = max(clock.now, at)
         requested, chat_id, lane = requests[index]
         if phase == "send":
-            if judge.acquire(chat_id, chat_id > 0) is not None:
+            if judge.acquire(chat_id, chat_id > 0, paid=lane is Lane.PAID) is not None:
                 rejected += 1
             sent.append(Sent(clock.now, chat_id, lane, requested))
             continue
         reservation = await backend.reserve(Scope.for_chat(chat_id), lane)
         push(clock.now + reservation.delay, index, "send" if reservation.reserved else "ask")
-        if reservation.reserved and lane is Lane.BULK:
+        if reservation.reserved and lane is not Lane.INTERACTIVE:
             bulk_busy = False
     return sent, rejected
 
@@ -178,6 +178,20 @@ async def test_bulk_uses_at_most_its_share_while_users_wait(make_backend: Factor
     assert 18 <= max_in_window(bulk_during, 1.0) <= 30 * 0.8 + 1
     waits = [s.at - s.requested for s in sent if s.lane is Lane.INTERACTIVE]
     assert max(waits) < 0.1
+
+
+async def test_paid_broadcasts_run_at_their_own_rate_beside_the_free_budget(make_backend: Factory):
+    clock = ManualClock(0.0)
+    backend = make_backend(clock)
+    paid = [(0.0, 200_000 + n, Lane.PAID) for n in range(500)]
+    replies = [(1.0 + n * 0.1, 700 + n, Lane.INTERACTIVE) for n in range(30)]
+    sent, rejected = await simulate(backend, clock, paid + replies)
+    assert rejected == 0
+    times = sorted(s.at for s in sent if s.lane is Lane.PAID)
+    rate = len(times) / (times[-1] - times[0])
+    assert 0.95 * 100 <= rate <= 100  # OutgoingLimits.paid: 100 a second
+    waits = [s.at - s.requested for s in sent if s.lane is Lane.INTERACTIVE]
+    assert max(waits) < 0.01  # replies use the free budget, untouched by the paid lane
 
 
 async def test_a_429_pauses_its_chat_and_enough_of_them_pause_everything(make_backend: Factory):
