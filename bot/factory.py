@@ -43,6 +43,8 @@ from services.i18n import SUPPORTED_LOCALES, Translations
 from services.kv import KeyValueStore, RedisStore, build_store
 from services.llm import LLMService, build_llm_client
 from services.market import MarketService
+from services.market.chart_cache import ChartCache
+from services.market.charts import CHART_STYLE, render_view
 from services.ratelimit import (
     LimiterBackend,
     MemoryLimiterBackend,
@@ -117,6 +119,7 @@ class AppResources:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.services.market.close()
+        await self.services.chart_cache.close()
         if self.openai_client is not None:
             await self.openai_client.close()
         await self.services.store.close()
@@ -153,10 +156,19 @@ def build_resources(settings: Settings) -> AppResources:
         model=settings.llm_model,
         idle=timedelta(hours=settings.conversation_idle_hours),
     )
+    chart_cache = ChartCache.threaded(
+        store,
+        render_view,
+        workers=settings.chart_render_workers,
+        style=CHART_STYLE,
+        max_entries=settings.chart_cache_size,
+        ttl=settings.chart_cache_ttl,
+    )
     services = Services(
         translations=Translations(settings.default_locale),
         store=store,
         market=market,
+        chart_cache=chart_cache,
         llm=llm,
         chat_service=chat_service,
         answer_gate=AnswerGate(store),

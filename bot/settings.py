@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     # Updates handled at once; more wait their turn (a burst waits longer, nobody gets an error).
     updates_concurrency: int = Field(default=32, ge=1, le=10_000)
 
+    # Charts (services/market/chart_cache.py): rendered once per candle in this many threads (pyplot
+    # draws one figure at a time, so more than 2 rarely helps); the PNGs kept in memory (~100 KB
+    # each) and for how many seconds; Telegram's file_ids are kept in the store for reuse.
+    chart_render_workers: int = Field(default=1, ge=1, le=16)
+    chart_cache_size: int = Field(default=64, ge=1, le=10_000)
+    chart_cache_ttl: float = Field(default=900.0, gt=0)
+
     # Outgoing Bot API limits (services/ratelimit.py, bot/limiter.py): Telegram's, for every call.
     outgoing_per_second: int = Field(default=30, ge=1, le=1000)  # overall, in any second
     outgoing_private_per_second: float = Field(default=1.0, gt=0, le=100)  # per private chat

@@ -23,6 +23,7 @@ from services.chat.gate import Ticket
 from services.chat.memory import start_new
 from services.container import Services
 from services.i18n import Translations, Translator
+from services.market.chart_cache import ChartCache
 from services.uow import Session
 from services.users import UserView
 
@@ -100,12 +101,19 @@ async def answer_in_turn(turn: Turn, services: Services) -> None:
     if ticket is None:
         return
     try:
-        await _answer(turn, chat_service=services.chat_service, translations=services.translations)
+        await _answer(
+            turn,
+            chat_service=services.chat_service,
+            translations=services.translations,
+            chart_cache=services.chart_cache,
+        )
     finally:
         await services.answer_gate.leave(ticket)
 
 
-async def _answer(turn: Turn, *, chat_service: ChatService, translations: Translations) -> None:
+async def _answer(
+    turn: Turn, *, chat_service: ChatService, translations: Translations, chart_cache: ChartCache
+) -> None:
     message, bot, session, t = turn.message, turn.bot, turn.session, turn.t
     chat_id = message.chat.id
     group = message.chat.type != ChatType.PRIVATE
@@ -125,7 +133,7 @@ async def _answer(turn: Turn, *, chat_service: ChatService, translations: Transl
         if delivered and answer is not None:
             answering.delivered(answer)
     if delivered:
-        await send_chart(bot, chat_id, result.views[0], t)
+        await send_chart(bot, chat_id, result.views[0], t, chart_cache)
     else:
         try:
             await message.answer(t("chat-answer-failed"))

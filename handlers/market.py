@@ -31,6 +31,7 @@ from services.market import (
     ResolvedSymbol,
     UnsupportedTimeframe,
 )
+from services.market.chart_cache import ChartCache
 from services.market_text import ErrorReply, chart_usage, error_reply, price_text, price_usage
 from services.snapshots import save_view
 from services.uow import Session
@@ -102,6 +103,7 @@ async def send_market_chart(
     market: MarketService,
     session: Session,
     t: Translator,
+    chart_cache: ChartCache,
 ) -> None:
     resolved: ResolvedSymbol | None = None
     timeframe = request.timeframe
@@ -116,7 +118,7 @@ async def send_market_chart(
             await send_error(bot, chat_id, thread_id, reply, MarketAction.CHART, timeframe)
             return
         await save_view(session, view)  # a by-product: a database hiccup never costs the user the chart
-        await send_chart(bot, chat_id, view, t, thread_id=thread_id)
+        await send_chart(bot, chat_id, view, t, chart_cache, thread_id=thread_id)
 
 
 # ---------------------------------------------------------------------------------- handlers
@@ -129,7 +131,13 @@ async def price(message: Message, command: CommandObject, bot: Bot, market: Mark
 
 
 async def chart(
-    message: Message, command: CommandObject, bot: Bot, market: MarketService, session: Session, t: Translator
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    market: MarketService,
+    session: Session,
+    t: Translator,
+    chart_cache: ChartCache,
 ) -> None:
     request = parse_market_query(command.args or "")
     if not request.coin:  # "/chart" or "/chart 4h": no coin
@@ -139,7 +147,7 @@ async def chart(
         unsupported = UnsupportedTimeframe(request.unsupported, SUPPORTED_TIMEFRAMES)
         await message.answer(error_reply(t, unsupported, query=request.coin, exchanges=market.exchanges).text)
         return
-    await send_market_chart(bot, message.chat.id, message.message_thread_id, request, market, session, t)
+    await send_market_chart(bot, message.chat.id, message.message_thread_id, request, market, session, t, chart_cache)
 
 
 async def suggestion_pressed(
@@ -149,6 +157,7 @@ async def suggestion_pressed(
     market: MarketService,
     session: Session,
     t: Translator,
+    chart_cache: ChartCache,
 ) -> None:
     """A "did you mean" button: answer for the suggested coin, and retire the buttons."""
     await query.answer()
@@ -160,7 +169,7 @@ async def suggestion_pressed(
             await message.edit_reply_markup(reply_markup=None)
     if callback_data.action is MarketAction.CHART:
         request = parse_market_query(f"{callback_data.coin} {callback_data.timeframe}")
-        await send_market_chart(bot, chat_id, thread_id, request, market, session, t)
+        await send_market_chart(bot, chat_id, thread_id, request, market, session, t, chart_cache)
     else:
         await send_price(bot, chat_id, thread_id, callback_data.coin, market, t)
 

@@ -18,6 +18,7 @@ from services.i18n import Translations
 from services.kv import KeyValueStore
 from services.llm import LLMService
 from services.market import MarketService
+from services.market.chart_cache import ChartCache
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +26,7 @@ class Services:
     translations: Translations
     store: KeyValueStore
     market: MarketService
+    chart_cache: ChartCache
     llm: LLMService | None
     chat_service: ChatService
     answer_gate: AnswerGate

@@ -1,8 +1,10 @@
 """Candlestick chart PNGs (mplfinance on matplotlib's Agg backend), rendered off the event loop.
 
-`render_chart` is synchronous and CPU-bound (~0.25 s); handlers call `render_chart_async`, which runs
-it in a worker thread. Renders are serialised by a lock (pyplot's figure registry is process-global)
-and every figure is closed, so nothing accumulates.
+`render_chart` is synchronous and CPU-bound (~0.25 s). The bot renders through
+`services.market.chart_cache.ChartCache` (one render per chart key, in a bounded thread pool, with
+`render_view`); `render_chart_async` runs one render in a worker thread. Renders are serialised by a
+lock (pyplot's figure registry is process-global) and every figure is closed, so nothing accumulates.
+matplotlib, mplfinance and pandas are imported by the first render, not at start.
 """
 
 from __future__ import annotations
@@ -11,18 +13,17 @@ import asyncio
 import io
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
 
 import numpy as np
 import talib
 
+from services.format import exchange_name
 from services.market.models import Candles
-from services.market.results import Analysis
+from services.market.results import Analysis, MarketView
 
 MAX_CANDLES = 120
 WIDTH_PX, HEIGHT_PX, DPI = 1280, 720, 100
@@ -30,12 +31,27 @@ UP, DOWN = "#26a69a", "#ef5350"
 EMA20_COLOR, EMA50_COLOR = "#f5c242", "#42a5f5"
 BACKGROUND, GRID, TEXT = "#131722", "#2a2e39", "#d1d4dc"
 _PLOT_AREA = (0.015, 0.07, 0.925, 0.935)  # left, bottom, right, top in figure fractions
+# What the picture looks like, as part of every chart's cache key: change it with the drawing, so
+# file_ids stored for the old picture (in Redis, by an earlier release) are not sent for the new one.
+CHART_STYLE = "candles-dark-1"
 _render_lock = threading.Lock()
-_style_cache: dict[str, Any] = {}
+_lazy: dict[str, Any] = {}  # the Agg backend chosen, the style built: once per process
+
+
+def _pyplot() -> Any:
+    """pyplot on the Agg backend (no GUI, ever), imported by the first render; call under the lock."""
+    if "agg" not in _lazy:
+        import matplotlib
+
+        matplotlib.use("Agg")  # before pyplot's first import; a no-op when Agg is already chosen
+        _lazy["agg"] = True
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _style() -> Any:
-    style = _style_cache.get("dark")
+    style = _lazy.get("dark")
     if style is None:
         import mplfinance as mpf
 
@@ -58,7 +74,7 @@ def _style() -> Any:
                 "axes.titleweight": "bold",
             },
         )
-        _style_cache["dark"] = style
+        _lazy["dark"] = style
     return style
 
 
@@ -72,7 +88,6 @@ def render_chart(
     max_candles: int = MAX_CANDLES,
 ) -> bytes:
     """PNG bytes (1280×720): candles, EMA20/50, volume, support/resistance."""
-    import matplotlib.pyplot as plt
     import mplfinance as mpf
     import pandas as pd
 
@@ -103,6 +118,7 @@ def render_chart(
     if lines:
         kwargs["hlines"] = {"hlines": lines, "colors": colors, "linestyle": "--", "linewidths": 0.9, "alpha": 0.8}
     with _render_lock:
+        plt = _pyplot()
         fig, axes = mpf.plot(
             frame,
             type="candle",
@@ -157,6 +173,17 @@ def _fit_axes(axes: Sequence[Any]) -> None:
         ax.set_position([left + (box.x0 - x0) * sx, bottom + (box.y0 - y0) * sy, box.width * sx, box.height * sy])
 
 
+def render_view(view: MarketView) -> bytes:
+    """The chart of a market view, as every user sees it (the chart cache's render)."""
+    return render_chart(
+        view.candles,
+        view.analysis,
+        symbol=view.resolved.pair,
+        timeframe=view.timeframe,
+        exchange=exchange_name(view.exchange),
+    )
+
+
 async def render_chart_async(
     candles: Candles,
     analysis: Analysis | None,
@@ -164,8 +191,8 @@ async def render_chart_async(
     symbol: str,
     timeframe: str,
     exchange: str,
+    executor: Executor | None = None,
 ) -> bytes:
-    """`render_chart` in a worker thread, keeping the event loop free."""
-    return await asyncio.to_thread(
-        render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange
-    )
+    """`render_chart` in a worker thread of `executor` (None: asyncio's default), keeping the event loop free."""
+    render = partial(render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange)
+    return await asyncio.get_running_loop().run_in_executor(executor, render)
