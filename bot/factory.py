@@ -25,6 +25,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from openai import AsyncOpenAI
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
@@ -52,6 +53,7 @@ from services.ratelimit import (
     RedisLimiterBackend,
     Window,
 )
+from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class AppResources:
     sessionmaker: async_sessionmaker[AsyncSession]
     services: Services
     limiter: LimiterBackend
+    registrar: Registrar  # the user and chat behind each update (cached views, batched last_seen)
     openai_client: AsyncOpenAI | None = None
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
@@ -128,7 +131,12 @@ class AppResources:
 
 def build_resources(settings: Settings) -> AppResources:
     """Build (not start) every app-wide client. Nothing here talks to the network yet."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
     store = build_store(settings.redis_url, settings.redis_prefix, max_connections=settings.redis_max_connections)
     # A reservation outlives the longest answer: every LLM attempt timing out, plus a margin.
     hold_ttl = answer_hold_ttl(settings.llm_timeout, settings.llm_max_retries, settings.hold_margin_seconds)
@@ -175,10 +183,15 @@ def build_resources(settings: Settings) -> AppResources:
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
     )
+    # Commits that change a user or chat drop its cached view.
+    views = ViewCache(store, settings.user_cache_seconds)
+    sessionmaker = create_sessionmaker(engine, views)
     return AppResources(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=sessionmaker,
+        registrar=Registrar(cache=views, last_seen=LastSeen(sessionmaker)),
+        inflight=InFlight(settings.updates_concurrency),
         services=services,
         limiter=build_limiter(settings, store),
         openai_client=openai_client,
@@ -228,7 +241,7 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
     dp.update.outer_middleware(resources.inflight)
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
-    dp.update.outer_middleware(ContextMiddleware(resources.translations))
+    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar))
     if settings.throttle_enabled:
         throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
         dp.message.outer_middleware(throttling)
@@ -265,6 +278,9 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
     # Pushes (signals, alerts, broadcasts) waiting in the outbox, and those enqueued from now on.
     resources.sender = OutboxSender.from_settings(bot, resources.sessionmaker, resources.settings)
     resources.spawn(resources.sender.run(), "outbox-sender")
+    # Users' last_seen_at, batched (and written once more at shutdown).
+    last_seen = resources.registrar.last_seen
+    resources.spawn(every(resources.settings.last_seen_flush_seconds, last_seen.flush, "last seen"), "last-seen")
 
 
 SHUTDOWN_GRACE_SECONDS = 20.0
@@ -280,4 +296,8 @@ async def _on_shutdown(resources: AppResources) -> None:
     drained, _ = await asyncio.gather(resources.inflight.drain(SHUTDOWN_GRACE_SECONDS), _stop_sender(resources))
     if not drained:
         logger.warning("%d updates still in flight at shutdown", resources.inflight.count)
+    try:
+        await resources.registrar.last_seen.flush()
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("last_seen_at of %d users not written: %s", resources.registrar.last_seen.pending, exc)
     await resources.close()

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     redis_prefix: str = "coinsight:"
     # Connections to Redis per process; a burst waits for a free one instead of failing.
     redis_max_connections: int = Field(default=50, ge=2, le=10_000)
+    # Database connections per process (DB_POOL_SIZE kept open, DB_MAX_OVERFLOW more under load); a
+    # unit of work waits up to DB_POOL_TIMEOUT seconds for one (on SQLite: for the write lock).
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
+    db_pool_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Users and chats are read through a cache kept this many seconds (0: off); changes drop it.
+    user_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # `last_seen_at` of the users seen is written every this many seconds, in one statement.
+    last_seen_flush_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""

@@ -1,5 +1,6 @@
-"""Registering users and chats as updates arrive (one small unit of work per update), and the plain
-views of them (`UserView`, `ChatView`) that middlewares and handlers see instead of ORM rows.
+"""Registering users and chats as updates arrive, and the plain views of them (`UserView`,
+`ChatView`) that middlewares and handlers see instead of ORM rows. (The cached path in front of
+`register`, for returning users, is `services.user_cache`.)
 
 Every function here that changes something owns its unit of work and commits.
 """
@@ -7,15 +8,13 @@ Every function here that changes something owns its unit of work and commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, User
 from db.repositories.users import ChatRepository, TelegramProfile, UserRepository
 from services.i18n import normalize_locale
-
-LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -81,39 +80,56 @@ class Seen:
 async def register(
     session: AsyncSession, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime
 ) -> Seen:
-    """Upsert the user and chat behind an update and commit; cheap when nothing changed."""
+    """The user and chat behind an update, from the database: inserted when new, refreshed when
+    Telegram's data changed (name, username, language; chat type and title). A returning user in a
+    known chat costs one SELECT and no write (`last_seen_at` is batched: `services.user_cache`).
+
+    Always ends its transaction, also when nothing changed: no connection stays checked out while
+    the update goes on to the network."""
     users = UserRepository(session)
     user: User | None = None
+    chat_row: Chat | None = None
+    chat_read = False
     created = False
     if profile is not None:
-        existing = await users.by_telegram_id(profile.telegram_id)
-        if existing is None:
-            user, created = await users.upsert(profile, now)
+        if chat is not None:
+            found = await users.with_chat(profile.telegram_id, chat.chat_id)
+            if found is not None:
+                user, chat_row = found
+                chat_read = True
         else:
-            user = existing
-            if (existing.username, existing.first_name, existing.language_code) != (
-                profile.username,
-                profile.first_name,
-                profile.language_code,
-            ) or now - existing.last_seen_at >= LAST_SEEN_RESOLUTION:
-                user, _ = await users.upsert(profile, now)
-    chat_row: Chat | None = None
+            user = await users.by_telegram_id(profile.telegram_id)
+        if user is None:
+            user, created = await users.create(profile, now)
+        elif profile_of(user) != profile:
+            users.refresh(user, profile, now)
     if chat is not None:
         chats = ChatRepository(session)
-        chat_row = await chats.get(chat.chat_id)
-        if chat_row is None or (chat_row.type, chat_row.title, chat_row.active) != (
-            chat.type,
-            chat.title,
-            True,
-        ):
+        if not chat_read:
+            chat_row = await chats.get(chat.chat_id)
+        if chat_row is None or (chat_row.type, chat_row.title, chat_row.active) != (chat.type, chat.title, True):
             chat_row = await chats.upsert(chat.chat_id, chat.type, chat.title)
-    if session.dirty or session.new or created or chat_row is not None:
-        await session.commit()
+    await session.commit()
     return Seen(
         user=UserView.of(user) if user is not None else None,
         user_created=created,
         chat=ChatView.of(chat_row) if chat_row is not None else None,
     )
+
+
+def profile_of(user: User | UserView) -> TelegramProfile:
+    """What Telegram tells us about a user, as last stored."""
+    return TelegramProfile(
+        telegram_id=user.telegram_id,
+        username=user.username,
+        first_name=user.first_name,
+        language_code=user.language_code,
+    )
+
+
+def chat_matches(view: ChatView, chat: ChatInfo) -> bool:
+    """The stored chat is what the update shows (and the bot is in it)."""
+    return (view.type, view.title, view.active) == (chat.type, chat.title, True)
 
 
 def resolve_locale(user: UserView | User | None, chat: ChatView | Chat | None, default: str) -> str:
@@ -147,9 +163,16 @@ async def notification_locale(session: AsyncSession, user_id: int, default: str)
     """The language to write to a user in, or None when they cannot be written to (blocked the bot,
     banned, unknown)."""
     row = await UserRepository(session).get(user_id)
-    if row is None or row.bot_blocked or row.banned:
-        return None
-    return resolve_locale(row, None, default)
+    locale = None if row is None or row.bot_blocked or row.banned else resolve_locale(row, None, default)
+    await session.rollback()  # a read: no connection held while the caller writes to the user
+    return locale
+
+
+async def set_banned(session: AsyncSession, user_id: int, banned: bool = True) -> None:
+    """Ban (or unban) a user: their updates are ignored from the next one on (the cached view of
+    them is dropped by the commit); commits."""
+    await UserRepository(session).set_banned(user_id, banned)
+    await session.commit()
 
 
 async def set_bot_blocked(session: AsyncSession, telegram_id: int, blocked: bool) -> None:

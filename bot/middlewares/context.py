@@ -9,14 +9,18 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from db.models import utcnow
 from db.repositories.users import TelegramProfile
 from services.i18n import Translations
-from services.users import ChatInfo, register, resolve_locale
+from services.user_cache import Registrar
+from services.users import ChatInfo, resolve_locale
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Registers the user and chat, drops updates from banned users, and picks the language."""
+    """Registers the user and chat, drops updates from banned users, and picks the language.
 
-    def __init__(self, translations: Translations) -> None:
+    A returning user costs no write and, while their view is cached, no query (`Registrar`)."""
+
+    def __init__(self, translations: Translations, registrar: Registrar) -> None:
         self.translations = translations
+        self.registrar = registrar
 
     async def __call__(
         self,
@@ -38,7 +42,7 @@ class ContextMiddleware(BaseMiddleware):
         if tg_chat is not None:
             title = tg_chat.title or tg_chat.full_name
             chat = ChatInfo(chat_id=tg_chat.id, type=tg_chat.type, title=title)
-        seen = await register(data["session"], profile, chat, utcnow())
+        seen = await self.registrar.register(data["session"], profile, chat, utcnow())
         data["user"] = seen.user
         data["user_created"] = seen.user_created
         data["chat_view"] = seen.chat

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.changes import user_changed, users_changed
 from db.models import AuditLog, CreditAccount, CreditHold, CreditTransaction, User
 from db.repositories.dialect import insert_ignore
 
@@ -298,6 +299,7 @@ class AccountUserRepository:
 
     async def set_plan(self, user_id: int, plan: str, expires_at: datetime | None) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(plan=plan, plan_expires_at=expires_at))
+        user_changed(self.session, user_id=user_id)  # its cached view is dropped at commit
 
     async def downgrade_expired(self, now: datetime, user_id: int | None = None) -> int:
         condition = (User.plan != "free") & (User.plan_expires_at.is_not(None)) & (User.plan_expires_at <= now)
@@ -306,7 +308,9 @@ class AccountUserRepository:
         statement = (
             update(User).where(condition).values(plan="free", plan_expires_at=None).returning(User.id)
         ).execution_options(synchronize_session="fetch")
-        return len((await self.session.execute(statement)).all())
+        downgraded = [row[0] for row in (await self.session.execute(statement)).all()]
+        users_changed(self.session, downgraded)
+        return len(downgraded)
 
     async def count_dialog(self, user_id: int) -> tuple[int, int | None] | None:
         """dialog_count += 1; (new count, inviter_id)."""

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.changes import chat_changed, user_changed
 from db.models import Chat, User
 from db.repositories.dialect import dialect_insert
 
@@ -35,44 +37,76 @@ class UserRepository:
     async def by_telegram_id(self, telegram_id: int) -> User | None:
         return await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
 
+    async def with_chat(self, telegram_id: int, chat_id: int) -> tuple[User, Chat | None] | None:
+        """The user and a chat in one query (None: no such user)."""
+        chat = select(User, Chat).select_from(User).outerjoin(Chat, Chat.id == chat_id)
+        statement = chat.where(User.telegram_id == telegram_id)
+        row = (await self.session.execute(statement)).one_or_none()
+        return None if row is None else (row[0], row[1])
+
     async def by_invite_code(self, code: str) -> User | None:
         return await self.session.scalar(select(User).where(User.invite_code == code))
 
     async def upsert(self, profile: TelegramProfile, now: datetime) -> tuple[User, bool]:
         """Insert or refresh a user from Telegram's data; race-safe. Returns (user, created)."""
-        created = False
         user = await self.by_telegram_id(profile.telegram_id)
         if user is None:
-            statement = (
-                dialect_insert(self.session, User)
-                .values(
-                    telegram_id=profile.telegram_id,
-                    username=profile.username,
-                    first_name=profile.first_name,
-                    language_code=profile.language_code,
-                    invite_code=new_invite_code(),
-                    last_seen_at=now,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["telegram_id"])
-                .returning(User.id)
+            return await self.create(profile, now)
+        self.refresh(user, profile, now)
+        return user, False
+
+    async def create(self, profile: TelegramProfile, now: datetime) -> tuple[User, bool]:
+        """Insert a user not seen before; when another update inserted it meanwhile, that row is
+        refreshed instead. Returns (user, created)."""
+        statement = (
+            dialect_insert(self.session, User)
+            .values(
+                telegram_id=profile.telegram_id,
+                username=profile.username,
+                first_name=profile.first_name,
+                language_code=profile.language_code,
+                invite_code=new_invite_code(),
+                last_seen_at=now,
+                created_at=now,
             )
-            created = (await self.session.execute(statement)).scalar() is not None
-            user = await self.by_telegram_id(profile.telegram_id)
-            assert user is not None
-            if created:
-                return user, True
+            .on_conflict_do_nothing(index_elements=["telegram_id"])
+            .returning(User.id)
+        )
+        created = (await self.session.execute(statement)).scalar() is not None
+        user = await self.by_telegram_id(profile.telegram_id)
+        assert user is not None
+        if not created:
+            self.refresh(user, profile, now)
+        return user, created
+
+    @staticmethod
+    def refresh(user: User, profile: TelegramProfile, now: datetime) -> None:
+        """Telegram's current profile on the row (flushed with the unit of work)."""
         user.username = profile.username
         user.first_name = profile.first_name
         user.language_code = profile.language_code
         user.last_seen_at = now
-        return user, created
 
     async def set_locale(self, user_id: int, locale: str | None) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(locale=locale))
+        user_changed(self.session, user_id=user_id)
 
     async def set_bot_blocked(self, telegram_id: int, blocked: bool) -> None:
         await self.session.execute(update(User).where(User.telegram_id == telegram_id).values(bot_blocked=blocked))
+        user_changed(self.session, telegram_id=telegram_id)
+
+    async def set_banned(self, user_id: int, banned: bool) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(banned=banned))
+        user_changed(self.session, user_id=user_id)
+
+    async def touch_seen(self, user_ids: Collection[int], now: datetime) -> None:
+        """`last_seen_at = now` for these users, in one statement."""
+        await self.session.execute(
+            update(User)
+            .where(User.id.in_(user_ids))
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class ChatRepository:
@@ -86,7 +120,8 @@ class ChatRepository:
         statement = (
             dialect_insert(self.session, Chat)
             .values(id=chat_id, type=type_, title=title, active=True)
-            .on_conflict_do_update(index_elements=["id"], set_={"type": type_, "title": title})
+            # An update from the chat means the bot is in it again.
+            .on_conflict_do_update(index_elements=["id"], set_={"type": type_, "title": title, "active": True})
         )
         await self.session.execute(statement)
         chat = await self.session.get(Chat, chat_id, populate_existing=True)
@@ -95,3 +130,4 @@ class ChatRepository:
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         await self.session.execute(update(Chat).where(Chat.id == chat_id).values(active=active))
+        chat_changed(self.session, chat_id)

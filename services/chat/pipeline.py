@@ -161,10 +161,12 @@ class ChatService:
             coins = tuple(conversation.last_symbol.split(","))
         timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
         if not coins:
+            await session.rollback()  # end the memory read: no connection held while the handler replies
             return Refusal(reason="need_coin")
         conversation = await memory.started(session, conversation, user_id, chat_id, now)
         decision = await self.charge.authorize(session, user_id, f"q:{chat_id}:{message_id}")
         if not decision.allowed:
+            await session.rollback()  # whatever a refusal read or staged: nothing held while the handler replies
             return Refusal(reason="no_credits", decision=decision)
         try:
             views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))

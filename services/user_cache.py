@@ -1,0 +1,234 @@
+"""The cheap update path: a returning user's update costs no database write and, while cached, no
+query.
+
+- `ViewCache` keeps the views of users and chats (`UserView`, `ChatView`) for `ttl` seconds in the
+  key-value store (in process, or Redis shared by replicas). A commit that changes a user or chat
+  drops its entry (it is the session's change listener: db/changes.py), so a ban or a language
+  choice shows on the next update.
+- `LastSeen` collects the users seen and writes `last_seen_at` for all of them in one UPDATE per
+  flush (a periodic task, and once more at shutdown).
+- `Registrar.register` is what the context middleware calls per update: the cached views when they
+  still match what the update shows, else `services.users.register` (inserts new users and chats,
+  refreshes changed ones) and the result cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.changes import RowChanges
+from db.models import utcnow
+from db.repositories.users import TelegramProfile, UserRepository
+from services.kv import KeyValueStore
+from services.users import ChatInfo, ChatView, Seen, UserView, chat_matches, profile_of, register
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TTL = 60.0
+FLUSH_CHUNK = 500  # user ids per UPDATE … WHERE id IN (…)
+
+
+def _dump(values: list[Any]) -> bytes:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def dump_user(view: UserView) -> bytes:
+    expires = view.plan_expires_at.isoformat() if view.plan_expires_at is not None else None
+    return _dump(
+        [
+            view.id,
+            view.telegram_id,
+            view.username,
+            view.first_name,
+            view.language_code,
+            view.locale,
+            view.plan,
+            expires,
+            view.invite_code,
+            int(view.banned),
+            int(view.bot_blocked),
+        ]
+    )
+
+
+def load_user(raw: bytes) -> UserView:
+    (id_, telegram_id, username, first_name, language_code, locale, plan, expires, invite, banned, blocked) = (
+        json.loads(raw)
+    )
+    return UserView(
+        id=int(id_),
+        telegram_id=int(telegram_id),
+        username=username,
+        first_name=first_name,
+        language_code=language_code,
+        locale=locale,
+        plan=plan,
+        plan_expires_at=datetime.fromisoformat(expires) if expires is not None else None,
+        invite_code=invite,
+        banned=bool(banned),
+        bot_blocked=bool(blocked),
+    )
+
+
+def dump_chat(view: ChatView) -> bytes:
+    return _dump([view.id, view.type, view.title, view.locale, int(view.active)])
+
+
+def load_chat(raw: bytes) -> ChatView:
+    id_, type_, title, locale, active = json.loads(raw)
+    return ChatView(id=int(id_), type=type_, title=title, locale=locale, active=bool(active))
+
+
+class ViewCache:
+    """Views of users (by Telegram id) and chats, `ttl` seconds in the store; `ttl` 0 turns it off."""
+
+    def __init__(self, store: KeyValueStore, ttl: float = DEFAULT_TTL) -> None:
+        self.store = store
+        self.ttl = ttl
+
+    @staticmethod
+    def _user_key(telegram_id: int) -> str:
+        return f"uv1:{telegram_id}"
+
+    @staticmethod
+    def _id_key(user_id: int) -> str:
+        return f"uv1-id:{user_id}"  # users.id → Telegram id, to drop a user changed by id
+
+    @staticmethod
+    def _chat_key(chat_id: int) -> str:
+        return f"cv1:{chat_id}"
+
+    async def user(self, telegram_id: int) -> UserView | None:
+        if not self.ttl:
+            return None
+        raw = await self.store.get(self._user_key(telegram_id))
+        if raw is None:
+            return None
+        try:
+            return load_user(raw)
+        except (ValueError, TypeError) as exc:  # an entry another version wrote: read the row
+            log.warning("unreadable cached user %s: %s", telegram_id, exc)
+            return None
+
+    async def chat(self, chat_id: int) -> ChatView | None:
+        if not self.ttl:
+            return None
+        raw = await self.store.get(self._chat_key(chat_id))
+        if raw is None:
+            return None
+        try:
+            return load_chat(raw)
+        except (ValueError, TypeError) as exc:
+            log.warning("unreadable cached chat %s: %s", chat_id, exc)
+            return None
+
+    async def keep(self, user: UserView | None, chat: ChatView | None) -> None:
+        if not self.ttl:
+            return
+        writes = []
+        if user is not None:
+            writes.append(self.store.set(self._user_key(user.telegram_id), dump_user(user), self.ttl))
+            writes.append(self.store.set(self._id_key(user.id), str(user.telegram_id).encode(), self.ttl))
+        if chat is not None:
+            writes.append(self.store.set(self._chat_key(chat.id), dump_chat(chat), self.ttl))
+        await asyncio.gather(*writes)
+
+    async def rows_changed(self, changes: RowChanges) -> None:
+        """Drop the views of changed users and chats (the session's change listener). Never raises:
+        the change is committed; should the store fail now, the entry expires after `ttl`."""
+        try:
+            telegram_ids = set(changes.telegram_ids)
+            for user_id in changes.user_ids:
+                raw = await self.store.get(self._id_key(user_id))
+                if raw is not None:
+                    telegram_ids.add(int(raw))
+                await self.store.delete(self._id_key(user_id))
+            for telegram_id in telegram_ids:
+                await self.store.delete(self._user_key(telegram_id))
+            for chat_id in changes.chat_ids:
+                await self.store.delete(self._chat_key(chat_id))
+        except (RedisError, OSError, ValueError) as exc:
+            log.warning("cached views not dropped (they expire in %.0f s): %s", self.ttl, exc)
+
+
+class LastSeen:
+    """`users.last_seen_at`, written in batches: `note` per update, one UPDATE per `flush`.
+
+    The ids wait in this process (at most one entry per user); a flush that fails keeps them for
+    the next one. Precision is the flush interval."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self._ids: set[int] = set()
+
+    def note(self, user_id: int) -> None:
+        self._ids.add(user_id)
+
+    @property
+    def pending(self) -> int:
+        return len(self._ids)
+
+    async def flush(self) -> None:
+        """Write the noted users' `last_seen_at` (now)."""
+        ids, self._ids = self._ids, set()
+        if not ids:
+            return
+        now = self.clock()
+        try:
+            async with self.sessionmaker() as session:
+                users = UserRepository(session)
+                ordered = sorted(ids)
+                for start in range(0, len(ordered), FLUSH_CHUNK):
+                    await users.touch_seen(ordered[start : start + FLUSH_CHUNK], now)
+                await session.commit()
+        except BaseException:
+            self._ids |= ids
+            raise
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registrar:
+    """The user and chat behind each update: cached views while they match, the database otherwise."""
+
+    cache: ViewCache
+    last_seen: LastSeen
+
+    async def register(
+        self, session: AsyncSession, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime
+    ) -> Seen:
+        user, chat_view = await asyncio.gather(
+            self.cache.user(profile.telegram_id) if profile is not None else _none(),
+            self.cache.chat(chat.chat_id) if chat is not None else _none(),
+        )
+        if user is not None and (profile is None or profile_of(user) != profile):
+            user = None  # Telegram shows a new name or language: refresh the row
+        if chat_view is not None and (chat is None or not chat_matches(chat_view, chat)):
+            chat_view = None
+        need_user = profile is not None and user is None
+        need_chat = chat is not None and chat_view is None
+        created = False
+        if need_user or need_chat:
+            fresh = await register(session, profile if need_user else None, chat if need_chat else None, now)
+            created = fresh.user_created
+            user = fresh.user if need_user else user
+            chat_view = fresh.chat if need_chat else chat_view
+            await self.cache.keep(fresh.user, fresh.chat)
+        if user is not None and not created:
+            self.last_seen.note(user.id)
+        return Seen(user=user, user_created=created, chat=chat_view)
+
+
+async def _none() -> None:
+    return None
