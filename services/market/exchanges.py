@@ -168,6 +168,8 @@ class ExchangeClient:
         self.raw: Any = create_ccxt_exchange(
             exchange_id, api_url=api_url, timeout_ms=timeout_ms, extra_config=extra_config
         )
+        if close_grace_ms is None and api_url and api_url.startswith("http://"):
+            close_grace_ms = 0  # ccxt's wait on close lets TLS connections shut down: plain HTTP has none
         if close_grace_ms is not None:
             self.raw.timeout_on_exit = close_grace_ms
         self.retry = retry or RetryPolicy()

@@ -45,7 +45,8 @@ class MarketService:
       `timeout_ms`: per request (settings.exchange_timeout_ms).
     * `store`: the shared `KeyValueStore` (Redis with replicas); default: an own `MemoryStore`.
     * `retry` / `breaker`: retries of transient errors and the per-exchange cool-down.
-    * `clock` / `sleep`: injectable for tests; `close_grace_ms`: ccxt's wait on close (default 250).
+    * `clock` / `sleep`: injectable for tests.
+    * `close_grace_ms`: ccxt's wait on close (default 250 ms; none over plain HTTP).
     * `ccxt_config`: extra ccxt constructor settings per exchange id, or "*" for all.
     """
 
