@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -265,23 +264,12 @@ def test_no_crash_on_odd_input(text: str) -> None:
     assert isinstance(intent, Intent)
 
 
-def _best_time(text: str, runs: int = 3) -> float:
-    """Best of a few runs, so a busy machine does not fail the test by itself."""
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        extract(text, known_bases=KNOWN_BASES)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def test_large_input_is_fast() -> None:
+def large_inputs() -> tuple[str, ...]:
+    """10,000-character questions, including shapes that make naive regexes backtrack."""
     rng = random.Random(1)
     words = ["the", "market", "is", "BTC", "比特币", "going", "up", "4h", "$eth", "🚀", "SOLUSDT", "one", "GAS"]
     text = " ".join(rng.choice(words) for _ in range(3000))[:10_000]
-    assert len(text) == 10_000
-    assert extract(text, known_bases=KNOWN_BASES).coins  # found something in there
-    samples = (
+    return (
         text,
         ("BTC/" * 2500)[:10_000],
         "BTC, " + "ONE, " * 1998,
@@ -289,9 +277,18 @@ def test_large_input_is_fast() -> None:
         "比特币" * 3333,
         "a" * 10_000,
     )
-    for sample in samples:
-        elapsed = _best_time(sample)
-        assert elapsed < 0.05, f"{sample[:20]!r}: {elapsed * 1000:.1f} ms"
+
+
+def test_large_inputs_are_understood() -> None:
+    """What large inputs yield (their speed is measured by `make bench`: tests/bench/bench_intent.py)."""
+    text, slashes, btc_first, btc_last, chinese, letters = large_inputs()
+    assert len(text) == 10_000
+    assert "BTC" in extract(text, known_bases=KNOWN_BASES).coins
+    assert extract(slashes, known_bases=KNOWN_BASES).coins[0] == "BTC"
+    assert "BTC" in extract(btc_first, known_bases=KNOWN_BASES).coins
+    assert "BTC" in extract(btc_last, known_bases=KNOWN_BASES).coins
+    assert extract(chinese, known_bases=KNOWN_BASES).coins == ("BTC",)
+    assert extract(letters, known_bases=KNOWN_BASES).coins == ()
 
 
 @pytest.mark.parametrize(
