@@ -77,6 +77,9 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Application:
+    """Each delivery is answered at once and handled in the background; the dispatcher's in-flight
+    middleware lets UPDATES_CONCURRENCY of them run at a time, the rest wait their turn (a burst
+    waits longer instead of running thousands of handlers at once)."""
     app = web.Application()
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret.get_secret_value()).register(
         app, path=webhook_path(settings.webhook_url)

@@ -156,7 +156,7 @@ async def record_start_payload(session: AsyncSession, user_id: int, payload: str
     row = await UserRepository(session).get(user_id)
     if row is not None and row.start_payload is None:
         row.start_payload = payload[:64]
-        await session.commit()
+    await session.commit()
 
 
 async def notification_locale(session: AsyncSession, user_id: int, default: str) -> str | None:
