@@ -82,8 +82,15 @@ async def bot_process(
         env = bot_env(backend, BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url, **extra)
         proc = await spawn([], env, tmp_path)
         started.append(proc)
+
+        def serving() -> bool:
+            # A call is logged when answered: a long poll only when it returns, up to 10 s later.
+            if wait_for == "getUpdates" and tg.updates.waiting > 0:
+                return True
+            return bool(tg.calls_to(wait_for))
+
         try:
-            await tg.wait_for_call(wait_for, timeout=60)
+            await tg.wait_until(serving, timeout=60, what=f"the bot's first {wait_for}")
         except TimeoutError:
             proc.process.kill()
             _, err = await proc.process.communicate()
