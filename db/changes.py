@@ -51,12 +51,12 @@ class ChangeListener(Protocol):
         ...
 
 
-def _pending(session: Session | AsyncSession) -> RowChanges:
+AnySession = Session | AsyncSession
+
+
+def _pending(session: AnySession) -> RowChanges:
     changes: RowChanges = session.info.setdefault(_PENDING, RowChanges())
     return changes
-
-
-AnySession = Session | AsyncSession
 
 
 def user_changed(session: AnySession, *, user_id: int | None = None, telegram_id: int | None = None) -> None:
@@ -68,11 +68,11 @@ def user_changed(session: AnySession, *, user_id: int | None = None, telegram_id
         changes.telegram_ids.add(telegram_id)
 
 
-def users_changed(session: Session | AsyncSession, user_ids: Iterable[int]) -> None:
+def users_changed(session: AnySession, user_ids: Iterable[int]) -> None:
     _pending(session).user_ids.update(user_ids)
 
 
-def chat_changed(session: Session | AsyncSession, chat_id: int) -> None:
+def chat_changed(session: AnySession, chat_id: int) -> None:
     _pending(session).chat_ids.add(chat_id)
 
 
