@@ -81,7 +81,14 @@ def is_plausible_invite_code(code: str) -> bool:
 
 async def bind_inviter(session: AsyncSession, user_id: int, code: str, is_new_user: bool) -> BindResult:
     """Bind the owner of `code` as this user's inviter; only at first registration, never self,
-    never a cycle; `invite_level = inviter's + 1`. Commits when bound."""
+    never a cycle; `invite_level = inviter's + 1`. Commits when bound; a refusal ends its read, so
+    the caller holds no connection while it replies."""
+    result = await _bind_inviter(session, user_id, code, is_new_user)
+    await session.commit()
+    return result
+
+
+async def _bind_inviter(session: AsyncSession, user_id: int, code: str, is_new_user: bool) -> BindResult:
     users = AccountUserRepository(session)
     if not is_new_user:
         return BindResult(outcome=BindOutcome.NOT_NEW)
@@ -201,9 +208,11 @@ async def invite_stats(session: AsyncSession, user_id: int) -> InviteStats:
     ledger = LedgerRepository(session)
     earned = await ledger.sum_amounts(user_id, "credit", (FIRST_QUESTION_CATEGORY, PURCHASE_CATEGORY))
     reversed_ = await ledger.sum_amounts(user_id, "debit", (PURCHASE_REVERSAL_CATEGORY,))
+    invited = await users.invited_count(user_id)
+    await session.commit()  # end the read: no connection held while the caller replies
     return InviteStats(
         user_id=user_id,
         invite_code=user.invite_code if user is not None else "",
-        invited=await users.invited_count(user_id),
+        invited=invited,
         credits_earned=earned - reversed_,
     )

@@ -255,9 +255,10 @@ async def balance(session: AsyncSession, user_id: int, *, recent: int = 5) -> Ba
     """Available/total/used and the last `recent` transactions (zeros when no account yet)."""
     repo = LedgerRepository(session)
     account = await repo.account(user_id)
+    rows = await repo.transactions(user_id, recent) if account is not None and recent > 0 else []
+    await session.commit()  # end the read: no connection held while the caller replies
     if account is None:
         return BalanceSummary(user_id=user_id, available=0, total=0, used=0, recent=())
-    rows = await repo.transactions(user_id, recent) if recent > 0 else []
     return BalanceSummary(
         user_id=user_id,
         available=account.available,
@@ -272,6 +273,7 @@ async def history(session: AsyncSession, user_id: int, page: int = 1, page_size:
     if page < 1 or not 1 <= page_size <= 100:
         raise ValueError("page >= 1 and 1 <= page_size <= 100")
     rows = await LedgerRepository(session).transactions(user_id, page_size + 1, (page - 1) * page_size)
+    await session.commit()  # end the read: no connection held while the caller replies
     return HistoryPage(
         items=tuple(_view(row) for row in rows[:page_size]),
         page=page,

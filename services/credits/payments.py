@@ -140,6 +140,7 @@ class PaymentRecord:
 async def recent_payments(session: AsyncSession, user_id: int, limit: int = 5) -> tuple[PaymentRecord, ...]:
     """The user's paid and refunded payments, newest first (pending invoices are not listed)."""
     rows = await PaymentRepository(session).recent_for_user(user_id, limit)
+    await session.commit()  # end the read: no connection held while the caller replies
     return tuple(
         PaymentRecord(
             payment_id=payment.id,
@@ -160,6 +161,7 @@ async def list_offers(session: AsyncSession) -> Offers:
     """Active packages and purchasable plans, in display order."""
     packages = await PackageRepository(session).active()
     plans = [plan for plan in await PlanRepository(session).listed() if plan.active and plan.price_stars > 0]
+    await session.commit()  # end the read: no connection held while the caller replies
     return Offers(
         packages=tuple(
             PackageOffer(

@@ -120,6 +120,7 @@ async def plan_status(session: AsyncSession, user_id: int, now: datetime | None 
     code = effective_plan_code(user.plan, user.plan_expires_at, now)
     plan = await load_plan(session, code)
     questions = await UsageRepository(session).questions(user_id, utc_day(now))
+    await session.commit()  # end the read: no connection held while the caller replies
     return PlanStatus(
         user_id=user_id,
         plan=plan,

@@ -164,6 +164,25 @@ async def test_no_connection_is_held_while_the_model_streams_or_telegram_is_writ
     assert [(method, count) for method, count in answer_sends if count] == []
 
 
+async def test_replies_after_reads_are_sent_with_no_connection_held(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Settings]
+) -> None:
+    async with running_bot(settings_factory(**QUIET), tg) as app:
+        sends = ConnectionsAtSends(PoolWatch(app.resources.engine))
+        app.bot.session.middleware(sends)
+        ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
+        # A first /start with a payload that could be an invite code but is nobody's: a refused binding.
+        await tg.send_command(bob, "/start", payload="abcdefgh")
+        await tg.wait_for_messages(bob, 1)
+        await app.settle()
+        for number, command in enumerate(("/start", "/invite", "/balance", "/history", "/buy", "/paysupport"), 1):
+            await tg.send_command(ann, command)
+            await tg.wait_for_messages(ann, number)
+            await app.settle()
+    replies = [count for method, count in sends.samples if method == "SendMessage"]
+    assert replies == [0] * 7
+
+
 @contextlib.asynccontextmanager
 async def webhook_bot(settings: Settings, tg: FakeTelegramServer) -> AsyncIterator[RunningBot]:
     """`python -m bot`'s webhook path (prepare → build_webhook_app → setWebhook), served on a free port."""
