@@ -294,6 +294,7 @@ async def check_pre_checkout(
     now = now or utcnow()
     try:
         view = await PaymentRepository(session).checkout_view(payload)
+        await session.commit()  # end the read: no connection held while the caller answers Telegram
     except SQLAlchemyError:
         log.exception("pre-checkout of %r: database error", payload)
         return PreCheckoutResult(ok=False, reason=PreCheckoutReason.UNAVAILABLE)

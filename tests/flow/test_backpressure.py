@@ -27,6 +27,7 @@ from services.kv import RedisStore
 from standins.openai_server import FakeOpenAI, Hang
 from standins.telegram import FakeTelegramServer, FakeUser
 from tests.backends import POSTGRES_ONLY
+from tests.flow.payments_helpers import request_invoice
 from tests.harness import RunningBot, _use_clocks, running_bot
 
 ERROR_TEXTS = ("Something went wrong", "I couldn't finish that answer", "I'm still answering")
@@ -181,6 +182,21 @@ async def test_replies_after_reads_are_sent_with_no_connection_held(
             await app.settle()
     replies = [count for method, count in sends.samples if method == "SendMessage"]
     assert replies == [0] * 7
+
+
+async def test_a_pre_checkout_query_is_answered_with_no_connection_held(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Settings]
+) -> None:
+    async with running_bot(settings_factory(throttle_enabled=False, **QUIET), tg) as app:
+        sends = ConnectionsAtSends(PoolWatch(app.resources.engine))
+        app.bot.session.middleware(sends)
+        ann = tg.add_user("Ann")
+        invoice = await request_invoice(tg, ann)
+        await app.settle()
+        answer = await tg.wait_pre_checkout_answer(tg.pre_checkout(ann, invoice))
+        await app.settle()
+    assert answer.ok
+    assert [count for method, count in sends.samples if method == "AnswerPreCheckoutQuery"] == [0]
 
 
 @contextlib.asynccontextmanager
