@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import pytest
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import EditMessageText, SendChatAction, SendMessage, TelegramMethod
+from aiogram.methods import EditMessageText, Response, SendChatAction, SendMessage, TelegramMethod
+from aiogram.types import Message
 
 from bot.outgoing import RateLimitMiddleware
 from services.ratelimit import Lane, MemoryLimiterBackend, OutgoingLimits, Scope, Window, use_lane
@@ -123,3 +126,15 @@ async def test_429_pauses_the_chat_retries_then_gives_up_after_max_wait() -> Non
     with pytest.raises(TelegramRetryAfter):
         await send(middleware, failing, SendMessage(chat_id=-5, text="y"))
     assert failing.sent == []
+
+
+async def test_the_answer_model_of_each_method_survives_garbage_collection() -> None:
+    """aiogram reads answers with `Response[<return type>]`, which pydantic caches only weakly; the
+    middleware keeps one per return type (paced or not), so no collection makes a later call rebuild it."""
+    clock = Clock()
+    middleware, telegram = pacing(clock), Telegram(clock)
+    await send(middleware, telegram, SendMessage(chat_id=7, text="x"))
+    await send(middleware, telegram, SendChatAction(chat_id=7, action="typing"))
+    message_model, bool_model = weakref.ref(Response[Message]), weakref.ref(Response[bool])
+    gc.collect()
+    assert (message_model() is not None, bool_model() is not None) == (True, True)
