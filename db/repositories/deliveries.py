@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, false, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
@@ -26,6 +26,7 @@ from db.repositories.dialect import dialect_insert, insert_ignore
 
 INSERT_CHUNK = 500  # rows per INSERT (7 parameters each: far below SQLite's and asyncpg's limits)
 LOOKUP_CHUNK = 1000  # ids per IN (…) lookup
+SENT_CHUNK = 200  # rows per UPDATE of sent rows (3 parameters each)
 ERROR_LENGTH = 512
 
 
@@ -51,6 +52,15 @@ class ClaimedDelivery:
     payload: str
     attempts: int  # this attempt's number: the fence for recording its result
     lease_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SentDelivery:
+    """A row Telegram accepted: its message_id, and whether it went as a paid broadcast."""
+
+    id: int
+    message_id: int
+    paid: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +205,7 @@ class DeliveryRepository:
         result = await self.session.execute(
             update(Delivery)
             .where(
+                Delivery.id.in_([row.id for row in rows]),  # by primary key (SQLite scans for row values)
                 tuple_(Delivery.id, Delivery.attempts).in_([(row.id, row.attempts) for row in rows]),
                 Delivery.status == DeliveryStatus.SENDING,
             )
@@ -208,19 +219,29 @@ class DeliveryRepository:
 
     async def mark_sent(self, row_id: int, message_id: int, now: datetime, *, paid: bool = False) -> bool:
         """Record a delivered message. Not fenced: once Telegram has it, no later attempt may resend it."""
-        result = await self.session.execute(
-            update(Delivery)
-            .where(Delivery.id == row_id, Delivery.status.in_(OPEN_STATUSES))
-            .values(
-                status=DeliveryStatus.SENT,
-                message_id=message_id,
-                sent_at=now,
-                paid=paid,
-                lease_until=None,
-                error=None,
+        return bool(await self.mark_sent_many([SentDelivery(row_id, message_id, paid)], now))
+
+    async def mark_sent_many(self, rows: Sequence[SentDelivery], now: datetime) -> int:
+        """Record delivered messages, one statement per chunk (the sender records its results in
+        groups); how many rows changed. Not fenced, like `mark_sent`."""
+        changed = 0
+        for chunk in _chunks(rows, SENT_CHUNK):
+            message_ids = {row.id: row.message_id for row in chunk}
+            paid_ids = [row.id for row in chunk if row.paid]
+            result = await self.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(list(message_ids)), Delivery.status.in_(OPEN_STATUSES))
+                .values(
+                    status=DeliveryStatus.SENT,
+                    message_id=case(message_ids, value=Delivery.id),
+                    sent_at=now,
+                    paid=Delivery.id.in_(paid_ids) if paid_ids else false(),
+                    lease_until=None,
+                    error=None,
+                )
             )
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+            changed += int(result.rowcount)  # type: ignore[attr-defined]
+        return changed
 
     async def mark_failed(self, row: ClaimedDelivery, error: str, next_attempt_at: datetime) -> bool:
         """A retryable failure: due again at `next_attempt_at`."""

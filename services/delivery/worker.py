@@ -1,5 +1,6 @@
-"""The sender's side of the outbox: lease due rows and record what Telegram answered, each in its own
-short transaction (commits), so no database session is ever held across a Bot API call.
+"""The sender's side of the outbox: lease due rows and record what Telegram answered, in short
+transactions of their own (commits; sent rows several at a time), so no database session is ever
+held across a Bot API call.
 
 The sender (bot/sender.py) talks to Telegram and turns each answer into an `Outcome`; this module
 decides what the row, the chat and the outbox become.
@@ -14,10 +15,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import DeliveryStatus, utcnow
-from db.repositories.deliveries import ClaimedDelivery, DeliveryRepository
+from db.repositories.deliveries import ClaimedDelivery, DeliveryRepository, SentDelivery
 from db.repositories.users import ChatRepository, UserRepository
 from services.delivery.policy import RetryPolicy
 from services.delivery.stats import OutboxCounters, OutboxStats
@@ -71,7 +73,16 @@ class StaleMedia:
     error: str
 
 
-Outcome = Sent | Retry | Dead | ChatGone | ChatMoved | StaleMedia
+Unsent = Retry | Dead | ChatGone | ChatMoved | StaleMedia
+Outcome = Sent | Unsent
+
+
+@dataclass(frozen=True)
+class _SentRow:
+    """A sent row waiting for the group commit that records it."""
+
+    row: SentDelivery
+    written: asyncio.Future[None]
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,8 @@ class OutboxWorker:
         # "database is locked" (its busy handler sleeps). PostgreSQL needs no such turn.
         self._one_writer = sessionmaker.kw["bind"].dialect.name == "sqlite"
         self._write_turn = asyncio.Lock()
+        self._sent: list[_SentRow] = []  # sent rows for the next group commit
+        self._sent_turn = asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
@@ -137,21 +150,62 @@ class OutboxWorker:
         self.counters.uploads += 1
 
     async def record(self, row: ClaimedDelivery, outcome: Outcome) -> DeliveryStatus:
-        """Write the outcome of one attempt; the row's intended new status."""
+        """Write the outcome of one attempt; the row's intended new status.
+
+        Sent rows are recorded in groups (a group commit): those that come while a group is being
+        written wait for it, then the first of them writes them all in one statement, so a busy
+        sender pays one transaction per group instead of one per message. Should that fail, each is
+        written alone: one row's failure costs no other row its result. Any other outcome is written
+        alone, at once."""
+        if not isinstance(outcome, Sent):
+            now = self.clock()
+            async with self._writing() as session:
+                return await self._apply(DeliveryRepository(session), row, outcome, now)
+        entry = _SentRow(
+            SentDelivery(row.id, outcome.message_id, outcome.paid), asyncio.get_running_loop().create_future()
+        )
+        self._sent.append(entry)
+        async with self._sent_turn:
+            if not entry.written.done():
+                group, self._sent = self._sent, []
+                try:
+                    await self._write_sent(group)
+                finally:
+                    # A writer cancelled mid-way: the next one records the other rows of its group.
+                    self._sent[:0] = [e for e in group if e is not entry and not e.written.done()]
+        entry.written.result()  # this row's error, if recording it failed
+        return DeliveryStatus.SENT
+
+    async def _write_sent(self, group: list[_SentRow]) -> None:
+        if len(group) > 1:
+            try:
+                await self._mark_sent([entry.row for entry in group])
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("outbox: recording %d sent rows together failed, one by one now: %s", len(group), exc)
+            else:
+                for entry in group:
+                    entry.written.set_result(None)
+                return
+        for entry in group:
+            try:
+                await self._mark_sent([entry.row])
+            except (SQLAlchemyError, OSError) as exc:
+                entry.written.set_exception(exc)
+            else:
+                entry.written.set_result(None)
+
+    async def _mark_sent(self, rows: list[SentDelivery]) -> None:
         now = self.clock()
         async with self._writing() as session:
-            return await self._apply(DeliveryRepository(session), row, outcome, now)
+            await DeliveryRepository(session).mark_sent_many(rows, now)
+        self.counters.sent += len(rows)
+        self.counters.paid += sum(row.paid for row in rows)
 
     async def _apply(
-        self, repository: DeliveryRepository, row: ClaimedDelivery, outcome: Outcome, now: datetime
+        self, repository: DeliveryRepository, row: ClaimedDelivery, outcome: Unsent, now: datetime
     ) -> DeliveryStatus:
         counters = self.counters
         match outcome:
-            case Sent(message_id=message_id, paid=paid):
-                await repository.mark_sent(row.id, message_id, now, paid=paid)
-                counters.sent += 1
-                counters.paid += int(paid)
-                return DeliveryStatus.SENT
             case Retry(error=error, retry_after=retry_after, rate_limited=rate_limited):
                 counters.rate_limited += int(rate_limited)
                 if retry_after is None and self.policy.exhausted(row.attempts):
