@@ -12,6 +12,7 @@ total wait passes `max_wait`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -43,6 +44,7 @@ PACED_PREFIXES = ("send", "edit", "copy", "forward")
 UNPACED = frozenset({"sendChatAction"})
 
 Sleep = Callable[[float], Awaitable[object]]
+MAX_CHAT_WINDOWS = 10_000  # chats with a window kept in this process before idle ones are dropped
 
 
 def is_paced(method_name: str) -> bool:
@@ -105,6 +107,10 @@ class InFlightWindow:
             else:
                 await self._answer.wait()
 
+    def idle(self, now: float) -> bool:
+        """Nothing in flight and nothing answered within the window: it would admit a call anyway."""
+        return self.in_flight == 0 and (not self.answered or self.answered[-1] <= now - self.span)
+
     async def __aexit__(self, *exc: object) -> None:
         self.in_flight -= 1
         self.answered.append(self.timing.local_clock())
@@ -137,6 +143,7 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self.stats = OutgoingStats()
         self._bulk_turn = asyncio.Lock()
         self._window = InFlightWindow(backend.limits.overall.limit, backend.limits.span(GLOBAL), self)
+        self._chat_windows: dict[str, InFlightWindow] = {}
 
     @property
     def clock(self) -> Clock:
@@ -147,6 +154,26 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         """Tests put the limiter on the stand-in's clock (the stand-in judges time on it too)."""
         self.local_clock = clock
         self.backend.clock = clock  # type: ignore[attr-defined]
+
+    def _chat_window(self, chat: Scope | None) -> contextlib.AbstractAsyncContextManager[None]:
+        """The chat's own in-flight window (the same lag argument as the overall one); idle windows
+        are forgotten once there are many, so memory stays bounded."""
+        if chat is None:
+            return contextlib.nullcontext()
+        window = self._chat_windows.get(chat.key)
+        if window is None:
+            if len(self._chat_windows) >= MAX_CHAT_WINDOWS:
+                self._forget_idle_chat_windows()
+            limits = self.backend.limits
+            window = InFlightWindow(limits.window(chat).limit, limits.span(chat), self)
+            self._chat_windows[chat.key] = window
+        return window
+
+    def _forget_idle_chat_windows(self) -> None:
+        now = self.local_clock()
+        idle = [key for key, window in self._chat_windows.items() if window.idle(now)]
+        for key in idle:
+            del self._chat_windows[key]
 
     async def _reserve(self, chat: Scope | None, lane: Lane) -> None:
         while True:
@@ -188,10 +215,11 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         while True:
             await self._acquire(chat, lane)
             try:
-                if lane is Lane.PAID:  # outside this process's free-rate window: Telegram counts it apart
-                    return await make_request(bot, method)
-                async with self._window:
-                    return await make_request(bot, method)
+                async with self._chat_window(chat):
+                    if lane is Lane.PAID:  # outside this process's free-rate window: Telegram counts it apart
+                        return await make_request(bot, method)
+                    async with self._window:
+                        return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.stats.received_429 += 1
                 scope = chat or GLOBAL

@@ -138,3 +138,40 @@ async def test_the_answer_model_of_each_method_survives_garbage_collection() -> 
     message_model, bool_model = weakref.ref(Response[Message]), weakref.ref(Response[bool])
     gc.collect()
     assert (message_model() is not None, bool_model() is not None) == (True, True)
+
+
+class LaggingTelegram(Telegram):
+    """Calls reach Telegram `lag` seconds after they leave (a busy event loop, a slow network):
+    the first ones late, the later ones on time."""
+
+    def __init__(self, clock: Clock, lags: list[float]) -> None:
+        super().__init__(clock)
+        self.lags = lags
+
+    async def __call__(self, bot: Any, method: TelegramMethod[Any]) -> Any:
+        lag = self.lags.pop(0) if self.lags else 0.0
+        if lag:
+            await self.clock.sleep(lag)
+        return await super().__call__(bot, method)
+
+
+async def test_late_arrivals_never_bunch_past_a_chats_window() -> None:
+    clock = Clock()
+    limits = OutgoingLimits()
+    middleware, telegram = pacing(clock, limits), LaggingTelegram(clock, [0.5, 0.5, 0.5, 0.0])
+    for i in range(4):
+        await send(middleware, telegram, SendMessage(chat_id=42, text=str(i)))
+    arrivals = [at for at, _ in telegram.sent]
+    # Telegram saw the first three at +0.5 s; the fourth may arrive only a full window after them,
+    # although its reserved slot (one window after the first *send*) came earlier.
+    assert arrivals[3] - arrivals[0] >= limits.span(Scope.for_chat(42))
+
+
+async def test_late_arrivals_never_bunch_past_the_overall_window() -> None:
+    clock = Clock()
+    limits = OutgoingLimits(overall=Window(limit=3, seconds=1.0), safety=0.0)
+    middleware, telegram = pacing(clock, limits), LaggingTelegram(clock, [0.4, 0.4, 0.4, 0.0])
+    for chat_id in (1, 2, 3, 4):
+        await send(middleware, telegram, SendMessage(chat_id=chat_id, text="hi"))
+    arrivals = [at for at, _ in telegram.sent]
+    assert arrivals[3] - arrivals[0] >= 1.0
