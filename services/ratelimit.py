@@ -236,16 +236,24 @@ class MemoryLimiterBackend:
         self._scopes.clear()
 
 
-# KEYS: global log, chat log ("" when none), global pause, chat pause, interactive-until
-# ARGV: lane, now (or "" for Redis's clock), global limit, global span, chat limit, chat span,
-#       bulk share, bulk horizon, ttl
-# Returns {reserved (0/1), delay in microseconds}
-_RESERVE = """
-local now = tonumber(ARGV[2])
+def _now_from(arg: int) -> str:
+    """Lua: `now` from ARGV[arg] (an injected clock in tests), else Redis's own clock."""
+    return f"""
+local now = tonumber(ARGV[{arg}])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
+"""
+
+
+# KEYS: global log, chat log ("" when none), global pause, chat pause, interactive-until
+# ARGV: lane, now (or "" for Redis's clock), global limit, global span, chat limit, chat span,
+#       bulk share, bulk horizon, ttl
+# Returns {reserved (0/1), delay in microseconds}
+_RESERVE = (
+    _now_from(2)
+    + """
 local function earliest(key, limit, span, pause_key, gap)
   local at = tonumber(redis.call('GET', pause_key) or '-1e18')
   local n = redis.call('LLEN', key)
@@ -293,15 +301,13 @@ if ARGV[1] == 'interactive' and at + span > interactive_until then
 end
 return {1, math.floor((at - now) * 1000000)}
 """
+)
 
 # KEYS: scope pause, global pause, recent-429 sorted set; ARGV: now (or ""), seconds, is_global, chats, member
 # Returns 1 when everything was paused.
-_PAUSE = """
-local now = tonumber(ARGV[1])
-if not now then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
+_PAUSE = (
+    _now_from(1)
+    + """
 local pause_end = now + tonumber(ARGV[2])
 local ttl = math.ceil(tonumber(ARGV[2])) + 1
 local function pause(key)
@@ -323,6 +329,7 @@ if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[4]) then
 end
 return 0
 """
+)
 
 
 class RedisLimiterBackend:
