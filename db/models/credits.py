@@ -29,6 +29,9 @@ class Plan(Base):
     duration_days: Mapped[int] = mapped_column(Integer, default=30)
     max_feeds: Mapped[int] = mapped_column(Integer)
     max_alerts: Mapped[int] = mapped_column(Integer)
+    max_coins: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # per feed
+    max_positions: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    signal_delay_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sort: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TimestampMixin
@@ -12,6 +12,8 @@ from db.models.base import Base, TimestampMixin
 
 class Feed(TimestampMixin, Base):
     __tablename__ = "feeds"
+    # One feed per kind per chat; its coins and timeframes are lists inside it.
+    __table_args__ = (UniqueConstraint("chat_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
@@ -20,6 +22,10 @@ class Feed(TimestampMixin, Base):
     timeframes: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None]
+    # on / silent (sent with disable_notification) / off
+    level: Mapped[str] = mapped_column(String(8), default="on", server_default="on")
+    # Forum supergroups: the topic the feed posts into (message_thread_id); None = the general topic.
+    thread_id: Mapped[int | None]
 
 
 class Signal(TimestampMixin, Base):
@@ -45,19 +51,30 @@ class Signal(TimestampMixin, Base):
 
 class PriceAlert(TimestampMixin, Base):
     __tablename__ = "price_alerts"
+    __table_args__ = (Index("ix_price_alerts_active_symbol", "active", "symbol"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int]
     symbol: Mapped[str] = mapped_column(String(32))
-    condition: Mapped[str] = mapped_column(String(8))  # above / below
-    price: Mapped[float] = mapped_column(Float)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    condition: Mapped[str] = mapped_column(String(8))  # above / below / move
+    price: Mapped[float] = mapped_column(Float)  # the level; for `move`, the reference price when armed
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # armed
     triggered_at: Mapped[datetime | None]
+    exchange: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # `move` alerts: |change| >= pct percent within `window` (a timeframe such as 1h).
+    pct: Mapped[float | None] = mapped_column(Float)
+    window: Mapped[str | None] = mapped_column(String(8))
+    # When it was (re-)armed: candles before this cannot fire it. The generation goes up on each
+    # re-arm, and the delivery's ref id carries it, so one arming fires at most one message.
+    armed_at: Mapped[datetime | None]
+    generation: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_price: Mapped[float | None] = mapped_column(Float)
 
 
 class Position(TimestampMixin, Base):
     __tablename__ = "positions"
+    __table_args__ = (Index("ix_positions_active_symbol", "active", "symbol"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -70,6 +87,13 @@ class Position(TimestampMixin, Base):
     take_profit: Mapped[float | None] = mapped_column(Float)
     liquidation_price: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    chat_id: Mapped[int | None]  # where warnings go (the user's private chat)
+    exchange: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    mmr: Mapped[float | None] = mapped_column(Float)  # maintenance margin rate used for liquidation_price
+    # Warning steps already sent, comma-separated (e.g. "50,80,sl"); the outbox's unique ref id
+    # is what guarantees once, this is for display and to skip work.
+    warned: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    closed_at: Mapped[datetime | None]
 
 
 class MarketSnapshot(Base):
@@ -92,3 +116,30 @@ class MarketSnapshot(Base):
     funding_rate: Mapped[float | None] = mapped_column(Float)
     open_interest: Mapped[float | None] = mapped_column(Float)
     volume_ratio: Mapped[float | None] = mapped_column(Float)
+
+
+class RiskCooldown(Base):
+    """Last time a market-risk alert of one kind went to a chat for a coin (cooldown per coin/chat)."""
+
+    __tablename__ = "risk_cooldowns"
+    __table_args__ = (PrimaryKeyConstraint("chat_id", "symbol", "kind"),)
+
+    chat_id: Mapped[int]
+    symbol: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # move / volatility / funding / oi
+    fired_at: Mapped[datetime]
+
+
+class SchedulerRun(Base):
+    """One row per job per tick: the unique key makes a tick run at most once across replicas."""
+
+    __tablename__ = "scheduler_runs"
+    __table_args__ = (UniqueConstraint("job", "tick"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64))
+    tick: Mapped[datetime]
+    owner: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))

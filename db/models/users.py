@@ -38,6 +38,10 @@ class Chat(TimestampMixin, Base):
     title: Mapped[str | None] = mapped_column(String(256))
     locale: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    username: Mapped[str | None] = mapped_column(String(64))  # public @name (channels)
+    is_forum: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Channels: the Telegram user id of the channel admin who linked it and manages its feeds.
+    managed_by: Mapped[int | None] = mapped_column(index=True)
 
 
 class AuditLog(TimestampMixin, Base):
