@@ -1,0 +1,1 @@
+"""Feeds (subscriptions): who gets pushed what. No aiogram here."""

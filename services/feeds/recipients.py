@@ -1,0 +1,57 @@
+"""Who a push goes to, and which (coin, timeframe) pairs the scans must cover.
+
+Used by the scheduler's market scan (what to fetch), the risk engine (market-risk alerts go to the
+chats with a `risk` feed for that coin) and the signals engine (`signals` feeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from db.repositories.feeds import FeedReadRepository, FeedRow
+from services.uow import Session
+
+KINDS = ("signals", "risk")
+LEVELS = ("on", "silent", "off")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipient:
+    chat_id: int
+    locale: str | None  # the chat's language; None → the bot's default
+    silent: bool  # level "silent": sent with disable_notification
+    thread_id: int | None  # forum topic
+    chat_type: str
+
+
+def _matches(feed: FeedRow, symbol: str, timeframe: str | None) -> bool:
+    if symbol not in feed.symbols:
+        return False
+    return timeframe is None or not feed.timeframes or timeframe in feed.timeframes
+
+
+async def recipients(session: Session, kind: str, symbol: str, timeframe: str | None = None) -> list[Recipient]:
+    """Chats whose live `kind` feed covers `symbol` (and `timeframe`, when given)."""
+    feeds = await FeedReadRepository(session).live(kind)
+    return [
+        Recipient(
+            chat_id=feed.chat_id,
+            locale=feed.locale,
+            silent=feed.level == "silent",
+            thread_id=feed.thread_id,
+            chat_type=feed.chat_type,
+        )
+        for feed in feeds
+        if _matches(feed, symbol, timeframe)
+    ]
+
+
+async def scan_targets(session: Session, kind: str | None = None) -> Sequence[tuple[str, str]]:
+    """Sorted (symbol, timeframe) pairs some live feed needs; a feed without timeframes counts as 4h."""
+    pairs: set[tuple[str, str]] = set()
+    for feed in await FeedReadRepository(session).live(kind):
+        for symbol in feed.symbols:
+            for timeframe in feed.timeframes or ("4h",):
+                pairs.add((symbol, timeframe))
+    return sorted(pairs)
