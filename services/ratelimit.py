@@ -12,9 +12,11 @@ Reservations are made in order per scope (a slot is never before the scope's lat
   moment the chat's window opens (one timer), so a slow chat never pushes the global queue ahead;
 - bulk calls (`Lane.BULK`: outbox deliveries, broadcasts) are spread evenly (no burst) and only
   take a slot that is due within a short horizon, so they never queue ahead of users: a reply
-  reserved later still goes first. While users are active (until one window after the last
-  interactive slot) bulk may use only `bulk_share` of the overall window, leaving room for the next
-  reply or streamed edit.
+  reserved later still goes first. While a reply is queued (an interactive slot reserved in the
+  future: the window was full when it asked) bulk may use only `bulk_share` of the overall window,
+  so every slot that frees goes to the waiting replies until they are out; with no reply queued,
+  bulk uses the whole budget (a reply then waits at most about one slot: bulk never holds more than
+  one reservation per process, at most `bulk_horizon` ahead).
 - a 429 pauses only its scope (the chat; or everything once `global_429_chats` different chats
   got one within the pause) for `retry_after`.
 
@@ -79,7 +81,7 @@ class OutgoingLimits:
     group: Window = Window(limit=20, seconds=60.0)  # groups, supergroups and channels
     paid: Window = Window(limit=100, seconds=1.0)  # paid broadcasts (Telegram allows up to 1,000/s)
     safety: float = 0.03  # every window is this share longer than Telegram's
-    bulk_share: float = 0.8  # of the overall window, for bulk calls while users wait
+    bulk_share: float = 0.8  # of the overall window, for bulk calls while a reply is queued
     bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
     global_429_chats: int = 3  # this many chats answered 429 within a pause → pause everything
 
@@ -166,7 +168,7 @@ class MemoryLimiterBackend:
     clock: Clock = time.monotonic
     max_scopes: int = 20_000
     _scopes: dict[str, _ScopeState] = field(default_factory=dict)
-    _interactive_until: float = -math.inf
+    _interactive_last: float = -math.inf  # the latest interactive slot: queued while it is in the future
     _recent_429: dict[str, float] = field(default_factory=dict)
 
     def _state(self, scope: Scope) -> _ScopeState:
@@ -199,7 +201,8 @@ class MemoryLimiterBackend:
                 return Reservation(reserved=False, delay=chat_at - now)
         scope = PAID_GLOBAL if lane is Lane.PAID else GLOBAL
         limit = self.limits.window(scope).limit
-        if lane is Lane.BULK and self._interactive_until > now:
+        sharing = lane is Lane.BULK and self._interactive_last > now + EPSILON  # a reply is queued
+        if sharing:
             limit = max(1, math.floor(limit * self.limits.bulk_share))
         if lane is Lane.PAID:
             overall = self._state(PAID_GLOBAL)
@@ -208,13 +211,15 @@ class MemoryLimiterBackend:
         paused_until = max(overall.paused_until, self._state(GLOBAL).paused_until)
         at = max(now, _earliest(overall.log, limit, span, paused_until, smooth=bulk))
         if bulk and at - now > self.limits.bulk_horizon + EPSILON:
-            return Reservation(reserved=False, delay=at - now - self.limits.bulk_horizon)
+            delay = at - now - self.limits.bulk_horizon
+            if sharing:  # ask again once the queued replies are out: the whole budget is back then
+                delay = min(delay, self._interactive_last - now)
+            return Reservation(reserved=False, delay=delay)
         overall.log.append(at)
         if chat is not None:
             self._state(chat).log.append(at)
         if not bulk:
-            # Users are active until a window after their last slot: streamed answers keep coming.
-            self._interactive_until = max(self._interactive_until, at + span)
+            self._interactive_last = max(self._interactive_last, at)
         return Reservation(reserved=True, delay=at - now)
 
     async def paused(self, scope: Scope, seconds: float) -> bool:
@@ -247,7 +252,7 @@ end
 """
 
 
-# KEYS: global log, chat log ("" when none), global pause, chat pause, interactive-until
+# KEYS: global log, chat log ("" when none), global pause, chat pause, latest interactive slot
 # ARGV: lane, now (or "" for Redis's clock), global limit, global span, chat limit, chat span,
 #       bulk share, bulk horizon, ttl
 # Returns {reserved (0/1), delay in microseconds}
@@ -274,8 +279,9 @@ if has_chat then
   end
 end
 local limit = tonumber(ARGV[3])
-local interactive_until = tonumber(redis.call('GET', KEYS[5]) or '-1e18')
-if ARGV[1] == 'bulk' and interactive_until > now then
+local interactive_last = tonumber(redis.call('GET', KEYS[5]) or '-1e18')
+local sharing = ARGV[1] == 'bulk' and interactive_last > now + 0.000001
+if sharing then
   limit = math.max(1, math.floor(limit * tonumber(ARGV[7])))
 end
 local span = tonumber(ARGV[4])
@@ -285,7 +291,11 @@ if ARGV[1] ~= 'interactive' then
 end
 local at = math.max(now, earliest(KEYS[1], limit, span, KEYS[3], gap))
 if ARGV[1] ~= 'interactive' and at - now > tonumber(ARGV[8]) + 0.000001 then
-  return {0, math.floor((at - now - tonumber(ARGV[8])) * 1000000)}
+  local delay = at - now - tonumber(ARGV[8])
+  if sharing then
+    delay = math.min(delay, interactive_last - now)
+  end
+  return {0, math.max(1, math.floor(delay * 1000000))}
 end
 local stamp = string.format('%.6f', at)
 redis.call('RPUSH', KEYS[1], stamp)
@@ -296,8 +306,8 @@ if has_chat then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)
   redis.call('EXPIRE', KEYS[2], ttl)
 end
-if ARGV[1] == 'interactive' and at + span > interactive_until then
-  redis.call('SET', KEYS[5], string.format('%.6f', at + span), 'EX', ttl)
+if ARGV[1] == 'interactive' and at > interactive_last then
+  redis.call('SET', KEYS[5], string.format('%.6f', at), 'EX', ttl)
 end
 return {1, math.floor((at - now) * 1000000)}
 """
@@ -363,7 +373,7 @@ class RedisLimiterBackend:
             self.prefix + chat.key if chat is not None else "",
             self.prefix + "pause:" + GLOBAL.key,
             self.prefix + "pause:" + (chat.key if chat is not None else "none"),
-            self.prefix + "interactive-until",
+            self.prefix + "interactive-last",
         ]
         args: list[str | int | float] = [
             lane.value,
