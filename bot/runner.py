@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import signal
+import time
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -16,8 +19,24 @@ from aiohttp import web
 from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
 from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
+from services.market.indicators import warm_up
 
 logger = logging.getLogger(__name__)
+
+
+def freeze_startup_heap() -> None:
+    """Keep what startup built out of every later garbage collection.
+
+    Once imports and wiring are done, the heap holds about half a million long-lived objects
+    (modules, aiogram's and pydantic's models, SQLAlchemy's mappings, the locales) that never
+    become garbage, and every full collection walks all of them with the event loop stopped:
+    about 250 ms, 290-540 ms measured during a 10,000-chat push, in which every reply and send
+    waits and the push loses that share of its rate. `gc.freeze()` moves them to the permanent
+    generation, so collections walk only what the bot allocated since; the collection just before
+    leaves no garbage frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def check_token(bot: Bot) -> str:
@@ -53,18 +72,52 @@ async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> t
         await resources.close()
         raise
     logger.info("authorised as @%s", username)
-    return resources, bot, create_dispatcher(resources, extra_routers)
+    dp = create_dispatcher(resources, extra_routers)
+    freeze_startup_heap()
+    return resources, bot, dp
+
+
+class WarmUp:
+    """Heavy modules (TA-Lib) loaded in a worker thread once the bot is up, so neither the start nor the
+    first analysis waits for them. A dispatcher startup hook starts it; the runner stops it."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="warm-up")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    @staticmethod
+    async def _run() -> None:
+        began = time.perf_counter()
+        try:
+            await asyncio.to_thread(warm_up)
+        except ImportError as exc:
+            logger.error("TA-Lib could not be loaded (analyses will fail): %s", exc)
+            return
+        logger.info("heavy modules warmed up in %.2f s", time.perf_counter() - began)
 
 
 async def run_polling(settings: Settings) -> None:
     _resources, bot, dp = await prepare(settings)
     await bot.delete_webhook(drop_pending_updates=False)
-    await dp.start_polling(
-        bot,
-        allowed_updates=dp.resolve_used_update_types(),
-        handle_signals=True,
-        tasks_concurrency_limit=settings.updates_concurrency,
-    )
+    warm = WarmUp()
+    dp.startup.register(warm.start)  # after the app's own startup hooks: the bot serves first
+    try:
+        await dp.start_polling(
+            bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            handle_signals=True,
+            tasks_concurrency_limit=settings.updates_concurrency,
+        )
+    finally:
+        await warm.stop()
 
 
 def webhook_path(url: str) -> str:
@@ -91,6 +144,8 @@ def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Appli
 
 async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> None:
     _resources, bot, dp = await prepare(settings)
+    warm = WarmUp()
+    dp.startup.register(warm.start)
     app = build_webhook_app(settings, bot, dp)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
@@ -113,4 +168,5 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         logger.info("shutting down")
+        await warm.stop()
         await runner.cleanup()  # runs the dispatcher's shutdown: drains updates, closes clients
