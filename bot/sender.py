@@ -111,7 +111,7 @@ class OutboxSender:
         return cls(
             bot,
             worker,
-            concurrency=settings.outbox_concurrency,
+            concurrency=settings.outbox_in_flight,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             paid_broadcast=settings.paid_broadcast,
