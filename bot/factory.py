@@ -276,7 +276,9 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
     sweep = partial(sweep_expired_holds, resources.sessionmaker)
     resources.spawn(every(resources.settings.hold_sweep_seconds, sweep, "hold sweeper"), "hold-sweeper")
     # Pushes (signals, alerts, broadcasts) waiting in the outbox, and those enqueued from now on.
-    resources.sender = OutboxSender.from_settings(bot, resources.sessionmaker, resources.settings)
+    resources.sender = OutboxSender.from_settings(
+        bot, resources.sessionmaker, resources.settings, wake=resources.services.outbox_wake
+    )
     resources.spawn(resources.sender.run(), "outbox-sender")
     # Users' last_seen_at, batched (and written once more at shutdown).
     last_seen = resources.registrar.last_seen

@@ -8,9 +8,10 @@ share the work (leases, `SKIP LOCKED`). A live sender renews the leases of its r
 whose lease expires without a recorded result (the process died mid-send) is sent again, so a crash
 costs at most one duplicate and never a loss.
 
-The sender wakes when this process enqueued rows (`wake()`), when a send finishes (the chat's next
-row may be due), and otherwise every `poll_seconds` for rows other replicas wrote or retries that
-came due.
+The sender wakes when this process committed new rows (its `OutboxWake`, shared with the services:
+`enqueue(..., wake=services.outbox_wake)` sets it after the commit), when a send finishes (the
+chat's next row may be due), and otherwise every `poll_seconds` for rows other replicas wrote or
+retries that came due.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from services.delivery import (
     InvalidDelivery,
     OutboxMessage,
     OutboxStats,
+    OutboxWake,
     OutboxWorker,
     Outcome,
     Retry,
@@ -80,6 +82,7 @@ class OutboxSender:
         batch_size: int = 50,
         poll_seconds: float = 2.0,
         paid_broadcast: bool = False,
+        wake: OutboxWake | None = None,
     ) -> None:
         self.bot = bot
         self.worker = worker
@@ -88,7 +91,7 @@ class OutboxSender:
         self.poll_seconds = poll_seconds
         self.paid_broadcast = paid_broadcast
         self._refill_at = max(1, min(batch_size, concurrency) // 4)  # free places before the next claim
-        self._wake = asyncio.Event()
+        self._wake = wake or OutboxWake()
         self._stopping = False
         self._running = False
         self._stopped = asyncio.Event()
@@ -100,7 +103,13 @@ class OutboxSender:
 
     @classmethod
     def from_settings(
-        cls, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, clock: Clock = utcnow
+        cls,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        clock: Clock = utcnow,
+        wake: OutboxWake | None = None,
     ) -> OutboxSender:
         policy = RetryPolicy(
             base_seconds=settings.outbox_backoff_base,
@@ -115,11 +124,12 @@ class OutboxSender:
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
             paid_broadcast=settings.paid_broadcast,
+            wake=wake,
         )
 
     # ----------------------------------------------------------------- control
     def wake(self) -> None:
-        """Rows were enqueued (and committed) in this process: look now instead of at the next poll."""
+        """Look now instead of at the next poll (what the shared `OutboxWake` does after a commit)."""
         self._wake.set()
 
     @property

@@ -9,11 +9,12 @@ root or the settings; what they need of the configuration (`admin_ids`) is a fie
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from services.chat import AnswerGate, ChatService
 from services.credits.config import CreditsConfig
+from services.delivery import OutboxWake
 from services.i18n import Translations
 from services.kv import KeyValueStore
 from services.llm import LLMService
@@ -32,6 +33,8 @@ class Services:
     answer_gate: AnswerGate
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
+    outbox_wake: OutboxWake = field(default_factory=OutboxWake)
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

@@ -4,7 +4,8 @@
 - `OutboxMessage`: the typed payload, checked against Telegram's limits (`message`);
 - `RetryPolicy`: backoff with jitter (`policy`);
 - `OutboxWorker`: the sender's short transactions and what each answer does to a row (`worker`);
-- `OutboxStats`: counters for the admin/metrics views (`stats`).
+- `OutboxStats`: counters for the admin/metrics views (`stats`);
+- `OutboxWake`: set after a commit that enqueued rows, so this process's sender looks at once (`wake`).
 
 The sender that talks to Telegram lives in bot/sender.py (services never import aiogram).
 """
@@ -13,6 +14,7 @@ from services.delivery.message import Button, InvalidDelivery, OutboxMessage
 from services.delivery.outbox import add_media, enqueue
 from services.delivery.policy import RetryPolicy
 from services.delivery.stats import OutboxCounters, OutboxStats
+from services.delivery.wake import OutboxWake
 from services.delivery.worker import (
     ChatGone,
     ChatMoved,
@@ -35,6 +37,7 @@ __all__ = [
     "OutboxCounters",
     "OutboxMessage",
     "OutboxStats",
+    "OutboxWake",
     "OutboxWorker",
     "Outcome",
     "Retry",

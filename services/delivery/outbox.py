@@ -2,9 +2,9 @@
 
 Whatever causes a push (a signal, an alert, a broadcast) writes its rows in the same transaction as
 itself: both are committed, or neither. UNIQUE(kind, ref_id, chat_id) makes enqueueing idempotent —
-a chat gets a given push once, across retries, restarts and replicas. A process that enqueues
-should wake its sender after committing (`OutboxSender.wake()`); other replicas' senders find the rows
-at their next poll.
+a chat gets a given push once, across retries, restarts and replicas. Passing `wake` (the
+`Services.outbox_wake` of this process) wakes this process's sender right after the commit
+(services/delivery/wake.py); other replicas' senders find the rows at their next poll.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 from db.models import DeliveryStatus, utcnow
 from db.repositories.deliveries import DeliveryRepository, NewDelivery
 from services.delivery.message import InvalidDelivery, OutboxMessage
+from services.delivery.wake import OutboxWake
 from services.uow import Session
 
 KIND_LIMIT = 16
@@ -41,9 +42,11 @@ async def enqueue(
     payload: OutboxMessage,
     priority: int = 0,
     now: datetime | None = None,
+    wake: OutboxWake | None = None,
 ) -> int:
     """One row per chat for this (kind, ref_id); rows already there are left alone. Chats known to
-    refuse messages get a `skipped` row, never an attempt. Returns how many rows are new."""
+    refuse messages get a `skipped` row, never an attempt. With `wake`, new rows wake the sender
+    once the caller's transaction commits. Returns how many rows are new."""
     ref = str(ref_id)
     if not 1 <= len(kind) <= KIND_LIMIT or not 1 <= len(ref) <= REF_LIMIT:
         raise InvalidDelivery(f"kind is 1-{KIND_LIMIT} characters and ref_id 1-{REF_LIMIT}")
@@ -69,4 +72,7 @@ async def enqueue(
         )
         for chat_id in targets
     ]
-    return await repository.enqueue(rows, now or utcnow())
+    inserted = await repository.enqueue(rows, now or utcnow())
+    if wake is not None and inserted:
+        wake.after_commit(session)
+    return inserted

@@ -20,15 +20,16 @@ async def test_the_running_bot_delivers_what_is_enqueued_and_stops_its_sender(
     tg: FakeTelegramServer, settings_factory: Callable[..., Any]
 ) -> None:
     ann = tg.add_user("Ann")
-    # An hour between polls: the delivery below goes out because the enqueueing process wakes it.
+    # An hour between polls: the delivery below goes out because the service's commit wakes the
+    # sender, through the wake the composition root gave both (`Services.outbox_wake`).
     async with running_bot(settings_factory(outbox_poll_seconds=3600), tg) as app:
         sender = app.resources.sender
         assert sender is not None
+        wake = app.resources.services.outbox_wake
         async with app.resources.sessionmaker() as session:
             payload = OutboxMessage.build(text="🚀 <b>BTC</b> long on 4h")
-            assert await enqueue(session, kind="signal", ref_id=1, chat_ids=[ann.id], payload=payload) == 1
+            assert await enqueue(session, kind="signal", ref_id=1, chat_ids=[ann.id], payload=payload, wake=wake) == 1
             await session.commit()
-        sender.wake()
         (message,) = await tg.wait_for_messages(ann, 1)
         await sender.wait_recorded(1, timeout=10)
         async with app.resources.sessionmaker() as session:

@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.sender import OutboxSender
 from db.models import Chat, Delivery, User, utcnow
 from db.repositories.users import ChatRepository, TelegramProfile, UserRepository
-from services.delivery import OutboxCounters, OutboxMessage, OutboxWorker, RetryPolicy, add_media, enqueue
+from services.delivery import (
+    OutboxCounters,
+    OutboxMessage,
+    OutboxWake,
+    OutboxWorker,
+    RetryPolicy,
+    add_media,
+    enqueue,
+)
 from standins.telegram import FakeTelegramServer, RateLimits, make_bot
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -67,16 +75,15 @@ class Outbox:
     sessionmaker: Sessions
     sender: OutboxSender
     clock: ShiftedClock
+    wake: OutboxWake  # the sender's, as `Services.outbox_wake` in the bot
 
     @property
     def counters(self) -> OutboxCounters:
         return self.sender.worker.counters
 
     async def push(self, ref: str | int, chat_ids: Iterable[int], *, kind: str = "signal", **fields: object) -> int:
-        """Enqueue and commit (as a service would), then wake the sender."""
-        inserted = await push(self.sessionmaker, ref, chat_ids, kind=kind, now=self.clock(), **fields)
-        self.sender.wake()
-        return inserted
+        """Enqueue and commit as a service would: the commit wakes the sender."""
+        return await push(self.sessionmaker, ref, chat_ids, kind=kind, now=self.clock(), wake=self.wake, **fields)
 
     async def media(self, data: bytes) -> str:
         async with self.sessionmaker() as session:
@@ -111,13 +118,13 @@ async def push(
     *,
     kind: str = "signal",
     now: datetime | None = None,
+    wake: OutboxWake | None = None,
     **fields: object,
 ) -> int:
     """Enqueue one message for these chats in a transaction of its own."""
     async with sessionmaker() as session:
-        inserted = await enqueue(
-            session, kind=kind, ref_id=ref, chat_ids=chat_ids, payload=OutboxMessage.build(**fields), now=now
-        )
+        payload = OutboxMessage.build(**fields)
+        inserted = await enqueue(session, kind=kind, ref_id=ref, chat_ids=chat_ids, payload=payload, now=now, wake=wake)
         await session.commit()
     return inserted
 
@@ -138,10 +145,11 @@ async def running_sender(
     paid_broadcast: bool = False,
 ) -> AsyncIterator[Outbox]:
     """The production sender as a task. It never polls here (an hour between polls): it works only
-    when woken by an enqueue or by a finished send."""
+    when woken by a committed enqueue or by a finished send."""
     clock = clock or ShiftedClock()
     own_bot = bot is None
     bot = bot or make_bot(tg)
+    wake = OutboxWake()
     sender = OutboxSender(
         bot,
         worker(sessionmaker, clock),
@@ -149,10 +157,11 @@ async def running_sender(
         batch_size=batch_size,
         poll_seconds=3600,
         paid_broadcast=paid_broadcast,
+        wake=wake,
     )
     task = asyncio.create_task(sender.run(), name="test-outbox-sender")
     try:
-        yield Outbox(tg, sessionmaker, sender, clock)
+        yield Outbox(tg, sessionmaker, sender, clock, wake)
     finally:
         await sender.stop(grace=5)
         await task
