@@ -19,9 +19,9 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import talib
 
 from services.format import exchange_name
+from services.market.indicators import ta
 from services.market.models import Candles
 from services.market.results import Analysis, MarketView
 
@@ -93,8 +93,8 @@ def render_chart(
 
     if len(candles) == 0:
         raise ValueError("no candles to draw")
-    ema20 = talib.EMA(candles.close, 20) if len(candles) >= 20 else np.full(len(candles), np.nan)
-    ema50 = talib.EMA(candles.close, 50) if len(candles) >= 50 else np.full(len(candles), np.nan)
+    ema20 = ta().EMA(candles.close, 20) if len(candles) >= 20 else np.full(len(candles), np.nan)
+    ema50 = ta().EMA(candles.close, 50) if len(candles) >= 50 else np.full(len(candles), np.nan)
     window = candles.tail(max_candles)
     n = len(window)
     frame = pd.DataFrame(

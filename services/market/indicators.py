@@ -1,11 +1,21 @@
-"""Indicator series from TA-Lib on contiguous float64 numpy arrays (no pandas in the hot path)."""
+"""Indicator series from TA-Lib on contiguous float64 numpy arrays (no pandas in the hot path).
+
+TA-Lib is imported on first use (`ta()`), not with this module: the bot's start path imports the
+analysis, and `import talib` also imports pandas when it can (to accept pandas Series), about 0.5 s
+and 30 MB that nothing here needs. `ta()` imports it without pandas; the bot calls `warm_up()` in a
+worker thread once it is serving, so the first analysis finds it loaded. Charts import pandas and
+mplfinance themselves, when the first one is drawn (services/market/charts.py).
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-import talib
 
 from services.market.models import Candles, FloatArray
 
@@ -17,6 +27,45 @@ RSI_FAST, RSI_SLOW = 7, 14
 ATR_PERIOD = 14
 BB_PERIOD, BB_DEV = 20, 2.0
 VOLUME_PERIOD = 20
+
+
+_loaded: list[ModuleType] = []  # TA-Lib, once imported
+_loading = threading.Lock()
+
+
+def ta() -> ModuleType:
+    """The `talib` module, imported by the first caller (any thread)."""
+    if not _loaded:
+        with _loading:
+            if not _loaded:
+                _loaded.append(_import_talib())
+    return _loaded[0]
+
+
+def _import_talib() -> ModuleType:
+    """`import talib`, without pandas unless something already imported it.
+
+    TA-Lib wraps its functions for pandas Series only when `from pandas import Series` succeeds; a
+    None in `sys.modules` makes that import fail (Python's documented way to block one), for the
+    moment of TA-Lib's own import. Nothing else imports pandas meanwhile: only charts do, and a chart
+    is drawn from an analysis, which has loaded TA-Lib already.
+    """
+    if "pandas" in sys.modules:
+        return importlib.import_module("talib")
+    sys.modules["pandas"] = None  # type: ignore[assignment]
+    try:
+        return importlib.import_module("talib")
+    finally:
+        if sys.modules.get("pandas", False) is None:
+            del sys.modules["pandas"]
+
+
+def warm_up() -> None:
+    """Import TA-Lib and compute every indicator once (CPU-bound: run it in a worker thread)."""
+    close = np.linspace(100.0, 120.0, EMA_LONG + 10)
+    timestamps = np.arange(close.shape[0], dtype=np.int64) * 60_000
+    rows = np.column_stack((timestamps, close, close + 1.0, close - 1.0, close, np.ones_like(close)))
+    compute_indicators(Candles.from_array(rows, exchange="warm-up", symbol="WARM/UP", timeframe="1m"))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -42,6 +91,7 @@ class IndicatorSeries:
 
 
 def compute_indicators(candles: Candles) -> IndicatorSeries:
+    talib = ta()
     close = np.ascontiguousarray(candles.close, dtype=np.float64)
     high = np.ascontiguousarray(candles.high, dtype=np.float64)
     low = np.ascontiguousarray(candles.low, dtype=np.float64)

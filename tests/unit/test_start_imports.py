@@ -1,0 +1,66 @@
+"""The bot's start path leaves the heavy modules alone: pandas, matplotlib and mplfinance load when the
+first chart is drawn, TA-Lib when the runner's warm-up (or the first analysis) needs it, and then
+without pandas. Checked in a fresh interpreter, since this test process has imported them already."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "matplotlib", "mplfinance", "talib")
+
+SCRIPT = """
+import asyncio, json, sys
+
+import numpy as np
+
+from bot.factory import build_resources, create_dispatcher
+from bot.runner import WarmUp
+from bot.settings import load_settings
+from services.market.indicators import ta
+
+HEAVY = {heavy!r}
+
+
+def loaded():
+    return [name for name in HEAVY if name in sys.modules]
+
+
+async def main():
+    settings = load_settings(
+        _env_file=None, bot_token="123456789:AAFakeTelegramTokenForTests_0123456", database_url={database!r},
+        redis_url="", openai_api_key="", exchanges=["bybit"], exchange_api_urls={{"bybit": "http://127.0.0.1:9"}},
+    )
+    resources = build_resources(settings)
+    create_dispatcher(resources)
+    built = loaded()
+    warm = WarmUp()
+    await warm.start()
+    assert warm.task is not None
+    await asyncio.wait_for(asyncio.shield(warm.task), 60)
+    await warm.stop()
+    await resources.close()
+    ema = float(ta().EMA(np.arange(30.0), 10)[-1])
+    print(json.dumps({{"built": built, "warmed": loaded(), "ema": ema}}))
+
+
+asyncio.run(main())
+"""
+
+
+def test_start_path_and_warm_up_leave_pandas_and_matplotlib_unloaded(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TEST_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    script = SCRIPT.format(heavy=HEAVY, database=f"sqlite+aiosqlite:///{tmp_path / 'start.sqlite3'}")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["built"] == [], f"imported while building the bot: {result['built']}"
+    assert result["warmed"] == ["talib"], f"after the warm-up: {result['warmed']}"
+    assert abs(result["ema"] - 24.5) < 1e-9  # TA-Lib works without pandas: EMA10 of 0..29
