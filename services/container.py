@@ -14,6 +14,7 @@ from typing import Any
 
 from services.chat import AnswerGate, ChatService
 from services.credits.config import CreditsConfig
+from services.feeds.access import AdminCache
 from services.i18n import Translations
 from services.kv import KeyValueStore
 from services.llm import LLMService
@@ -32,6 +33,7 @@ class Services:
     answer_gate: AnswerGate
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""
