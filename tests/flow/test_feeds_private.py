@@ -41,8 +41,8 @@ async def test_subscribe_limits_and_upgrade(app: RunningBot, tg: FakeTelegramSer
     assert "📈 Signals: BTC · 1h · 🔔 On" in done.plain_text
     assert "signals arrive 15 min after they are published" in done.plain_text
     (feed,) = (await feeds(app, ann.id)).values()
-    stored = (feed.kind, feed.symbols, feed.timeframes, feed.level, feed.created_by)
-    assert stored == ("signals", "BTC", "1h", "on", ann.id)
+    row = (feed.kind, feed.symbols, feed.timeframes, feed.level, feed.created_by)
+    assert row == ("signals", "BTC", "1h", "on", ann.id)
 
     second = await command(app, ann, "/subscribe eth risk")
     assert "Free plan allows 1 feeds" in second.plain_text
