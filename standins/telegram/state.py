@@ -92,15 +92,8 @@ class FakeChat:
                     "username": self.user.username,
                 }
             )
-        return _drop_none(
-            {
-                "id": self.id,
-                "type": self.type,
-                "title": self.title,
-                "username": self.username,
-                "is_forum": True if self.is_forum else None,
-            }
-        )
+        data = {"id": self.id, "type": self.type, "title": self.title, "username": self.username}
+        return _drop_none({**data, "is_forum": True if self.is_forum else None})
 
     def full_info(self) -> JsonDict:
         info = self.to_api()
