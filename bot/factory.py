@@ -40,6 +40,7 @@ from services.container import Services
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig, answer_hold_ttl
 from services.credits.holds import sweep_expired_holds
+from services.feeds.access import AdminCache
 from services.i18n import SUPPORTED_LOCALES, Translations
 from services.kv import KeyValueStore, RedisStore, build_store
 from services.llm import LLMService, build_llm_client
@@ -70,6 +71,10 @@ MENU_COMMANDS = (
     "paysupport",
     "language",
     "settings",
+    "feeds",
+    "subscribe",
+    "unsubscribe",
+    "linkchannel",
 )
 
 
@@ -182,6 +187,7 @@ def build_resources(settings: Settings) -> AppResources:
         answer_gate=AnswerGate(store),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
+        feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
     )
     # Commits that change a user or chat drop its cached view.
     views = ViewCache(store, settings.user_cache_seconds)

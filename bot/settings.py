@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     # Bulk deliveries pass allow_paid_broadcast (Telegram charges Stars beyond the free rate).
     paid_broadcast: bool = False
 
+    # Feeds (subscriptions in private chats, groups and channels): services/feeds, handlers/feeds.py.
+    # How long a chat admin check (getChatMember) is trusted: a demoted admin keeps the right this long.
+    feeds_admin_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+
     @field_validator("bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr) -> SecretStr:

@@ -10,7 +10,20 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
-from handlers import admin, chat, common, credits, errors, fallback, invites, market, membership, payments
+from handlers import (
+    admin,
+    chat,
+    common,
+    credits,
+    errors,
+    fallback,
+    feeds,
+    groups,
+    invites,
+    market,
+    membership,
+    payments,
+)
 
 
 def setup_routers(extra: Sequence[Router] = ()) -> Router:
@@ -18,10 +31,12 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
     credit_routers = (payments.build_router(), credits.build_router(), invites.build_router(), admin.build_router())
     root.include_routers(
         errors.build_router(),
+        groups.build_router(),  # before common: /language in groups is for their admins
         common.build_router(),
         membership.build_router(),
         *credit_routers,
         *extra,
+        feeds.build_router(),
         market.build_router(),
         chat.build_router(),
         fallback.build_router(),

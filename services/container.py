@@ -15,6 +15,7 @@ from typing import Any
 from services.chat import AnswerGate, ChatService
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
+from services.feeds.access import AdminCache
 from services.i18n import Translations
 from services.kv import KeyValueStore
 from services.llm import LLMService
@@ -33,6 +34,7 @@ class Services:
     answer_gate: AnswerGate
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
 

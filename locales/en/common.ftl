@@ -31,6 +31,8 @@ help =
     📈 /chart <code>coin</code> [<code>timeframe</code>] — candles with EMAs and key levels
     🆕 /new — forget the conversation and start fresh
     🌐 /language — English or 中文
+    📡 /subscribe <code>coins</code> [<code>timeframes</code>] [<code>signals|risk</code>], /unsubscribe, /feeds — signal and risk feeds (in groups: admins)
+    📢 /linkchannel <code>@channel</code> — manage a channel's feeds from here
     ⚙️ /settings — your settings
 
     Timeframes: 5m, 15m, 1h, 4h, 1d, 1w.

@@ -30,6 +30,8 @@ help =
     📈 /chart <code>币种</code> [<code>周期</code>] —— 带均线和关键价位的K线图
     🆕 /new —— 清空上下文，开始新对话
     🌐 /language —— English 或 中文
+    📡 /subscribe <code>币种</code> [<code>周期</code>] [<code>signals|risk</code>]、/unsubscribe、/feeds —— 信号与风险订阅(群组中限管理员)
+    📢 /linkchannel <code>@频道</code> —— 在这里管理频道的订阅
     ⚙️ /settings —— 我的设置
 
     周期：5m、15m、1h、4h、1d、1w。

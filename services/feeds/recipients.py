@@ -1,7 +1,9 @@
 """Who a push goes to, and which (coin, timeframe) pairs the scans must cover.
 
 Used by the scheduler's market scan (what to fetch), the risk engine (market-risk alerts go to the
-chats with a `risk` feed for that coin) and the signals engine (`signals` feeds).
+chats with a `risk` feed for that coin) and the signals engine (`signals` feeds). A recipient's
+`message()` builds the outbox payload with the feed's level (silent → disable_notification) and
+forum topic, validated against Telegram's limits.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.repositories.feeds import FeedReadRepository, FeedRow
+from services.delivery.message import Button, OutboxMessage
+from services.feeds.model import KINDS, LEVELS
+from services.i18n import normalize_locale
 from services.uow import Session
 
-KINDS = ("signals", "risk")
-LEVELS = ("on", "silent", "off")
+__all__ = ["KINDS", "LEVELS", "Recipient", "recipients", "scan_targets"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +27,18 @@ class Recipient:
     silent: bool  # level "silent": sent with disable_notification
     thread_id: int | None  # forum topic
     chat_type: str
+
+    def message(
+        self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), photo: str | None = None
+    ) -> OutboxMessage:
+        """The outbox payload for this chat (raises `InvalidDelivery` when Telegram would refuse it)."""
+        return OutboxMessage.build(
+            text=text,
+            buttons=buttons,
+            photo=photo,
+            disable_notification=self.silent,
+            message_thread_id=self.thread_id,
+        )
 
 
 def _matches(feed: FeedRow, symbol: str, timeframe: str | None) -> bool:
@@ -37,7 +53,7 @@ async def recipients(session: Session, kind: str, symbol: str, timeframe: str | 
     return [
         Recipient(
             chat_id=feed.chat_id,
-            locale=feed.locale,
+            locale=normalize_locale(feed.locale),
             silent=feed.level == "silent",
             thread_id=feed.thread_id,
             chat_type=feed.chat_type,

@@ -69,8 +69,18 @@ def ensure_member(chat: FakeChat) -> None:
         raise forbidden(f"bot was kicked from the {kind}")
     if chat.bot_status == "left":
         raise forbidden(f"bot is not a member of the {kind}")
-    if chat.type == "channel" and chat.bot_status not in ("administrator", "creator"):
+    if chat.type == "channel" and (chat.bot_status not in ("administrator", "creator") or not chat.bot_can_post):
         raise bad_request("need administrator rights in the channel chat")
+
+
+def resolve_thread(chat: FakeChat, params: Params) -> int | None:
+    """message_thread_id: a topic of a forum supergroup (the General topic is sent without one)."""
+    thread = params.get_int("message_thread_id")
+    if thread is None:
+        return None
+    if not chat.is_forum or thread not in chat.topics:
+        raise bad_request("message thread not found")
+    return thread
 
 
 def ensure_not_blocked(chat: FakeChat) -> None:

@@ -75,7 +75,8 @@ def member_object(core: FakeTelegramCore, chat: FakeChat, user: FakeUser) -> Jso
             }
         )
         if chat.type == "channel":
-            member.update({"can_post_messages": True, "can_edit_messages": True})
+            can_post = chat.bot_can_post if user.id == core.bot_user.id else True
+            member.update({"can_post_messages": can_post, "can_edit_messages": can_post})
         else:
             member["can_pin_messages"] = True
     elif status == "kicked":

@@ -19,6 +19,7 @@ from .common import (
     publish,
     resolve_chat,
     resolve_reply,
+    resolve_thread,
 )
 from .errors import bad_request
 from .files import StoredFile, image_size
@@ -52,11 +53,14 @@ async def send_message(core: FakeTelegramCore, params: Params) -> JsonDict:
     parsed = message_text(core, params)
     markup = parse_markup(params.get_json("reply_markup"))
     reply_to = resolve_reply(core, chat, params)
+    thread = resolve_thread(chat, params)
     ensure_not_blocked(chat)
     count_message(core, chat, params)
     message = core.state.add_message(
         chat,
         core.bot_user,
+        message_thread_id=thread,
+        disable_notification=params.get_bool("disable_notification"),
         text=parsed.text,
         entities=parsed.entities,
         source=params.get_str("text"),
@@ -98,11 +102,14 @@ async def send_photo(core: FakeTelegramCore, params: Params) -> JsonDict:
     markup = parse_markup(params.get_json("reply_markup"))
     reply_to = resolve_reply(core, chat, params)
     stored = _photo_file(core, params.file("photo"))
+    thread = resolve_thread(chat, params)
     ensure_not_blocked(chat)
     count_message(core, chat, params)
     message = core.state.add_message(
         chat,
         core.bot_user,
+        message_thread_id=thread,
+        disable_notification=params.get_bool("disable_notification"),
         photo=stored,
         caption=caption.text if caption and caption.text else None,
         caption_entities=caption.entities if caption else [],

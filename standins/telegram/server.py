@@ -10,11 +10,11 @@ from typing import Any, Self, TypedDict, Unpack
 from aiohttp import web
 
 from .errors import UNAUTHORIZED, ApiError
+from .group_actions import GroupActions
 from .limits import Clock, RateLimits
 from .params import Params, parse_request
 from .state import Call, JsonDict
 from .updates import WebhookDelivery
-from .user_actions import UserActions
 
 MAX_REQUEST_SIZE = 60 * 1024 * 1024
 
@@ -35,7 +35,7 @@ class ServerOptions(TypedDict, total=False):
     require_https_webhook: bool
 
 
-class FakeTelegramServer(UserActions):
+class FakeTelegramServer(GroupActions):
     """A local Telegram Bot API server for tests and console mode.
 
     The real aiogram `Bot` talks to it over HTTP through

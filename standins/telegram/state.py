@@ -68,6 +68,9 @@ class FakeChat:
     started: bool = True  # private chat: the user has started the bot
     deactivated: bool = False  # private chat: the user deleted their account
     migrated_to: int | None = None  # a group upgraded to this supergroup
+    is_forum: bool = False  # a supergroup with topics
+    topics: dict[int, str] = field(default_factory=dict)  # forum topics: message_thread_id → name
+    bot_can_post: bool = True  # channels: the bot's admin right can_post_messages
     messages: list[FakeMessage] = field(default_factory=list, repr=False)
     next_message_id: int = 1
     draft: Draft | None = None
@@ -89,7 +92,8 @@ class FakeChat:
                     "username": self.user.username,
                 }
             )
-        return _drop_none({"id": self.id, "type": self.type, "title": self.title, "username": self.username})
+        data = {"id": self.id, "type": self.type, "title": self.title, "username": self.username}
+        return _drop_none({**data, "is_forum": True if self.is_forum else None})
 
     def full_info(self) -> JsonDict:
         info = self.to_api()
@@ -162,6 +166,8 @@ class FakeMessage:
     reply_markup: JsonDict | None = None  # inline keyboards only, as Telegram returns them
     photo: StoredFile | None = None
     reply_to: FakeMessage | None = None
+    message_thread_id: int | None = None  # forum topic (messages in the General topic have none)
+    disable_notification: bool = False  # sent silently
     invoice: JsonDict | None = None
     invoice_payload: str | None = None
     link_preview_options: JsonDict | None = None
@@ -228,6 +234,9 @@ class FakeMessage:
             data["from"] = self.sender.to_api()
         data["chat"] = self.chat.to_api()
         data["date"] = self.date
+        if self.message_thread_id is not None:
+            data["message_thread_id"] = self.message_thread_id
+            data["is_topic_message"] = True
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         if with_reply and self.reply_to is not None:

@@ -131,6 +131,10 @@ class UserActions(FakeTelegramCore):
         group.migrated_to = supergroup.id
         message = self.state.add_message(group, creator, extra={"migrate_to_chat_id": supergroup.id})
         self.push_update("message", message.to_api())
+        if supergroup.bot_status in ("member", "administrator"):
+            # …and the first message of the supergroup names the group it came from.
+            first = self.state.add_message(supergroup, creator, extra={"migrate_from_chat_id": group.id})
+            self.push_update("message", first.to_api())
         return supergroup
 
     def bot_added_to_group(self, group: FakeChat, by_user: FakeUser, *, as_admin: bool = False) -> None:
@@ -194,14 +198,24 @@ class UserActions(FakeTelegramCore):
         return self.push_update("message", payload) or {"message": payload}
 
     async def send_message(
-        self, user: FakeUser, text: str, *, chat: ChatRef | None = None, reply_to: FakeMessage | int | None = None
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        chat: ChatRef | None = None,
+        reply_to: FakeMessage | int | None = None,
+        thread_id: int | None = None,
     ) -> JsonDict:
-        """The user writes `text` (in their private chat unless `chat` is given).
+        """The user writes `text` (in their private chat unless `chat` is given; in a forum topic
+        with `thread_id`).
 
         Returns the update; it has no "update_id" when the bot does not get it (group privacy mode,
         or allowed_updates without "message").
         """
-        return self._user_message(user, chat, reply_to, text=text, entities=detect_entities(text))
+        if thread_id is not None and thread_id not in self._chat_for(user, chat).topics:
+            raise FakeTelegramUsageError(f"no forum topic {thread_id} in that chat")
+        fields: dict[str, Any] = {"text": text, "entities": detect_entities(text), "message_thread_id": thread_id}
+        return self._user_message(user, chat, reply_to, **fields)
 
     async def send_command(
         self,
@@ -211,6 +225,7 @@ class UserActions(FakeTelegramCore):
         *,
         chat: ChatRef | None = None,
         with_username: bool = False,
+        thread_id: int | None = None,
     ) -> JsonDict:
         """`/command [payload]`; `with_username` appends @botname, as in groups."""
         text = command if command.startswith("/") else f"/{command}"
@@ -218,7 +233,7 @@ class UserActions(FakeTelegramCore):
             text += f"@{self.bot_user.username}"
         if payload:
             text += f" {payload}"
-        return await self.send_message(user, text, chat=chat)
+        return await self.send_message(user, text, chat=chat, thread_id=thread_id)
 
     async def send_sticker(self, user: FakeUser, *, chat: ChatRef | None = None, emoji: str = "👍") -> JsonDict:
         sticker = {
