@@ -53,6 +53,7 @@ from services.ratelimit import (
     RedisLimiterBackend,
     Window,
 )
+from services.risk import RiskConfig, RiskEngine
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ MENU_COMMANDS = (
     "history",
     "buy",
     "invite",
+    "alert",
+    "alerts",
+    "position",
+    "positions",
     "paysupport",
     "language",
     "settings",
@@ -107,6 +112,11 @@ class AppResources:
         self.background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def wake_sender(self) -> None:
+        """Deliveries were committed: the outbox sender (once started) sends them now."""
+        if self.sender is not None:
+            self.sender.wake()
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers and middlewares may ask for by name: the services (typed) and the resources
@@ -172,8 +182,13 @@ def build_resources(settings: Settings) -> AppResources:
         max_entries=settings.chart_cache_size,
         ttl=settings.chart_cache_ttl,
     )
+    # Commits that change a user or chat drop its cached view.
+    views = ViewCache(store, settings.user_cache_seconds)
+    sessionmaker = create_sessionmaker(engine, views)
+    translations = Translations(settings.default_locale)
+    risk_config = risk_config_from(settings)
     services = Services(
-        translations=Translations(settings.default_locale),
+        translations=translations,
         store=store,
         market=market,
         chart_cache=chart_cache,
@@ -182,11 +197,10 @@ def build_resources(settings: Settings) -> AppResources:
         answer_gate=AnswerGate(store),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
+        risk_config=risk_config,
+        risk=RiskEngine(sessionmaker, market, translations, risk_config),
     )
-    # Commits that change a user or chat drop its cached view.
-    views = ViewCache(store, settings.user_cache_seconds)
-    sessionmaker = create_sessionmaker(engine, views)
-    return AppResources(
+    resources = AppResources(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
@@ -195,6 +209,23 @@ def build_resources(settings: Settings) -> AppResources:
         services=services,
         limiter=build_limiter(settings, store),
         openai_client=openai_client,
+    )
+    services.risk.on_enqueued = resources.wake_sender  # alerts fired by this process go out at once
+    return resources
+
+
+def risk_config_from(settings: Settings) -> RiskConfig:
+    return RiskConfig(
+        mmr_rates=dict(settings.risk_mmr),
+        mmr_tiers=tuple(sorted(settings.risk_mmr_tiers.items())),
+        position_steps=tuple(sorted(settings.risk_position_steps)),
+        candle_timeframe=settings.risk_candle_timeframe,
+        move_atr_multiple=settings.risk_move_atr,
+        move_candles=settings.risk_move_candles,
+        volatility_percentile=settings.risk_volatility_percentile,
+        funding_8h=settings.risk_funding_8h,
+        oi_change_pct=settings.risk_oi_change_pct,
+        cooldown=timedelta(minutes=settings.risk_cooldown_minutes),
     )
 
 

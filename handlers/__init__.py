@@ -10,7 +10,20 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
-from handlers import admin, chat, common, credits, errors, fallback, invites, market, membership, payments
+from handlers import (
+    admin,
+    alerts,
+    chat,
+    common,
+    credits,
+    errors,
+    fallback,
+    invites,
+    market,
+    membership,
+    payments,
+    positions,
+)
 
 
 def setup_routers(extra: Sequence[Router] = ()) -> Router:
@@ -22,6 +35,8 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         membership.build_router(),
         *credit_routers,
         *extra,
+        alerts.build_router(),
+        positions.build_router(),
         market.build_router(),
         chat.build_router(),
         fallback.build_router(),

@@ -19,6 +19,7 @@ from services.kv import KeyValueStore
 from services.llm import LLMService
 from services.market import MarketService
 from services.market.chart_cache import ChartCache
+from services.risk import RiskConfig, RiskEngine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +33,8 @@ class Services:
     answer_gate: AnswerGate
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
+    risk: RiskEngine  # the scheduler's risk tick and scans
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""
