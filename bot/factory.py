@@ -223,7 +223,7 @@ def risk_config_from(settings: Settings) -> RiskConfig:
         move_atr_multiple=settings.risk_move_atr,
         move_candles=settings.risk_move_candles,
         volatility_percentile=settings.risk_volatility_percentile,
-        funding_8h=settings.risk_funding_8h,
+        funding_8h=settings.risk_funding_extreme,
         oi_change_pct=settings.risk_oi_change_pct,
         cooldown=timedelta(minutes=settings.risk_cooldown_minutes),
     )

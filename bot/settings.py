@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     risk_move_atr: float = Field(default=3.0, gt=0)  # a sudden move: |change| ≥ this × ATR …
     risk_move_candles: int = Field(default=3, ge=1, le=100)  # … within this many candles
     risk_volatility_percentile: float = Field(default=95.0, gt=0, le=100)
-    risk_funding_8h: float = Field(default=0.001, gt=0)  # |funding per 8 h| (0.001 = 0.1 %)
+    risk_funding_extreme: float = Field(default=0.001, gt=0)  # |funding per 8 h| (0.001 = 0.1 %)
     risk_oi_change_pct: float = Field(default=10.0, gt=0)
     risk_cooldown_minutes: float = Field(default=60.0, ge=0)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.market import Position, PriceAlert, RiskCooldown
@@ -153,6 +153,21 @@ class AlertRepository:
             .values(active=False, triggered_at=now, last_price=price)
         )
         return bool((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+    async def disarm_many(self, fired: Sequence[tuple[int, int, float]], now: datetime) -> set[int]:
+        """`disarm` for many (id, generation, price) at once, in one statement: the ids it disarmed."""
+        if not fired:
+            return set()
+        keys = [(alert_id, generation) for alert_id, generation, _ in fired]
+        prices = {alert_id: price for alert_id, _, price in fired}
+        statement = (
+            update(PriceAlert)
+            .where(tuple_(PriceAlert.id, PriceAlert.generation).in_(keys), PriceAlert.active.is_(True))
+            .values(active=False, triggered_at=now, last_price=case(prices, value=PriceAlert.id))
+            .returning(PriceAlert.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set((await self.session.execute(statement)).scalars().all())
 
     async def roll_window(self, alert_id: int, generation: int, now: datetime, price: float) -> bool:
         """A move alert's window passed without the move: the next window starts at `price`, `now`."""

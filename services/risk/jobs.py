@@ -33,6 +33,7 @@ from services.market import Analysis, Candles, MarketError, MarketService, analy
 from services.market.timeframes import TIMEFRAME_MS
 from services.risk import texts
 from services.risk.config import RiskConfig
+from services.risk.outbox import enqueue_many
 from services.risk.parse import ABOVE, BELOW, MOVE
 from services.risk.rules import (
     TAKE_PROFIT_STEP,
@@ -62,6 +63,13 @@ class Report:
     warnings: int = 0  # position warnings enqueued
     market: int = 0  # market-risk messages enqueued
     snapshots: int = 0  # market_snapshots rows written
+
+
+@dataclass(frozen=True, slots=True)
+class _Fired:
+    alert: AlertRow
+    price: float  # the price that crossed (the candle's extreme at a scan)
+    message: OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,15 +219,16 @@ class RiskEngine:
         roll: bool,
     ) -> tuple[int, int]:
         """Decide in memory, then write what changed in short transactions. Returns (fired, warnings)."""
-        alert_writes: list[Write] = []
+        fired_alerts: list[_Fired] = []
+        rolls: list[Write] = []
         for alert in alerts:
             seen = seen_for(alert, alert.armed_at)
             if seen is None:
                 continue
             if alert_fires(alert, seen):
-                alert_writes.append(self._fire(alert, seen, now))
+                fired_alerts.append(self._fired(alert, seen))
             elif roll and alert.condition == MOVE and self._window_over(alert, now):
-                alert_writes.append(_roll(alert, seen.last, now))
+                rolls.append(_roll(alert, seen.last, now))
         position_writes: list[Write] = []
         steps = self.config.position_steps
         for position in positions:
@@ -229,7 +238,8 @@ class RiskEngine:
             new = position_steps(position, seen, steps)
             if new:
                 position_writes.append(self._warn(position, new, seen))
-        fired = await self._write(alert_writes)
+        fired = await self._write_fired(fired_alerts, now)
+        await self._write(rolls)
         warnings = await self._write(position_writes)
         if fired or warnings:
             self._wake()
@@ -257,7 +267,7 @@ class RiskEngine:
         window = TIMEFRAME_MS.get(alert.window or "1h", TIMEFRAME_MS["1h"])
         return alert.armed_at is None or now - alert.armed_at >= timedelta(milliseconds=window)
 
-    def _fire(self, alert: AlertRow, seen: Seen, now: datetime) -> Write:
+    def _fired(self, alert: AlertRow, seen: Seen) -> _Fired:
         if alert.condition == ABOVE:
             price = seen.high
         elif alert.condition == BELOW:
@@ -266,15 +276,25 @@ class RiskEngine:
             price = seen.high if seen.high / alert.price - 1 >= 1 - seen.low / alert.price else seen.low
         t = self._translator(alert.locale, alert.language_code)
         text = texts.alert_fired(t, alert.symbol, alert.condition, alert.price, alert.pct, alert.window, price)
+        return _Fired(alert, price, OutboxMessage.build(text=text))
 
-        async def write(session: AsyncSession) -> int:
-            if not await AlertRepository(session).disarm(alert.id, alert.generation, now, price):
-                return 0  # deleted, re-armed or fired by someone else meanwhile
-            payload = OutboxMessage.build(text=text)
-            ref = f"{alert.id}:{alert.generation}"
-            return await enqueue(session, kind="alert", ref_id=ref, chat_ids=[alert.chat_id], payload=payload, now=now)
-
-        return write
+    async def _write_fired(self, fired: list[_Fired], now: datetime) -> int:
+        """Disarm and enqueue, `write_batch` alerts per transaction, two statements each (plus the
+        outbox's unreachable-chat lookup): only alerts this call disarmed get a message."""
+        sent = 0
+        size = self.config.write_batch
+        for chunk in (fired[i : i + size] for i in range(0, len(fired), size)):
+            async with self.sessionmaker() as session:
+                keys = [(item.alert.id, item.alert.generation, item.price) for item in chunk]
+                disarmed = await AlertRepository(session).disarm_many(keys, now)
+                items = [
+                    (f"{item.alert.id}:{item.alert.generation}", item.alert.chat_id, item.message)
+                    for item in chunk
+                    if item.alert.id in disarmed  # not deleted, re-armed or fired elsewhere meanwhile
+                ]
+                sent += await enqueue_many(session, "alert", items, now)
+                await session.commit()
+        return sent
 
     def _warn(self, position: PositionRow, new: list[str], seen: Seen) -> Write:
         t = self._translator(position.locale, position.language_code)
@@ -304,17 +324,10 @@ class RiskEngine:
                 return 0
             if position.chat_id is None:
                 return 0
-            sent = 0
-            for step, text in messages:
-                payload = OutboxMessage.build(text=text)
-                sent += await enqueue(
-                    session,
-                    kind="position",
-                    ref_id=f"{position.id}:{step}",
-                    chat_ids=[position.chat_id],
-                    payload=payload,
-                )
-            return sent
+            items = [
+                (f"{position.id}:{step}", position.chat_id, OutboxMessage.build(text=text)) for step, text in messages
+            ]
+            return await enqueue_many(session, "position", items)
 
         return write
 

@@ -150,7 +150,7 @@ async def test_position_warnings_once_per_step(risk: Risk) -> None:
             now=risk.now,
         )
     liquidation = view.liquidation_price
-    assert liquidation == pytest.approx(entry * 0.905)  # BTC on Bybit: maintenance 0.5 %
+    assert liquidation is not None and liquidation == pytest.approx(entry * 0.905)  # BTC on Bybit: maintenance 0.5 %
 
     def at(share: float) -> float:
         return entry - share * (entry - liquidation)
