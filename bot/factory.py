@@ -40,6 +40,7 @@ from services.container import Services
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig, answer_hold_ttl
 from services.credits.holds import sweep_expired_holds
+from services.delivery import OutboxWake
 from services.feeds.access import AdminCache
 from services.i18n import SUPPORTED_LOCALES, Translations
 from services.kv import KeyValueStore, RedisStore, build_store
@@ -54,6 +55,7 @@ from services.ratelimit import (
     RedisLimiterBackend,
     Window,
 )
+from services.risk import RiskConfig, RiskEngine
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -68,13 +70,17 @@ MENU_COMMANDS = (
     "history",
     "buy",
     "invite",
-    "paysupport",
-    "language",
-    "settings",
+    "alert",
+    "alerts",
+    "position",
+    "positions",
     "feeds",
     "subscribe",
     "unsubscribe",
     "linkchannel",
+    "paysupport",
+    "language",
+    "settings",
 )
 
 
@@ -177,8 +183,14 @@ def build_resources(settings: Settings) -> AppResources:
         max_entries=settings.chart_cache_size,
         ttl=settings.chart_cache_ttl,
     )
+    # Commits that change a user or chat drop its cached view.
+    views = ViewCache(store, settings.user_cache_seconds)
+    sessionmaker = create_sessionmaker(engine, views)
+    translations = Translations(settings.default_locale)
+    risk_config = risk_config_from(settings)
+    outbox_wake = OutboxWake()  # set after commits that enqueued deliveries; the sender waits on it
     services = Services(
-        translations=Translations(settings.default_locale),
+        translations=translations,
         store=store,
         market=market,
         chart_cache=chart_cache,
@@ -188,10 +200,10 @@ def build_resources(settings: Settings) -> AppResources:
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
+        risk_config=risk_config,
+        risk=RiskEngine(sessionmaker, market, translations, risk_config, on_enqueued=outbox_wake.set),
+        outbox_wake=outbox_wake,
     )
-    # Commits that change a user or chat drop its cached view.
-    views = ViewCache(store, settings.user_cache_seconds)
-    sessionmaker = create_sessionmaker(engine, views)
     return AppResources(
         settings=settings,
         engine=engine,
@@ -201,6 +213,21 @@ def build_resources(settings: Settings) -> AppResources:
         services=services,
         limiter=build_limiter(settings, store),
         openai_client=openai_client,
+    )
+
+
+def risk_config_from(settings: Settings) -> RiskConfig:
+    return RiskConfig(
+        mmr_rates=dict(settings.risk_mmr),
+        mmr_tiers=tuple(sorted(settings.risk_mmr_tiers.items())),
+        position_steps=tuple(sorted(settings.risk_position_steps)),
+        candle_timeframe=settings.risk_candle_timeframe,
+        move_atr_multiple=settings.risk_move_atr,
+        move_candles=settings.risk_move_candles,
+        volatility_percentile=settings.risk_volatility_percentile,
+        funding_8h=settings.risk_funding_extreme,
+        oi_change_pct=settings.risk_oi_change_pct,
+        cooldown=timedelta(minutes=settings.risk_cooldown_minutes),
     )
 
 

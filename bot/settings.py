@@ -138,6 +138,62 @@ class Settings(BaseSettings):
     # Feeds (subscriptions in private chats, groups and channels): services/feeds, handlers/feeds.py.
     # How long a chat admin check (getChatMember) is trusted: a demoted admin keeps the right this long.
     feeds_admin_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Risk alerts (services/risk): maintenance margin rates for liquidation prices as
+    # "exchange:coin=rate" pairs (also "exchange=rate" and "*=rate"; most specific wins), notional
+    # tiers "floor=rate" (a position worth at least the floor in USDT uses at least that rate),
+    # position warnings at these % of the way from entry to liquidation, the timeframe whose candle
+    # highs/lows the scans check alerts against, and the market-risk thresholds with their cooldown.
+    risk_mmr: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: {"*": 0.01, "bybit:btc": 0.005, "bybit:eth": 0.005, "binance:btc": 0.004}
+    )
+    risk_mmr_tiers: Annotated[dict[float, float], NoDecode] = Field(default_factory=dict)
+    risk_position_steps: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [50, 80])
+    risk_candle_timeframe: str = "5m"
+    risk_move_atr: float = Field(default=3.0, gt=0)  # a sudden move: |change| ≥ this × ATR …
+    risk_move_candles: int = Field(default=3, ge=1, le=100)  # … within this many candles
+    risk_volatility_percentile: float = Field(default=95.0, gt=0, le=100)
+    risk_funding_extreme: float = Field(default=0.001, gt=0)  # |funding per 8 h| (0.001 = 0.1 %)
+    risk_oi_change_pct: float = Field(default=10.0, gt=0)
+    risk_cooldown_minutes: float = Field(default=60.0, ge=0)
+
+    @field_validator("risk_mmr", "risk_mmr_tiers", mode="before")
+    @classmethod
+    def _rate_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in _csv(value):
+            key, sep, rate = item.partition("=")
+            if not sep or not key.strip() or not rate.strip():
+                raise ValueError("expected key=rate pairs, e.g. *=0.01,bybit:btc=0.005")
+            pairs[key.strip().lower()] = rate.strip()
+        return pairs
+
+    @field_validator("risk_mmr", "risk_mmr_tiers")
+    @classmethod
+    def _rates(cls, value: dict[object, float]) -> dict[object, float]:
+        if any(not 0 <= rate < 1 for rate in value.values()):
+            raise ValueError("maintenance margin rates are fractions from 0 to 1, e.g. 0.005 for 0.5 %")
+        return value
+
+    @field_validator("risk_position_steps", mode="before")
+    @classmethod
+    def _steps(cls, value: object) -> object:
+        steps = _split_csv(value)
+        if isinstance(steps, list) and any(not 0 < int(step) < 100 for step in steps):
+            raise ValueError("percentages between 1 and 99, e.g. 50,80")
+        return steps
+
+    @field_validator("risk_candle_timeframe")
+    @classmethod
+    def _risk_timeframe(cls, value: str) -> str:
+        from services.market.errors import UnsupportedTimeframe
+        from services.market.timeframes import validate_timeframe
+
+        try:
+            return validate_timeframe(value)
+        except UnsupportedTimeframe as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("bot_token")
     @classmethod

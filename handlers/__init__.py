@@ -12,6 +12,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    alerts,
     chat,
     common,
     credits,
@@ -23,6 +24,7 @@ from handlers import (
     market,
     membership,
     payments,
+    positions,
 )
 
 
@@ -37,6 +39,8 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         *credit_routers,
         *extra,
         feeds.build_router(),
+        alerts.build_router(),
+        positions.build_router(),
         market.build_router(),
         chat.build_router(),
         fallback.build_router(),

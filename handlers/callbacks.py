@@ -69,3 +69,27 @@ class MarketCallback(CallbackData, prefix="mkt"):
     action: MarketAction
     coin: str
     timeframe: str = ""
+
+
+class AlertAction(StrEnum):
+    DELETE = "del"
+    REARM = "arm"
+
+
+class AlertCallback(CallbackData, prefix="alert"):
+    """A button of /alerts: delete an alert, or re-arm a fired one."""
+
+    action: AlertAction
+    id: int
+
+
+class PositionAction(StrEnum):
+    CLOSE = "close"
+    DELETE = "del"
+
+
+class PositionCallback(CallbackData, prefix="pos"):
+    """A button of /positions: close (keep the record) or delete a declared position."""
+
+    action: PositionAction
+    id: int

@@ -21,6 +21,7 @@ from services.kv import KeyValueStore
 from services.llm import LLMService
 from services.market import MarketService
 from services.market.chart_cache import ChartCache
+from services.risk import RiskConfig, RiskEngine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +38,8 @@ class Services:
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
+    risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
+    risk: RiskEngine  # the scheduler's risk tick and scans
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

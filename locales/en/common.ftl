@@ -29,6 +29,8 @@ help =
     💬 <b>Ask in free text</b> — “how does BTC look?”, “ETH on the daily”, “以太坊 4小时”. Follow-ups remember the coin.
     💹 /price <code>coin</code> — price, 24h change, volume, funding
     📈 /chart <code>coin</code> [<code>timeframe</code>] — candles with EMAs and key levels
+    🔔 /alert <code>coin</code> &gt; <code>price</code> or ±<code>%</code> <code>window</code> — price alerts; /alerts lists them
+    📌 /position add <code>coin</code> long 10x entry <code>price</code> — liquidation price and warnings; /positions
     🆕 /new — forget the conversation and start fresh
     🌐 /language — English or 中文
     📡 /subscribe <code>coins</code> [<code>timeframes</code>] [<code>signals|risk</code>], /unsubscribe, /feeds — signal and risk feeds (in groups: admins)

@@ -28,6 +28,8 @@ help =
     💬 <b>直接提问</b> —— “比特币怎么样”、“ETH 日线”、“以太坊 4小时”。追问时会记住币种。
     💹 /price <code>币种</code> —— 价格、24小时涨跌、成交量、资金费率
     📈 /chart <code>币种</code> [<code>周期</code>] —— 带均线和关键价位的K线图
+    🔔 /alert <code>币种</code> 高于 <code>价格</code> 或 ±<code>%</code> <code>窗口</code> —— 价格提醒；/alerts 查看
+    📌 /position add <code>币种</code> 多 10倍 开仓 <code>价格</code> —— 强平价与预警；/positions 查看
     🆕 /new —— 清空上下文，开始新对话
     🌐 /language —— English 或 中文
     📡 /subscribe <code>币种</code> [<code>周期</code>] [<code>signals|risk</code>]、/unsubscribe、/feeds —— 信号与风险订阅(群组中限管理员)

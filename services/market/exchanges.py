@@ -212,6 +212,17 @@ class ExchangeClient:
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         raw = await self._call(f"fetch_ticker {symbol}", lambda: self.raw.fetch_ticker(symbol), symbol=symbol)
+        return self._ticker(raw, symbol)
+
+    async def fetch_tickers(self, symbols: list[str]) -> dict[str, Ticker]:
+        """Tickers of several markets of one type in one request (ccxt `fetch_tickers`); markets the
+        answer lacks are left out, a market without a price in it is a `BadResponse`."""
+        raw = await self._call(f"fetch_tickers ({len(symbols)})", lambda: self.raw.fetch_tickers(symbols))
+        if not isinstance(raw, Mapping):
+            raise BadResponse(f"{self.id}: tickers are not an object", exchange=self.id)
+        return {symbol: self._ticker(raw[symbol], symbol) for symbol in symbols if symbol in raw}
+
+    def _ticker(self, raw: Any, symbol: str) -> Ticker:
         if not isinstance(raw, Mapping):
             raise BadResponse(f"{self.id}: ticker is not an object", exchange=self.id)
         price = _float(raw.get("last")) or _float(raw.get("close"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from services.kv import KeyValueStore, MemoryStore
@@ -316,6 +316,41 @@ class MarketService:
             return await self._flights.run(key, fetch)
 
         return await self._on_exchanges(resolved, operation)
+
+    async def tickers(self, bases: Iterable[str], quote: str = "USDT") -> dict[str, Ticker]:
+        """Last prices of many coins (base → ticker) in one ccxt `fetch_tickers` per exchange and market
+        type: each coin on the first exchange (priority order) that lists it against `quote`, its
+        perpetual preferred (so one linear batch covers most coins, spot-only ones a second). An
+        exchange that fails or cools down hands its coins to the next; coins nobody answered for
+        are missing from the result. Not cached: the minute risk tick is its only caller."""
+        await self._ensure_markets()
+        pending = list(dict.fromkeys(base.upper() for base in bases))
+        found: dict[str, Ticker] = {}
+        for ex, client in self._clients.items():
+            if not pending or client.index is None:
+                continue
+            groups: dict[bool, dict[str, str]] = {}  # perp? → market symbol → base
+            for base in pending:
+                listing = client.index.lookup(base, quote)
+                if listing is not None and (market := listing.perp or listing.spot) is not None:
+                    groups.setdefault(listing.perp is not None, {})[market] = base
+            breaker = self._breakers[ex]
+            for markets in groups.values():
+                if not breaker.allow():
+                    break
+                try:
+                    batch = await client.fetch_tickers(list(markets))
+                except _EXCHANGE_FAILURES as exc:
+                    breaker.record_failure()
+                    log.warning("%s tickers failed, trying the next exchange: %s", ex, exc)
+                    continue
+                except UnknownSymbol:
+                    breaker.release()
+                    continue
+                breaker.record_success()
+                found.update({markets[market]: ticker for market, ticker in batch.items()})
+            pending = [base for base in pending if base not in found]
+        return found
 
     async def derivatives(self, symbol: str | ResolvedSymbol) -> Derivatives | None:
         """Funding and open interest of the pair's linear perpetual; None when no exchange lists one."""

@@ -160,6 +160,22 @@ class MarketBook:
         """Serve exactly these rows (ts, o, h, l, c, v) for `base` on `timeframe`."""
         self._series[(base, timeframe)] = np.asarray(rows, dtype=np.float64)
 
+    def move(self, base: str, price: float, *, high: float | None = None, low: float | None = None) -> None:
+        """Trade `base` at `price` now, on every timeframe: the candle containing the clock's time
+        closes (so far) at `price` with its high/low widened to `high`/`low` (a wick), and every
+        later candle is rescaled to continue from `price`. The ticker's last price follows."""
+        now = self.clock.ms()
+        for timeframe in TIMEFRAME_MS:
+            rows = self.series(base, timeframe)
+            index = int(np.searchsorted(rows[:, 0], now, side="right")) - 1
+            if index < 0:
+                continue
+            previous = float(rows[index, 4])
+            rows[index, 4] = price
+            rows[index, 2] = max(float(rows[index, 2]), price, high if high is not None else price)
+            rows[index, 3] = min(float(rows[index, 3]), price, low if low is not None else price)
+            rows[index + 1 :, 1:5] *= price / previous
+
     def visible(self, base: str, timeframe: str) -> np.ndarray:
         rows = self.series(base, timeframe)
         return rows[rows[:, 0] <= self.clock.ms()]
@@ -285,6 +301,10 @@ class FakeExchangeServer:
 
     def reset_counts(self) -> None:
         self.requests.clear()
+
+    def set_price(self, base: str, price: float, *, high: float | None = None, low: float | None = None) -> None:
+        """Move the market on command (tests drive alerts with this): see `MarketBook.move`."""
+        self.book.move(base, price, high=high, low=low)
 
     def spec_for_id(self, symbol_id: str | None, *, perp: bool) -> SymbolSpec | None:
         for spec in self.book.specs.values():
