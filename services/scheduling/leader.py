@@ -179,6 +179,7 @@ class LeaderElector:
         self._stopping = asyncio.Event()
         self._changed = asyncio.Event()
         self.terms = 0  # times this replica became leader
+        self.renewals = 0  # successful renewals, over all terms
 
     @property
     def holding(self) -> bool:
@@ -190,21 +191,25 @@ class LeaderElector:
 
     async def wait_for(self, leader: bool = True) -> None:
         """Until this replica holds (or, with False, does not hold) the lease."""
-        while self.holding != leader:
-            changed = self._changed
-            await changed.wait()
+        await self.wait_until(lambda: self.holding == leader)
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Until `predicate()` holds, checked after every take, renewal or loss attempt."""
+        while not predicate():
+            await self._changed.wait()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def _set(self, until: float | None) -> None:
-        was = self.holding
         self._until = until
-        if was != self.holding:
-            self._changed.set()
-            self._changed = asyncio.Event()
 
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
                 wait = await self._step()
+                self._notify()
                 try:
                     async with asyncio.timeout(wait):
                         await self._stopping.wait()
@@ -213,6 +218,7 @@ class LeaderElector:
         finally:
             if self.holding:
                 self._set(None)
+                self._notify()
                 try:
                     await self.lease.release()
                 except LEASE_ERRORS as exc:
@@ -239,6 +245,7 @@ class LeaderElector:
             log.warning("scheduler leadership: renewal failed: %s", exc)
             kept = None
         if kept:
+            self.renewals += 1
             self._set(started + self.lease_seconds)
         elif kept is False or not self.is_leader:
             self._set(None)
