@@ -49,7 +49,7 @@ def _epilog(width: int = 88) -> str:
 
 def _configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("aiogram.event", "alembic", "httpx", "openai._base_client"):
+    for noisy in ("aiogram.event", "alembic", "apscheduler", "httpx", "openai._base_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import RateLimitMiddleware
-from bot.periodic import every
+from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
@@ -39,7 +38,6 @@ from services.chat import AnswerGate, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig, answer_hold_ttl
-from services.credits.holds import sweep_expired_holds
 from services.delivery import OutboxWake
 from services.feeds.access import AdminCache
 from services.i18n import SUPPORTED_LOCALES, Translations
@@ -56,6 +54,7 @@ from services.ratelimit import (
     Window,
 )
 from services.risk import RiskConfig, RiskEngine
+from services.scheduling.scheduler import Scheduler
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -97,6 +96,7 @@ class AppResources:
     openai_client: AsyncOpenAI | None = None
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
+    scheduler: Scheduler | None = None  # the jobs (one leader across replicas), started with the dispatcher
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     closed: bool = False
 
@@ -123,12 +123,23 @@ class AppResources:
         """What handlers and middlewares may ask for by name: the services (typed) and the resources
         object for the composition root's own hooks. Never the settings: handlers get what they need
         of the configuration through `Services`."""
-        return {"resources": self, "sessionmaker": self.sessionmaker, **self.services.workflow_data()}
+        return {
+            "resources": self,
+            "sessionmaker": self.sessionmaker,
+            "scheduler": self.scheduler,
+            **self.services.workflow_data(),
+        }
+
+    def wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         for task in list(self.background):
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -204,7 +215,7 @@ def build_resources(settings: Settings) -> AppResources:
         risk=RiskEngine(sessionmaker, market, translations, risk_config, on_enqueued=outbox_wake.set),
         outbox_wake=outbox_wake,
     )
-    return AppResources(
+    resources = AppResources(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
@@ -214,6 +225,9 @@ def build_resources(settings: Settings) -> AppResources:
         limiter=build_limiter(settings, store),
         openai_client=openai_client,
     )
+    last_seen = resources.registrar.last_seen
+    resources.scheduler = build_scheduler(settings, sessionmaker, services, last_seen, outbox_wake.set)
+    return resources
 
 
 def risk_config_from(settings: Settings) -> RiskConfig:
@@ -293,29 +307,19 @@ async def set_commands(bot: Bot, translations: Translations) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
-async def _refresh_markets(market: MarketService) -> dict[str, str]:
-    """Reload every exchange's markets; the failures (exchange → error) are what gets logged."""
-    return {exchange: error for exchange, error in (await market.refresh_markets()).items() if error}
-
-
 async def _on_startup(bot: Bot, translations: Translations, market: MarketService, resources: AppResources) -> None:
     await set_commands(bot, translations)
     # Markets load in the background: a slow or unreachable exchange must not delay serving users
-    # (market calls load them on demand as well), and are reloaded every few hours for new listings.
+    # (market calls load them on demand as well); the scheduler reloads them every few hours.
     resources.spawn(market.start(), "load-markets")
-    refresh_seconds = resources.settings.markets_refresh_hours * 3600
-    resources.spawn(every(refresh_seconds, partial(_refresh_markets, market), "markets refresh"), "markets-refresh")
-    # Holds and free-quota slots a crash left behind (answer never settled) are released once expired.
-    sweep = partial(sweep_expired_holds, resources.sessionmaker)
-    resources.spawn(every(resources.settings.hold_sweep_seconds, sweep, "hold sweeper"), "hold-sweeper")
     # Pushes (signals, alerts, broadcasts) waiting in the outbox, and those enqueued from now on.
     resources.sender = OutboxSender.from_settings(
         bot, resources.sessionmaker, resources.settings, wake=resources.services.outbox_wake
     )
     resources.spawn(resources.sender.run(), "outbox-sender")
-    # Users' last_seen_at, batched (and written once more at shutdown).
-    last_seen = resources.registrar.last_seen
-    resources.spawn(every(resources.settings.last_seen_flush_seconds, last_seen.flush, "last seen"), "last-seen")
+    # The jobs (bot/scheduler.py): hold sweeper, plan expiry, markets refresh, last_seen_at flushes, …
+    if resources.scheduler is not None:
+        await resources.scheduler.start()
 
 
 SHUTDOWN_GRACE_SECONDS = 20.0
@@ -328,6 +332,8 @@ async def _stop_sender(resources: AppResources) -> None:
 
 
 async def _on_shutdown(resources: AppResources) -> None:
+    if resources.scheduler is not None:
+        await resources.scheduler.stop()  # no new runs; leadership released for another replica
     drained, _ = await asyncio.gather(resources.inflight.drain(SHUTDOWN_GRACE_SECONDS), _stop_sender(resources))
     if not drained:
         logger.warning("%d updates still in flight at shutdown", resources.inflight.count)

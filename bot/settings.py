@@ -195,6 +195,21 @@ class Settings(BaseSettings):
         except UnsupportedTimeframe as exc:
             raise ValueError(str(exc)) from None
 
+    # Scheduler (bot/scheduler.py, services/scheduling): one leader across replicas runs the jobs — a
+    # Redis lock with REDIS_URL, a PostgreSQL advisory lock without it, this process on SQLite. A
+    # leader renews every SCHEDULER_RENEW_SECONDS (others try to take over as often); a dead one is
+    # replaced within SCHEDULER_LEASE_SECONDS. A run later than SCHEDULER_MISFIRE_SECONDS is skipped.
+    scheduler_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    scheduler_renew_seconds: float = Field(default=10.0, gt=0, le=3600)
+    scheduler_misfire_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    scheduler_runs_keep_hours: float = Field(default=48.0, gt=0)  # scheduler_runs kept this long
+    plan_check_seconds: float = Field(default=300.0, gt=0, le=86_400)  # plan-expiry reminders and downgrades
+    # Market scans: these timeframes' candle closes, SCAN_DELAY_SECONDS after each close (UTC).
+    scan_timeframes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["1m", "5m", "15m", "1h", "4h", "1d"]
+    )
+    scan_delay_seconds: int = Field(default=5, ge=0, le=59)
+
     @field_validator("bot_token")
     @classmethod
     def _bot_token(cls, value: SecretStr) -> SecretStr:
@@ -222,6 +237,20 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("at least one ccxt exchange id, e.g. bybit,binance,okx")
         return _known_exchanges(value)
+
+    @field_validator("scan_timeframes", mode="before")
+    @classmethod
+    def _scan_timeframes(cls, value: object) -> object:
+        return [part.lower() for part in _csv(value)] if isinstance(value, str) else value
+
+    @field_validator("scan_timeframes")
+    @classmethod
+    def _known_timeframes(cls, value: list[str]) -> list[str]:
+        known = ("1m", "5m", "15m", "1h", "4h", "1d", "1w")
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(f"unknown timeframe {', '.join(unknown)} (any of {', '.join(known)})")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -284,6 +313,12 @@ class Settings(BaseSettings):
     def _outbox_backoff(self) -> Settings:
         if self.outbox_backoff_max < self.outbox_backoff_base:
             raise ConfigError("Invalid OUTBOX_BACKOFF_MAX: must be at least OUTBOX_BACKOFF_BASE")
+        return self
+
+    @model_validator(mode="after")
+    def _scheduler_renewal(self) -> Settings:
+        if self.scheduler_renew_seconds >= self.scheduler_lease_seconds:
+            raise ConfigError("Invalid SCHEDULER_RENEW_SECONDS: must be below SCHEDULER_LEASE_SECONDS")
         return self
 
     @cached_property

@@ -198,19 +198,28 @@ async def extend_plan_in_tx(
     )
 
 
-def _reminder_target(user_id: int, expires_at: datetime) -> str:
-    return f"{user_id}@{int(expires_at.timestamp())}"
+def _reminder_target(user_id: int, expires_at: datetime, stage: str = "") -> str:
+    target = f"{user_id}@{int(expires_at.timestamp())}"
+    return f"{target}:{stage}" if stage else target
 
 
 async def users_due_for_expiry_reminder(
-    session: AsyncSession, now: datetime | None = None, *, config: CreditsConfig = DEFAULT_CONFIG
+    session: AsyncSession,
+    now: datetime | None = None,
+    *,
+    config: CreditsConfig = DEFAULT_CONFIG,
+    within: timedelta | None = None,
+    stage: str = "",
 ) -> list[ExpiryReminder]:
-    """Users whose paid plan expires within the window and who weren't reminded for that expiry
-    (a renewal moves the expiry, so the next one is reminded again). Banned/blocked users skipped."""
+    """Users whose paid plan expires within the window (`within`, default the config's) and who weren't
+    reminded for that expiry at that `stage` (e.g. "3d", "1d": one reminder each; a renewal moves the
+    expiry, so the next one is reminded again). Banned/blocked users skipped."""
     now = now or utcnow()
-    candidates = await AccountUserRepository(session).expiring(now, now + config.expiry_reminder_window)
+    candidates = await AccountUserRepository(session).expiring(now, now + (within or config.expiry_reminder_window))
     targets = {
-        _reminder_target(user.id, user.plan_expires_at): user for user in candidates if user.plan_expires_at is not None
+        _reminder_target(user.id, user.plan_expires_at, stage): user
+        for user in candidates
+        if user.plan_expires_at is not None
     }
     done = await AuditRepository(session).existing_targets(REMINDER_ACTION, list(targets))
     return [
@@ -223,10 +232,10 @@ async def users_due_for_expiry_reminder(
 
 
 async def mark_expiry_reminded(
-    session: AsyncSession, user_id: int, expires_at: datetime, now: datetime | None = None
+    session: AsyncSession, user_id: int, expires_at: datetime, now: datetime | None = None, *, stage: str = ""
 ) -> None:
-    """Record that the reminder for this expiry was sent. Commits."""
+    """Record that the reminder for this expiry (at this stage) was sent. Commits."""
     await AuditRepository(session).add(
-        REMINDER_ACTION, _reminder_target(user_id, expires_at), f"user={user_id}", now=now or utcnow()
+        REMINDER_ACTION, _reminder_target(user_id, expires_at, stage), f"user={user_id}", now=now or utcnow()
     )
     await session.commit()

@@ -64,6 +64,10 @@ class Report:
     market: int = 0  # market-risk messages enqueued
     snapshots: int = 0  # market_snapshots rows written
 
+    def __bool__(self) -> bool:
+        """True when the run did something worth a log line (the scheduler logs truthy results)."""
+        return bool(self.fired or self.warnings or self.market or self.snapshots)
+
 
 @dataclass(frozen=True, slots=True)
 class _Fired:
