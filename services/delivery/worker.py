@@ -23,6 +23,7 @@ from db.repositories.deliveries import ClaimedDelivery, DeliveryRepository, Sent
 from db.repositories.users import ChatRepository, UserRepository
 from services.delivery.policy import RetryPolicy
 from services.delivery.stats import OutboxCounters, OutboxStats
+from services.feeds.chats import move_migrated_chat
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +228,8 @@ class OutboxWorker:
             case ChatMoved(new_chat_id=new_chat_id):
                 if new_chat_id == row.chat_id:
                     return await self._dead(repository, row, "migrated to itself")
-                await repository.move_chat_feeds(row.chat_id, new_chat_id)
-                counters.moved += await repository.move_chat(row.chat_id, new_chat_id, now)
+                moved = await move_migrated_chat(repository.session, row.chat_id, new_chat_id, now)
+                counters.moved += moved.deliveries
                 log.info("chat %s became supergroup %s: feeds and deliveries moved", row.chat_id, new_chat_id)
                 return DeliveryStatus.PENDING
             case StaleMedia(sha256=sha256, error=error):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from db.models import utcnow
 from db.repositories.deliveries import DeliveryRepository
@@ -53,24 +54,38 @@ async def bot_returned(session: Session, chat_id: int, *, was_member: bool) -> R
 
 
 async def chat_migrated(session: Session, old_chat_id: int, new_chat_id: int, now: datetime | None = None) -> int:
+    """A group became a supergroup (the service messages): `move_migrated_chat`, committed."""
+    moved = await move_migrated_chat(session, old_chat_id, new_chat_id, now)
+    await session.commit()
+    return moved.feeds
+
+
+class Moved(NamedTuple):
+    feeds: int
+    deliveries: int
+
+
+async def move_migrated_chat(
+    session: Session, old_chat_id: int, new_chat_id: int, now: datetime | None = None
+) -> Moved:
     """A group became a supergroup: its chat row (language included), feeds and waiting deliveries
-    follow the new id, the old row goes inactive. The same repository steps the outbox sender takes
-    when a send answers with migrate_to_chat_id; safe to run twice (Telegram announces a migration
-    in both chats). Returns how many feeds moved."""
+    follow the new id, the old row goes inactive; the old group's feed of a kind the supergroup has
+    already is dropped (one feed per chat and kind). Used for the service messages and by the outbox
+    sender when a send answers with migrate_to_chat_id; safe to run twice (Telegram announces a
+    migration in both chats). In the caller's transaction. Returns how many feeds and rows moved."""
     if old_chat_id == new_chat_id:
-        return 0
+        return Moved(0, 0)
     feeds = FeedRepository(session)
     deliveries = DeliveryRepository(session)
     old = await feeds.chat(old_chat_id)
     await feeds.drop_conflicting(old_chat_id, new_chat_id)
     moved = await deliveries.move_chat_feeds(old_chat_id, new_chat_id)
-    await deliveries.move_chat(old_chat_id, new_chat_id, now or utcnow())
+    rows = await deliveries.move_chat(old_chat_id, new_chat_id, now or utcnow())
     new = await feeds.chat(new_chat_id)
     if old is not None and new is not None and new.locale is None and old.locale is not None:
         await feeds.update_chat(new_chat_id, locale=old.locale)
     await feeds.update_chat(old_chat_id, active=False)
-    await session.commit()
-    return moved
+    return Moved(moved, rows)
 
 
 async def link_channel(

@@ -155,6 +155,31 @@ async def test_a_group_upgraded_to_a_supergroup_moves_its_feeds_and_rows(
     assert (await chat_active(sessionmaker, group.id), await chat_active(sessionmaker, supergroup.id)) == (False, True)
 
 
+async def test_a_migration_onto_a_supergroup_with_a_feed_of_the_same_kind_keeps_the_supergroups(
+    tg: FakeTelegramServer, sessionmaker: Sessions
+) -> None:
+    """One feed per chat and kind: the group's signals feed gives way to the supergroup's, the send
+    still moves (no unique-constraint error in the sender's transaction), the risk feed moves."""
+    owner = tg.add_user("Owner")
+    group = tg.add_group("Traders", owner, type="group")
+    await add_chat(sessionmaker, group.id, "group")
+    supergroup = tg.migrate_group(group)
+    await add_chat(sessionmaker, supergroup.id, "supergroup")
+    async with sessionmaker() as session:
+        session.add(Feed(chat_id=group.id, kind="signals", symbols="BTC", timeframes="4h"))
+        session.add(Feed(chat_id=group.id, kind="risk", symbols="ETH", timeframes="1h"))
+        session.add(Feed(chat_id=supergroup.id, kind="signals", symbols="SOL", timeframes="1d"))
+        await session.commit()
+    async with running_sender(tg, sessionmaker) as outbox:
+        await outbox.push("s1", [group.id], text="s1")
+        await outbox.settle(2)  # s1 → migrated; then s1 at the new id
+        rows = await outbox.rows()
+    assert [(r.chat_id, r.status) for r in rows] == [(supergroup.id, DeliveryStatus.SENT)]
+    async with sessionmaker() as session:
+        feeds = sorted((f.chat_id, f.kind, f.symbols) for f in await session.scalars(select(Feed)))
+    assert feeds == [(supergroup.id, "risk", "ETH"), (supergroup.id, "signals", "SOL")]
+
+
 async def test_a_server_error_is_retried_after_a_backoff_with_jitter(
     tg: FakeTelegramServer, sessionmaker: Sessions
 ) -> None:
