@@ -34,6 +34,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
+from handlers.callbacks import AlertAction, AlertCallback
 from services.chat import AnswerGate, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
@@ -212,7 +213,14 @@ def build_resources(settings: Settings) -> AppResources:
         admin_ids=frozenset(settings.admin_ids),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
         risk_config=risk_config,
-        risk=RiskEngine(sessionmaker, market, translations, risk_config, on_enqueued=outbox_wake.set),
+        risk=RiskEngine(
+            sessionmaker,
+            market,
+            translations,
+            risk_config,
+            on_enqueued=outbox_wake.set,
+            rearm_callback=rearm_alert_callback,
+        ),
         outbox_wake=outbox_wake,
     )
     resources = AppResources(
@@ -228,6 +236,11 @@ def build_resources(settings: Settings) -> AppResources:
     last_seen = resources.registrar.last_seen
     resources.scheduler = build_scheduler(settings, sessionmaker, services, last_seen, outbox_wake.set)
     return resources
+
+
+def rearm_alert_callback(alert_id: int) -> str:
+    """The "re-arm" button under a fired alert's message (handled by handlers/alerts.py)."""
+    return AlertCallback(action=AlertAction.REARM_PUSHED, id=alert_id).pack()
 
 
 def risk_config_from(settings: Settings) -> RiskConfig:

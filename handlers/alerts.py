@@ -119,6 +119,11 @@ async def alert_button(
             return
         notice = t("alert-rearmed") if rearmed is not None else t("alert-gone")
     await query.answer(notice)
+    if callback_data.action is AlertAction.REARM_PUSHED:
+        if isinstance(query.message, Message) and rearmed is not None:
+            with contextlib.suppress(TelegramBadRequest):  # a double tap: the button is gone already
+                await query.message.edit_reply_markup(reply_markup=None)
+        return
     if isinstance(query.message, Message):
         text, markup = render_alerts(t, await list_alerts(session, user.id, now), now)
         with contextlib.suppress(TelegramBadRequest):  # unchanged (a double tap)

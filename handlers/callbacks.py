@@ -73,11 +73,12 @@ class MarketCallback(CallbackData, prefix="mkt"):
 
 class AlertAction(StrEnum):
     DELETE = "del"
-    REARM = "arm"
+    REARM = "arm"  # from the /alerts list (the list is redrawn)
+    REARM_PUSHED = "again"  # from the fired alert's own message (its button goes away)
 
 
 class AlertCallback(CallbackData, prefix="alert"):
-    """A button of /alerts: delete an alert, or re-arm a fired one."""
+    """A button of /alerts (delete an alert, re-arm a fired one) or of a fired alert's message."""
 
     action: AlertAction
     id: int

@@ -22,7 +22,7 @@ alert-created = 🔔 Alert set: <b>{ $pair }</b> { $condition } (now { $current 
 alert-fired-above = 🔔 <b>{ $pair }</b> rose above <b>{ $level }</b> (reached { $price }).
 alert-fired-below = 🔔 <b>{ $pair }</b> fell below <b>{ $level }</b> (reached { $price }).
 alert-fired-move = 🔔 <b>{ $pair }</b> moved { $change } within { $window } (alert at ±{ $pct }%): { $reference } → { $price }.
-alert-fired-footer = <i>This alert is now off; re-arm it in /alerts.</i>
+alert-fired-footer = <i>This alert is now off; re-arm it with the button below or in /alerts.</i>
 
 alerts-empty = You have no price alerts. Set one with <code>/alert BTC &gt; 70000</code>.
 alerts-header = 🔔 <b>Your price alerts</b> ({ $active } of { $limit } active)
@@ -31,6 +31,7 @@ alert-state-armed = armed
 alert-state-fired = fired { $time }
 alert-button-delete = ❌ { $n }
 alert-button-rearm = 🔁 Re-arm { $n }
+alert-button-rearm-pushed = 🔁 Re-arm this alert
 alert-deleted = Alert deleted.
 alert-rearmed = Alert armed again.
 alert-gone = That alert no longer exists or is already armed.

@@ -22,7 +22,7 @@ alert-created = 🔔 已设置提醒：<b>{ $pair }</b> { $condition }（现价 
 alert-fired-above = 🔔 <b>{ $pair }</b> 涨破 <b>{ $level }</b>（最高到 { $price }）。
 alert-fired-below = 🔔 <b>{ $pair }</b> 跌破 <b>{ $level }</b>（最低到 { $price }）。
 alert-fired-move = 🔔 <b>{ $pair }</b> 在 { $window } 内波动 { $change }（提醒阈值 ±{ $pct }%）：{ $reference } → { $price }。
-alert-fired-footer = <i>该提醒已关闭，可在 /alerts 重新开启。</i>
+alert-fired-footer = <i>该提醒已关闭，可点下方按钮或在 /alerts 重新开启。</i>
 
 alerts-empty = 你还没有价格提醒。用 <code>/alert BTC &gt; 70000</code> 设置一个。
 alerts-header = 🔔 <b>我的价格提醒</b>（生效 { $active } / 上限 { $limit }）
@@ -31,6 +31,7 @@ alert-state-armed = 监控中
 alert-state-fired = 已于 { $time } 触发
 alert-button-delete = ❌ { $n }
 alert-button-rearm = 🔁 重新开启 { $n }
+alert-button-rearm-pushed = 🔁 重新开启此提醒
 alert-deleted = 提醒已删除。
 alert-rearmed = 提醒已重新开启。
 alert-gone = 该提醒已不存在或已在监控中。

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.risk import AlertRepository, AlertRow, CooldownRepository, PositionRepository, PositionRow
-from services.delivery.message import OutboxMessage
+from services.delivery.message import Button, OutboxMessage
 from services.delivery.outbox import enqueue
 from services.feeds.recipients import recipients, scan_targets
 from services.i18n import Translations, Translator, normalize_locale
@@ -90,12 +90,16 @@ class RiskEngine:
         translations: Translations,
         config: RiskConfig | None = None,
         on_enqueued: Callable[[], None] | None = None,
+        rearm_callback: Callable[[int], str] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.market = market
         self.translations = translations
         self.config = config or RiskConfig()
         self.on_enqueued = on_enqueued  # wakes the outbox sender after new rows are committed
+        # The callback data of a fired alert's "re-arm" button (the handlers' callback factory; None:
+        # no button, the message points to /alerts only).
+        self.rearm_callback = rearm_callback
 
     # ------------------------------------------------------------------------------ tick
     async def tick(self, now: datetime) -> Report:
@@ -280,7 +284,11 @@ class RiskEngine:
             price = seen.high if seen.high / alert.price - 1 >= 1 - seen.low / alert.price else seen.low
         t = self._translator(alert.locale, alert.language_code)
         text = texts.alert_fired(t, alert.symbol, alert.condition, alert.price, alert.pct, alert.window, price)
-        return _Fired(alert, price, OutboxMessage.build(text=text))
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if self.rearm_callback is not None:
+            rearm = Button(text=t("alert-button-rearm-pushed"), callback_data=self.rearm_callback(alert.id))
+            buttons = ((rearm,),)
+        return _Fired(alert, price, OutboxMessage.build(text=text, buttons=buttons))
 
     async def _write_fired(self, fired: list[_Fired], now: datetime) -> int:
         """Disarm and enqueue, `write_batch` alerts per transaction, two statements each (plus the

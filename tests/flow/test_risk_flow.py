@@ -87,3 +87,27 @@ async def test_positions_in_chinese(calm: RunningBot, tg: FakeTelegramServer) ->
     await tg.press_button(li, "✅ 平仓 1", message_id=listing.message_id)
     await tg.wait_until(lambda: "你还没有持仓" in listing.plain_text, what="closed")
     assert "无法计算强平价" in (await ask(tg, li, "/position", "add sol 空 125x 开仓 150")).plain_text
+
+
+async def test_a_fired_alert_is_re_armed_from_its_own_message(
+    calm: RunningBot, tg: FakeTelegramServer, exchange: FakeBybit
+) -> None:
+    cy = new_user(tg, "Cy", "en")
+    level = round(exchange.book.last_price("SOL") * 0.95, 2)
+    assert "Alert set" in (await ask(tg, cy, "/alert", f"sol < {level}")).plain_text
+    risk = calm.resources.services.risk
+
+    exchange.set_price("SOL", level * 0.98)
+    assert (await risk.tick(datetime.now(UTC))).fired == 1
+    (pushed,) = [m for m in await tg.wait_for_messages(cy, 2, timeout=15) if "fell below" in m.plain_text]
+    assert pushed.button_texts() == [["🔁 Re-arm this alert"]]
+    exchange.set_price("SOL", level * 1.02)
+    assert (await risk.tick(datetime.now(UTC))).fired == 0
+
+    await tg.press_button(cy, "🔁 Re-arm this alert", message_id=pushed.message_id)
+    await tg.wait_until(lambda: pushed.button_texts() == [], what="the button gone once re-armed")
+    assert "fell below" in pushed.plain_text  # the alert's own text stays
+    exchange.set_price("SOL", level * 0.97)
+    assert (await risk.tick(datetime.now(UTC))).fired == 1
+    fired = [m for m in await tg.wait_for_messages(cy, 3, timeout=15) if "fell below" in m.plain_text]
+    assert len(fired) == 2
