@@ -120,7 +120,8 @@ class InFlightWindow:
 
 class RateLimitMiddleware(BaseRequestMiddleware):
     """Paces every message-producing call. Bulk calls of this process ask for slots one at a time
-    (FIFO behind one lock), so a push of any size costs one reservation attempt per wake-up.
+    (FIFO behind one lock, held until a slot is reserved, not until it comes), so a push of any size
+    costs one reservation attempt per wake-up.
 
     A slot is a time, but Telegram counts a call when it *arrives*, somewhere between our send and
     its answer; under load the gap varies (a busy event loop, a slow network), and early calls that
@@ -175,21 +176,27 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         for key in idle:
             del self._chat_windows[key]
 
-    async def _reserve(self, chat: Scope | None, lane: Lane) -> None:
+    async def _reserve(self, chat: Scope | None, lane: Lane) -> float:
+        """Ask until a slot is reserved (sleeping as told in between); how long until that slot."""
         while True:
             reservation = await self.backend.reserve(chat, lane)
-            if reservation.delay > 0:
-                self.stats.waited_seconds += reservation.delay
-                await self.sleep(reservation.delay)
             if reservation.reserved:
-                return
+                return reservation.delay
+            self.stats.waited_seconds += reservation.delay
+            await self.sleep(reservation.delay)
 
     async def _acquire(self, chat: Scope | None, lane: Lane) -> None:
         if lane is not Lane.INTERACTIVE:
+            # The head of the bulk queue asks; once it has a slot (never more than the limiter's
+            # bulk horizon ahead) the next one asks while it sleeps until that slot. Reservations
+            # are pipelined: a round trip to Redis or a late wake-up does not delay the next slot.
             async with self._bulk_turn:
-                await self._reserve(chat, lane)
+                delay = await self._reserve(chat, lane)
         else:
-            await self._reserve(chat, lane)
+            delay = await self._reserve(chat, lane)
+        if delay > 0:
+            self.stats.waited_seconds += delay
+            await self.sleep(delay)
 
     async def __call__(
         self,
