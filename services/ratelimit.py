@@ -85,9 +85,10 @@ class OutgoingLimits:
     bulk_share: float = 0.8  # of the overall window, for bulk calls while a reply is queued
     bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
     # Seconds of slots a late bulk caller may take back to back. Evenly spaced slots alone lose every
-    # late wake-up for good: an event loop busy with the push wakes each sender ~0.7 ms late, a fifth
-    # of a 300/s slot. A bulk call behind schedule by k gaps takes its slot now (k from this, ≥ 2).
-    bulk_catch_up: float = 0.1
+    # late wake-up for good (a stalled event loop: a slow commit, a collection, a busy CPU). A bulk
+    # call behind schedule by k gaps takes its slot now (k from this, at least 2); kept as short as
+    # the horizon, so a stall turns into a small burst only.
+    bulk_catch_up: float = 0.05
     global_429_chats: int = 3  # this many chats answered 429 within a pause → pause everything
 
     def window(self, scope: Scope) -> Window:
@@ -158,17 +159,17 @@ def _earliest(
 ) -> float:
     """The earliest time a new slot fits after the last one, with `limit` in any `span`.
 
-    `smooth` (k > 0) spreads slots evenly, `span / limit` apart. A caller behind that schedule (the
-    last k slots span more than k gaps by now: wake-ups came late) takes its slot now instead, so at
-    most k calls catch up back to back. Slots ahead of `now` are never bunched: a full gap apart."""
+    `smooth` (k > 0) spreads slots evenly, `span / limit` apart, but a caller behind schedule (its
+    wake-ups came late, so the last k slots are further apart than k gaps) may take the slot the
+    schedule of k slots back gives, even now: at most k in any k gaps, and the lost time comes back."""
     earliest = paused_until
     if log:
         earliest = max(earliest, log[-1])
         if smooth:
             gap = span / limit
             spaced = log[-1] + gap
-            if len(log) >= smooth and log[-smooth] + smooth * gap <= now + EPSILON:
-                spaced = min(spaced, now)
+            if len(log) >= smooth:  # on the schedule of k slots back, if that is earlier
+                spaced = min(spaced, max(now, log[-smooth] + smooth * gap))
             earliest = max(earliest, spaced)
         if len(log) >= limit:
             earliest = max(earliest, log[-limit] + span)
@@ -290,8 +291,8 @@ local function earliest(key, limit, span, pause_key, smooth)
     if smooth > 0 then
       local gap = span / limit
       local spaced = last + gap
-      if n >= smooth and tonumber(redis.call('LINDEX', key, -smooth)) + smooth * gap <= now + 0.000001 then
-        spaced = math.min(spaced, now)
+      if n >= smooth then
+        spaced = math.min(spaced, math.max(now, tonumber(redis.call('LINDEX', key, -smooth)) + smooth * gap))
       end
       at = math.max(at, spaced)
     end
