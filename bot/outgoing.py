@@ -45,6 +45,7 @@ UNPACED = frozenset({"sendChatAction"})
 
 Sleep = Callable[[float], Awaitable[object]]
 MAX_CHAT_WINDOWS = 10_000  # chats with a window kept in this process before idle ones are dropped
+MAX_STALE_SLOTS = 3  # slots one call gives up for waking too late, before it leaves late anyway
 
 
 def is_paced(method_name: str) -> bool:
@@ -74,6 +75,7 @@ class OutgoingStats:
     received_429: int = 0
     global_pauses: int = 0
     paid: int = 0  # paid broadcasts (allow_paid_broadcast): Telegram charges Stars for each
+    stale_slots: int = 0  # slots given up: the event loop woke the call too late to use them
 
 
 class InFlightWindow:
@@ -120,7 +122,8 @@ class InFlightWindow:
 
 class RateLimitMiddleware(BaseRequestMiddleware):
     """Paces every message-producing call. Bulk calls of this process ask for slots one at a time
-    (FIFO behind one lock), so a push of any size costs one reservation attempt per wake-up.
+    (FIFO behind one lock, held until a slot is reserved, not until it comes), so a push of any size
+    costs one reservation attempt per wake-up.
 
     A slot is a time, but Telegram counts a call when it *arrives*, somewhere between our send and
     its answer; under load the gap varies (a busy event loop, a slow network), and early calls that
@@ -143,6 +146,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         self.stats = OutgoingStats()
         self._bulk_turn = asyncio.Lock()
         self._window = InFlightWindow(backend.limits.overall.limit, backend.limits.span(GLOBAL), self)
+        # How late a call may leave after its slot: half the safety margin of the overall window
+        # (15 ms by default; the other half for the network's jitter), 5 ms at least (timers).
+        limits = backend.limits
+        self.late_tolerance = max(0.005, limits.overall.seconds * limits.safety / 2)
         self._chat_windows: dict[str, InFlightWindow] = {}
 
     @property
@@ -175,21 +182,43 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         for key in idle:
             del self._chat_windows[key]
 
-    async def _reserve(self, chat: Scope | None, lane: Lane) -> None:
+    async def _reserve(self, chat: Scope | None, lane: Lane) -> tuple[float, float]:
+        """Ask until a slot is reserved (sleeping as told in between); when the slot is, on the local
+        clock (the time of asking plus its delay: never later than the limiter's), and its delay."""
         while True:
+            asked = self.local_clock()
             reservation = await self.backend.reserve(chat, lane)
-            if reservation.delay > 0:
-                self.stats.waited_seconds += reservation.delay
-                await self.sleep(reservation.delay)
             if reservation.reserved:
-                return
+                return asked + reservation.delay, reservation.delay
+            self.stats.waited_seconds += reservation.delay
+            await self.sleep(reservation.delay)
 
     async def _acquire(self, chat: Scope | None, lane: Lane) -> None:
-        if lane is not Lane.INTERACTIVE:
-            async with self._bulk_turn:
-                await self._reserve(chat, lane)
-        else:
-            await self._reserve(chat, lane)
+        for attempt in range(MAX_STALE_SLOTS + 1):
+            if lane is not Lane.INTERACTIVE:
+                # The head of the bulk queue asks, and keeps its turn until its slot is less than
+                # `late_tolerance` away: the next one asks meanwhile, so a round trip to Redis or a
+                # late wake-up does not delay the next slot, and no more than that much of this
+                # process's slots are ever waiting to leave (a stall cannot bunch more).
+                async with self._bulk_turn:
+                    slot, wait = await self._reserve(chat, lane)
+                    if wait > self.late_tolerance:
+                        await self.sleep(wait - self.late_tolerance)
+            else:
+                slot, wait = await self._reserve(chat, lane)
+            if wait <= 0:
+                return  # its slot is now: it leaves at once
+            self.stats.waited_seconds += wait
+            remaining = slot - self.local_clock()
+            if remaining > 0:
+                await self.sleep(remaining)
+            # Windows only hold if calls leave at their slots. One the event loop woke later than
+            # the tolerance (a stall) gives its slot up and asks again, or the calls of the stall
+            # would leave together, later slots with earlier ones, and Telegram would count them
+            # in one second (whatever this process's own window says, other replicas add theirs).
+            if self.local_clock() - slot <= self.late_tolerance or attempt == MAX_STALE_SLOTS:
+                return
+            self.stats.stale_slots += 1
 
     async def __call__(
         self,

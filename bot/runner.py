@@ -33,7 +33,9 @@ def freeze_startup_heap() -> None:
     about 250 ms, 290-540 ms measured during a 10,000-chat push, in which every reply and send
     waits and the push loses that share of its rate. `gc.freeze()` moves them to the permanent
     generation, so collections walk only what the bot allocated since; the collection just before
-    leaves no garbage frozen with them.
+    leaves no garbage frozen with them. The collector's thresholds stay Python's: after a push to
+    3,300 chats the heap outside the frozen part held ~39,000 objects (a full collection: 14 ms of
+    CPU), so rarer collections would save nothing measurable.
     """
     gc.collect()
     gc.freeze()

@@ -90,7 +90,8 @@ class OutboxSender:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.paid_broadcast = paid_broadcast
-        self._refill_at = max(1, min(batch_size, concurrency) // 4)  # free places before the next claim
+        # Free places before the next claim: a quarter of them, at most a batch (claims cost per claim, not per row).
+        self._refill_at = max(1, min(batch_size, concurrency // 4))
         self._wake = wake or OutboxWake()
         self._stopping = False
         self._running = False

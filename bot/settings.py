@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     outgoing_private_burst: int = Field(default=3, ge=1, le=100)
     outgoing_group_per_minute: int = Field(default=20, ge=1, le=10_000)  # per group/channel, in any minute
     outgoing_safety: float = Field(default=0.03, ge=0, le=0.5)  # windows this share longer than Telegram's
-    outgoing_bulk_share: float = Field(default=0.8, gt=0, le=1)  # of the window for pushes while users are active
+    outgoing_bulk_share: float = Field(default=0.8, gt=0, le=1)  # of the window for pushes while a reply is queued
     # With PAID_BROADCAST, bulk sends pass allow_paid_broadcast at up to this rate (Telegram: ≤ 1000/s,
     # 0.1 Star per message beyond the free rate).
     paid_broadcast_per_second: int = Field(default=100, ge=1, le=1000)

@@ -10,8 +10,9 @@ timer at their time, never by polling, so the cost of a call does not grow with 
 Reservations are made in order per scope (a slot is never before the scope's latest one), so:
 - a call only reserves once its chat's window has room *now*; until then it sleeps until the
   moment the chat's window opens (one timer), so a slow chat never pushes the global queue ahead;
-- bulk calls (`Lane.BULK`: outbox deliveries, broadcasts) are spread evenly (no burst) and only
-  take a slot that is due within a short horizon, so they never queue ahead of users: a reply
+- bulk calls (`Lane.BULK`: outbox deliveries, broadcasts) are spread evenly (no burst beyond the
+  few slots that make up for a late wake-up, `bulk_catch_up`) and only take a slot that is due
+  within a short horizon, so they never queue ahead of users: a reply
   reserved later still goes first. While a reply is queued (an interactive slot reserved in the
   future: the window was full when it asked) bulk may use only `bulk_share` of the overall window,
   so every slot that frees goes to the waiting replies until they are out; with no reply queued,
@@ -83,6 +84,11 @@ class OutgoingLimits:
     safety: float = 0.03  # every window is this share longer than Telegram's
     bulk_share: float = 0.8  # of the overall window, for bulk calls while a reply is queued
     bulk_horizon: float = 0.05  # seconds: how far ahead a bulk call may reserve (a reply waits at most this)
+    # Seconds of slots a late bulk caller may take back to back. Evenly spaced slots alone lose every
+    # late wake-up for good (a stalled event loop: a slow commit, a collection, a busy CPU). A bulk
+    # call behind schedule by k gaps takes its slot now (k from this, at least 2); kept as short as
+    # the horizon, so a stall turns into a small burst only.
+    bulk_catch_up: float = 0.05
     global_429_chats: int = 3  # this many chats answered 429 within a pause → pause everything
 
     def window(self, scope: Scope) -> Window:
@@ -92,6 +98,11 @@ class OutgoingLimits:
 
     def span(self, scope: Scope) -> float:
         return self.window(scope).seconds * (1.0 + self.safety)
+
+    def catch_up_slots(self, limit: int, span: float) -> int:
+        """How many bulk calls may go back to back to make up for late wake-ups (the Lua script
+        computes the same)."""
+        return min(limit, max(2, math.floor(self.bulk_catch_up * limit / span + 0.5)))
 
     @classmethod
     def scaled(cls, factor: float, **changes: float) -> OutgoingLimits:
@@ -143,12 +154,23 @@ class LimiterBackend(Protocol):
     async def close(self) -> None: ...
 
 
-def _earliest(log: Sequence[float], limit: int, span: float, paused_until: float, *, smooth: bool = False) -> float:
-    """The earliest time a new slot fits after the last one, with `limit` in any `span`; `smooth`
-    also keeps `span / limit` between slots (no burst)."""
+def _earliest(
+    log: Sequence[float], limit: int, span: float, paused_until: float, *, now: float = 0.0, smooth: int = 0
+) -> float:
+    """The earliest time a new slot fits after the last one, with `limit` in any `span`.
+
+    `smooth` (k > 0) spreads slots evenly, `span / limit` apart, but a caller behind schedule (its
+    wake-ups came late, so the last k slots are further apart than k gaps) may take the slot the
+    schedule of k slots back gives, even now: at most k in any k gaps, and the lost time comes back."""
     earliest = paused_until
     if log:
-        earliest = max(earliest, log[-1] + (span / limit if smooth else 0.0))
+        earliest = max(earliest, log[-1])
+        if smooth:
+            gap = span / limit
+            spaced = log[-1] + gap
+            if len(log) >= smooth:  # on the schedule of k slots back, if that is earlier
+                spaced = min(spaced, max(now, log[-smooth] + smooth * gap))
+            earliest = max(earliest, spaced)
         if len(log) >= limit:
             earliest = max(earliest, log[-limit] + span)
     return earliest
@@ -209,7 +231,8 @@ class MemoryLimiterBackend:
         span = self.limits.span(scope)
         bulk = lane is not Lane.INTERACTIVE
         paused_until = max(overall.paused_until, self._state(GLOBAL).paused_until)
-        at = max(now, _earliest(overall.log, limit, span, paused_until, smooth=bulk))
+        smooth = self.limits.catch_up_slots(limit, span) if bulk else 0
+        at = max(now, _earliest(overall.log, limit, span, paused_until, now=now, smooth=smooth))
         if bulk and at - now > self.limits.bulk_horizon + EPSILON:
             delay = at - now - self.limits.bulk_horizon
             if sharing:  # ask again once the queued replies are out: the whole budget is back then
@@ -254,16 +277,25 @@ end
 
 # KEYS: global log, chat log ("" when none), global pause, chat pause, latest interactive slot
 # ARGV: lane, now (or "" for Redis's clock), global limit, global span, chat limit, chat span,
-#       bulk share, bulk horizon, ttl
+#       bulk share, bulk horizon, ttl, bulk catch-up
 # Returns {reserved (0/1), delay in microseconds}
 _RESERVE = (
     _now_from(2)
     + """
-local function earliest(key, limit, span, pause_key, gap)
+local function earliest(key, limit, span, pause_key, smooth)
   local at = tonumber(redis.call('GET', pause_key) or '-1e18')
   local n = redis.call('LLEN', key)
   if n > 0 then
-    at = math.max(at, tonumber(redis.call('LINDEX', key, -1)) + gap)
+    local last = tonumber(redis.call('LINDEX', key, -1))
+    at = math.max(at, last)
+    if smooth > 0 then
+      local gap = span / limit
+      local spaced = last + gap
+      if n >= smooth then
+        spaced = math.min(spaced, math.max(now, tonumber(redis.call('LINDEX', key, -smooth)) + smooth * gap))
+      end
+      at = math.max(at, spaced)
+    end
     if n >= limit then
       at = math.max(at, tonumber(redis.call('LINDEX', key, -limit)) + span)
     end
@@ -285,11 +317,11 @@ if sharing then
   limit = math.max(1, math.floor(limit * tonumber(ARGV[7])))
 end
 local span = tonumber(ARGV[4])
-local gap = 0
+local smooth = 0
 if ARGV[1] ~= 'interactive' then
-  gap = span / limit
+  smooth = math.min(limit, math.max(2, math.floor(tonumber(ARGV[10]) * limit / span + 0.5)))
 end
-local at = math.max(now, earliest(KEYS[1], limit, span, KEYS[3], gap))
+local at = math.max(now, earliest(KEYS[1], limit, span, KEYS[3], smooth))
 if ARGV[1] ~= 'interactive' and at - now > tonumber(ARGV[8]) + 0.000001 then
   local delay = at - now - tonumber(ARGV[8])
   if sharing then
@@ -385,6 +417,7 @@ class RedisLimiterBackend:
             self.limits.bulk_share,
             self.limits.bulk_horizon,
             self._ttl,
+            self.limits.bulk_catch_up,
         ]
         reserved, delay_us = await self._reserve(keys=keys, args=args)
         return Reservation(reserved=bool(reserved), delay=max(0.0, int(delay_us) / 1_000_000))

@@ -11,8 +11,8 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import EditMessageText, Response, SendChatAction, SendMessage, TelegramMethod
 from aiogram.types import Message
 
-from bot.outgoing import RateLimitMiddleware
-from services.ratelimit import Lane, MemoryLimiterBackend, OutgoingLimits, Scope, Window, use_lane
+from bot.outgoing import MAX_STALE_SLOTS, RateLimitMiddleware
+from services.ratelimit import GLOBAL, Lane, MemoryLimiterBackend, OutgoingLimits, Scope, Window, use_lane
 
 
 class Clock:
@@ -175,3 +175,40 @@ async def test_late_arrivals_never_bunch_past_the_overall_window() -> None:
         await send(middleware, telegram, SendMessage(chat_id=chat_id, text="hi"))
     arrivals = [at for at, _ in telegram.sent]
     assert arrivals[3] - arrivals[0] >= 1.0
+
+
+class StallingClock(Clock):
+    """As `Clock`, but the event loop is busy: sleeps end `stalls` seconds late (one per sleep, then 0)."""
+
+    def __init__(self, stalls: list[float]) -> None:
+        super().__init__()
+        self.stalls = stalls
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + (self.stalls.pop(0) if self.stalls else 0.0))
+
+
+async def test_a_call_woken_too_late_for_its_slot_gives_it_up_and_asks_again() -> None:
+    clock = StallingClock([])
+    middleware, telegram = pacing(clock), Telegram(clock)
+    gap = middleware.backend.limits.span(GLOBAL) / 30
+    with use_lane(Lane.BULK):
+        await send(middleware, telegram, SendMessage(chat_id=1, text="now"))
+        clock.stalls = [0.05]  # the sleep until the second slot ends 50 ms late: a stall
+        await send(middleware, telegram, SendMessage(chat_id=2, text="late"))
+    # Leaving on the stale slot would bunch it with the calls of the next slots; it took a new one.
+    assert middleware.stats.stale_slots == 1
+    # It held the bulk turn until its slot was `late_tolerance` away, slept that, and woke 50 ms late.
+    assert [at for at, _ in telegram.sent] == pytest.approx([1_000.0, 1_000.0 + gap - 0.015 + 0.05])
+    assert middleware.late_tolerance == pytest.approx(0.015)
+
+
+async def test_a_call_always_woken_late_still_leaves() -> None:
+    clock = StallingClock([0.05] * 20)
+    middleware, telegram = pacing(clock, OutgoingLimits(overall=Window(limit=1, seconds=1.0))), Telegram(clock)
+    await send(middleware, telegram, SendMessage(chat_id=1, text="first"))
+    # One a second: each slot given up stays in the window, so the next is a second later, and the
+    # call wakes late again. It gives up MAX_STALE_SLOTS of them, then leaves anyway.
+    await send(middleware, telegram, SendMessage(chat_id=2, text="second"))
+    assert len(telegram.sent) == 2
+    assert middleware.stats.stale_slots == MAX_STALE_SLOTS
