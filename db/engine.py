@@ -9,6 +9,8 @@ mode, so readers never wait for a writer.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from functools import partial
 from pathlib import Path
 from typing import cast
@@ -59,6 +61,17 @@ def create_engine(
         event.listen(engine.sync_engine, "connect", pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+
+
+async def warm_pool(engine: AsyncEngine, connections: int) -> int:
+    """Open up to `connections` pooled connections at once and hand them back to the pool, so the
+    first burst after a start (a push claimed by several replicas, a wave of updates) does not pay
+    for connection set-up one by one. PostgreSQL only (SQLite connections are cheap). How many."""
+    if engine.dialect.name != "postgresql" or connections <= 0:
+        return 0
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await asyncio.gather(*(stack.enter_async_context(engine.connect()) for _ in range(connections)))
+        return len(opened)
 
 
 def create_sessionmaker(

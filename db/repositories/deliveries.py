@@ -207,14 +207,19 @@ class DeliveryRepository:
         the limiter): they are not due to anyone else while their sender is alive. How many."""
         if not rows:
             return 0
+        mine = and_(
+            Delivery.id.in_([row.id for row in rows]),  # by primary key (SQLite scans for row values)
+            tuple_(Delivery.id, Delivery.attempts).in_([(row.id, row.attempts) for row in rows]),
+            Delivery.status == DeliveryStatus.SENDING,
+        )
+        if self._postgres:
+            # Never wait for a row lock: a row locked now is having its result recorded (the lease no
+            # longer matters), and a renewal waiting on it while holding other rows' locks deadlocks
+            # with the sent rows' group commit, which takes the same rows in another order.
+            unlocked = select(Delivery.id).where(mine).with_for_update(skip_locked=True).scalar_subquery()
+            mine = Delivery.id.in_(unlocked)
         result = await self.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id.in_([row.id for row in rows]),  # by primary key (SQLite scans for row values)
-                tuple_(Delivery.id, Delivery.attempts).in_([(row.id, row.attempts) for row in rows]),
-                Delivery.status == DeliveryStatus.SENDING,
-            )
-            .values(lease_until=lease_until, next_attempt_at=lease_until)
+            update(Delivery).where(mine).values(lease_until=lease_until, next_attempt_at=lease_until)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 

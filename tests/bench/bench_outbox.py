@@ -59,7 +59,7 @@ from bot.runner import freeze_startup_heap
 from bot.sender import OutboxSender
 from bot.settings import Settings, load_settings
 from db import migrate
-from db.engine import create_engine, create_sessionmaker
+from db.engine import DEFAULT_POOL_SIZE, create_engine, create_sessionmaker, warm_pool
 from services.delivery import OutboxMessage, enqueue
 from services.ratelimit import LimiterBackend, MemoryLimiterBackend, OutgoingLimits, RedisLimiterBackend
 from standins.telegram import FakeTelegramServer, RateLimits
@@ -338,6 +338,7 @@ async def scenario(name: str, database_url: str, limiters: list[LimiterBackend] 
         settings = bench_settings(chats, database_url)
         engine = create_engine(database_url)
         try:
+            await warm_pool(engine, DEFAULT_POOL_SIZE)  # what bot/runner.py does at start
             limiters = limiters or [MemoryLimiterBackend(limits=outgoing_limits(settings))]
             push = await run_push(chats, create_sessionmaker(engine), settings, limiters)
         finally:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from db.models import DeliveryStatus
 from db.repositories.deliveries import ClaimedDelivery, DeliveryRepository, NewDelivery
@@ -105,6 +106,25 @@ async def test_a_live_sender_renews_its_leases(sessionmaker: Sessions) -> None:
     assert await _claim(sessionmaker, now=NOW + LEASE + timedelta(seconds=49)) == []
     (expired,) = await _claim(sessionmaker, now=NOW + LEASE + timedelta(seconds=51))
     assert expired.id == mine.id
+
+
+@POSTGRES_ONLY
+async def test_a_renewal_never_waits_on_a_row_whose_result_is_being_recorded(sessionmaker: Sessions) -> None:
+    """Renewing a sender's leases while another transaction records one of those rows as sent must
+    not wait for it (waiting, with the other rows locked, deadlocked with the sent rows' group
+    commit on PostgreSQL): the renewal skips the locked row and returns at once."""
+    await _enqueue(sessionmaker, [("a", 1), ("a", 2), ("a", 3)])
+    first, second, third = await _claim(sessionmaker)
+    async with sessionmaker() as recording, sessionmaker() as renewing:
+        await DeliveryRepository(recording).mark_sent(second.id, 42, NOW)  # row locked until commit
+        await renewing.execute(text("SET LOCAL lock_timeout = '3s'"))  # the old renewal failed here
+        renewed = await DeliveryRepository(renewing).renew([first, second, third], NOW + LEASE * 2)
+        await renewing.commit()
+        await recording.commit()
+    assert renewed == 2
+    async with sessionmaker() as session:
+        sent = await DeliveryRepository(session).get(second.id)
+    assert sent is not None and (sent.status, sent.message_id) == (DeliveryStatus.SENT, 42)
 
 
 async def test_skip_and_move_a_chats_rows(sessionmaker: Sessions) -> None:

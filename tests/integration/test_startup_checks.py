@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import StartupError
 from bot.startup import check_database, check_redis, check_schema
+from db.engine import warm_pool
 
 
 def free_port() -> int:
@@ -86,3 +87,13 @@ async def test_schema_checks(engine: AsyncEngine) -> None:
     with pytest.raises(StartupError) as error:
         await check_schema(engine)
     assert _one_line(error).startswith("the database is at revision f00d, which this code does not know")
+
+
+async def test_the_pool_is_warmed_before_the_first_burst(engine: AsyncEngine) -> None:
+    """PostgreSQL: the connections are open (and back in the pool) before any update or push needs
+    them; SQLite has nothing to warm."""
+    opened = await warm_pool(engine, 4)
+    if engine.dialect.name == "postgresql":
+        assert opened == 4 and engine.pool.checkedin() == 4  # type: ignore[attr-defined]
+    else:
+        assert opened == 0
