@@ -35,7 +35,7 @@ from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
 from handlers.callbacks import AlertAction, AlertCallback
-from services.chat import AnswerGate, ChatService
+from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig, answer_hold_ttl
@@ -209,6 +209,7 @@ def build_resources(settings: Settings) -> AppResources:
         llm=llm,
         chat_service=chat_service,
         answer_gate=AnswerGate(store),
+        answer_slots=AnswerSlots(settings.answer_concurrency),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),

@@ -103,7 +103,12 @@ class Settings(BaseSettings):
     conversation_idle_hours: float = Field(default=3.0, gt=0)
 
     # Updates handled at once; more wait their turn (a burst waits longer, nobody gets an error).
-    updates_concurrency: int = Field(default=32, ge=1, le=10_000)
+    # Analyst answers have a bound of their own, so this one can be large: a question holds an update
+    # slot only while it is prepared and waits for an answer slot.
+    updates_concurrency: int = Field(default=256, ge=1, le=10_000)
+    # Analyst answers (the model's stream, the paced delivery, the chart) running at once; more wait
+    # their turn first come first served, "typing…" shown. Bounds the memory a burst of questions takes.
+    answer_concurrency: int = Field(default=16, ge=1, le=1000)
 
     # Charts (services/market/chart_cache.py): rendered once per candle in this many threads (pyplot
     # draws one figure at a time, so more than 2 rarely helps); the PNGs kept in memory (~100 KB

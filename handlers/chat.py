@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
@@ -18,12 +21,11 @@ from handlers.charts import send_chart
 from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
 from handlers.streaming import deliver
-from services.chat import AnswerGate, ChatService, Refusal
+from services.chat import AnswerGate, Prepared, Refusal
 from services.chat.gate import Ticket
 from services.chat.memory import start_new
 from services.container import Services
-from services.i18n import Translations, Translator
-from services.market.chart_cache import ChartCache
+from services.i18n import Translator
 from services.uow import Session
 from services.users import UserView
 
@@ -101,22 +103,44 @@ async def answer_in_turn(turn: Turn, services: Services) -> None:
     if ticket is None:
         return
     try:
-        await _answer(
-            turn,
-            chat_service=services.chat_service,
-            translations=services.translations,
-            chart_cache=services.chart_cache,
-        )
+        await _answer(turn, services)
     finally:
         await services.answer_gate.leave(ticket)
 
 
-async def _answer(
-    turn: Turn, *, chat_service: ChatService, translations: Translations, chart_cache: ChartCache
-) -> None:
+@asynccontextmanager
+async def answer_slot(turn: Turn, prepared: Prepared, services: Services) -> AsyncIterator[None]:
+    """One of the ANSWER_CONCURRENCY answers running at once (the model's stream, the delivery, the
+    chart), waited for first come first served with "typing…" shown (chat actions are not paced).
+    Nothing is held while waiting: the question's reservation is committed and no transaction is
+    open. A question dropped while it waits (shutdown) gives its reservation back at once."""
+    slots = services.answer_slots
+    acquired = False
+    try:
+        if slots.free():
+            await slots.acquire()
+            acquired = True
+        else:
+            async with ChatActionSender.typing(bot=turn.bot, chat_id=turn.message.chat.id):
+                await slots.acquire()
+                acquired = True
+    except asyncio.CancelledError:
+        if acquired:
+            slots.release()
+        await services.chat_service.give_back(turn.session, prepared)
+        raise
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+async def _answer(turn: Turn, services: Services) -> None:
     message, bot, session, t = turn.message, turn.bot, turn.session, turn.t
+    chat_service = services.chat_service
     chat_id = message.chat.id
     group = message.chat.type != ChatType.PRIVATE
+    # The first feedback ("typing…") goes out at once, before the answer waits for its slot.
     async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
         result = await chat_service.prepare(
             session, user_id=turn.user.id, chat_id=chat_id, message_id=message.message_id, text=turn.text, t=t
@@ -124,24 +148,25 @@ async def _answer(
     if isinstance(result, Refusal):
         await refuse(message, t, result)
         return
-    # Settled on leaving the block whatever happens in it (an exception, a cancellation): charged
-    # only when the answer was delivered, given back otherwise.
-    async with chat_service.answering(session, result) as answering:
-        answer, delivered = await deliver(
-            bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
-        )
-        if delivered and answer is not None:
-            answering.delivered(answer)
-    if delivered:
-        await send_chart(bot, chat_id, result.views[0], t, chart_cache)
-    else:
-        try:
-            await message.answer(t("chat-answer-failed"))
-        except TelegramAPIError:
-            log.info("chat %s unreachable", chat_id)
+    async with answer_slot(turn, result, services):
+        # Settled on leaving the block whatever happens in it (an exception, a cancellation): charged
+        # only when the answer was delivered, given back otherwise.
+        async with chat_service.answering(session, result) as answering:
+            answer, delivered = await deliver(
+                bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
+            )
+            if delivered and answer is not None:
+                answering.delivered(answer)
+        if delivered:
+            await send_chart(bot, chat_id, result.views[0], t, services.chart_cache)
+        else:
+            try:
+                await message.answer(t("chat-answer-failed"))
+            except TelegramAPIError:
+                log.info("chat %s unreachable", chat_id)
     settled = answering.settled
     if settled is not None and settled.invite_reward is not None:
-        await notify_invite_reward(bot, session, translations, settled.invite_reward)
+        await notify_invite_reward(bot, session, services.translations, settled.invite_reward)
 
 
 async def on_text(

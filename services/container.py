@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from services.chat import AnswerGate, ChatService
+from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
 from services.feeds.access import AdminCache
@@ -33,6 +33,7 @@ class Services:
     llm: LLMService | None
     chat_service: ChatService
     answer_gate: AnswerGate
+    answer_slots: AnswerSlots  # analyst answers running at once (ANSWER_CONCURRENCY), first come first served
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly

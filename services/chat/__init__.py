@@ -2,5 +2,17 @@
 
 from services.chat.gate import AnswerGate
 from services.chat.pipeline import Answer, ChatEvent, ChatService, Delta, Done, Prepared, Refusal, Restart
+from services.chat.slots import AnswerSlots
 
-__all__ = ["Answer", "AnswerGate", "ChatEvent", "ChatService", "Delta", "Done", "Prepared", "Refusal", "Restart"]
+__all__ = [
+    "Answer",
+    "AnswerGate",
+    "AnswerSlots",
+    "ChatEvent",
+    "ChatService",
+    "Delta",
+    "Done",
+    "Prepared",
+    "Refusal",
+    "Restart",
+]

@@ -266,6 +266,12 @@ class ChatService:
                     charge.succeed()
         turn.settled = charge.result
 
+    async def give_back(self, session: AsyncSession, prepared: Prepared) -> None:
+        """The prepared question will not be answered (dropped while it waited for its turn): its
+        reservation is released now, not when it expires."""
+        async with charged(self.charge, session, prepared.decision):
+            pass
+
     async def _remember(self, session: AsyncSession, prepared: Prepared, answer: Answer) -> None:
         """Stage the exchange in the conversation (committed with the charge's settle)."""
         conversation_id = prepared.conversation.id
