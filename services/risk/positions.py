@@ -19,37 +19,8 @@ from services.risk.parse import PositionRequest
 POSITIONS = "positions"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PositionView:
-    id: int
-    symbol: str
-    exchange: str
-    side: str
-    entry: float
-    leverage: float
-    size: float
-    stop: float | None
-    take_profit: float | None
-    liquidation_price: float | None
-    mmr: float | None
-    warned: str
-
-    @classmethod
-    def of(cls, row: PositionRow) -> PositionView:
-        return cls(
-            id=row.id,
-            symbol=row.symbol,
-            exchange=row.exchange,
-            side=row.side,
-            entry=row.entry,
-            leverage=row.leverage,
-            size=row.size,
-            stop=row.stop,
-            take_profit=row.take_profit,
-            liquidation_price=row.liquidation_price,
-            mmr=row.mmr,
-            warned=row.warned,
-        )
+# What the handlers show: the repository's plain row (no ORM object leaves the repository).
+PositionView = PositionRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +76,14 @@ async def add_position(
     row = await repository.get(position_id)
     await session.commit()
     assert row is not None
-    return PositionView.of(row)
+    return row
 
 
 async def list_positions(session: AsyncSession, user_id: int, now: datetime) -> PositionList:
     limits = await risk_limits(session, user_id, now)
     rows = await PositionRepository(session).for_user(user_id)
     await session.commit()
-    return PositionList([PositionView.of(row) for row in rows], limits.max_positions)
+    return PositionList(list(rows), limits.max_positions)
 
 
 async def close_position(session: AsyncSession, user_id: int, position_id: int, now: datetime) -> bool:
