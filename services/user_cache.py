@@ -8,8 +8,13 @@ query.
 - `LastSeen` collects the users seen and writes `last_seen_at` for all of them in one UPDATE per
   flush (a periodic task, and once more at shutdown).
 - `Registrar.register` is what the context middleware calls per update: the cached views when they
-  still match what the update shows, else `services.users.register` (inserts new users and chats,
-  refreshes changed ones) and the result cached.
+  still match what the update shows, else `Registrations` (inserts new users and chats, refreshes
+  changed ones) and the result cached.
+- `Registrations` writes the registrations of concurrent updates together (a group commit): those
+  that come while a group is being written wait for it, then the first of them writes them all in
+  one transaction of a few statements (`services.users.register_many`), so a burst of new users
+  costs a handful of statements per group instead of several per user. Its session is its own: the
+  update's session is not opened for it.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.changes import RowChanges
 from db.models import utcnow
 from db.repositories.users import TelegramProfile, UserRepository
 from services.kv import KeyValueStore
-from services.users import ChatInfo, ChatView, Seen, UserView, chat_matches, profile_of, register
+from services.users import ChatInfo, ChatView, Registration, Seen, UserView, chat_matches, profile_of, register_many
 
 log = logging.getLogger(__name__)
 
@@ -198,16 +204,69 @@ class LastSeen:
             raise
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
+class _Waiting:
+    registration: Registration
+    seen: asyncio.Future[Seen]
+
+
+class Registrations:
+    """Registrations of concurrent updates, written together (a group commit).
+
+    Should a group fail, each of its updates is written alone: one update's failure costs no other
+    its registration."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._waiting: list[_Waiting] = []  # for the next group
+        self._turn = asyncio.Lock()
+
+    async def register(self, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime) -> Seen:
+        entry = _Waiting(Registration(profile, chat, now), asyncio.get_running_loop().create_future())
+        self._waiting.append(entry)
+        async with self._turn:
+            if not entry.seen.done():
+                group, self._waiting = self._waiting, []
+                try:
+                    await self._write(group)
+                finally:
+                    # A writer cancelled mid-way: the next one writes the others of its group.
+                    self._waiting[:0] = [e for e in group if e is not entry and not e.seen.done()]
+        return entry.seen.result()  # this update's error, if writing it failed
+
+    async def _write(self, group: list[_Waiting]) -> None:
+        if len(group) > 1:
+            try:
+                seen = await self._register([entry.registration for entry in group])
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("registering %d updates together failed, one by one now: %s", len(group), exc)
+            else:
+                for entry, one in zip(group, seen, strict=True):
+                    entry.seen.set_result(one)
+                return
+        for entry in group:
+            try:
+                [one] = await self._register([entry.registration])
+            except (SQLAlchemyError, OSError) as exc:
+                entry.seen.set_exception(exc)
+            else:
+                entry.seen.set_result(one)
+
+    async def _register(self, registrations: list[Registration]) -> list[Seen]:
+        async with self.sessionmaker() as session:
+            return await register_many(session, registrations)
+
+
 class Registrar:
-    """The user and chat behind each update: cached views while they match, the database otherwise."""
+    """The user and chat behind each update: cached views while they match, the database otherwise
+    (`Registrations`, by default through the sessions `last_seen` writes with)."""
 
-    cache: ViewCache
-    last_seen: LastSeen
+    def __init__(self, *, cache: ViewCache, last_seen: LastSeen, registrations: Registrations | None = None) -> None:
+        self.cache = cache
+        self.last_seen = last_seen
+        self.registrations = registrations or Registrations(last_seen.sessionmaker)
 
-    async def register(
-        self, session: AsyncSession, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime
-    ) -> Seen:
+    async def register(self, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime) -> Seen:
         user, chat_view = await asyncio.gather(
             self.cache.user(profile.telegram_id) if profile is not None else _none(),
             self.cache.chat(chat.chat_id) if chat is not None else _none(),
@@ -220,7 +279,7 @@ class Registrar:
         need_chat = chat is not None and chat_view is None
         created = False
         if need_user or need_chat:
-            fresh = await register(session, profile if need_user else None, chat if need_chat else None, now)
+            fresh = await self.registrations.register(profile if need_user else None, chat if need_chat else None, now)
             created = fresh.user_created
             user = fresh.user if need_user else user
             chat_view = fresh.chat if need_chat else chat_view

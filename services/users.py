@@ -7,14 +7,18 @@ Every function here that changes something owns its unit of work and commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Chat, User
-from db.repositories.users import ChatRepository, TelegramProfile, UserRepository
+from db.repositories.users import USER_VIEW, ChatRepository, TelegramProfile, UserRepository
 from services.i18n import normalize_locale
+
+INSERT_ATTEMPTS = 3  # a new user's invite code taken meanwhile: tried again with another code
 
 
 @dataclass(frozen=True)
@@ -77,44 +81,115 @@ class Seen:
     chat: ChatView | None
 
 
-async def register(
-    session: AsyncSession, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime
-) -> Seen:
-    """The user and chat behind an update, from the database: inserted when new, refreshed when
-    Telegram's data changed (name, username, language; chat type and title). A returning user in a
-    known chat costs one SELECT and no write (`last_seen_at` is batched: `services.user_cache`).
+@dataclass(frozen=True)
+class Registration:
+    """What one update shows of its user and chat, and when it came."""
 
-    Always ends its transaction, also when nothing changed: no connection stays checked out while
-    the update goes on to the network."""
-    users = UserRepository(session)
-    user: User | None = None
-    chat_row: Chat | None = None
-    chat_read = False
-    created = False
-    if profile is not None:
-        if chat is not None:
-            found = await users.with_chat(profile.telegram_id, chat.chat_id)
-            if found is not None:
-                user, chat_row = found
-                chat_read = True
-        else:
-            user = await users.by_telegram_id(profile.telegram_id)
-        if user is None:
-            user, created = await users.create(profile, now)
-        elif profile_of(user) != profile:
-            users.refresh(user, profile, now)
-    if chat is not None:
-        chats = ChatRepository(session)
-        if not chat_read:
-            chat_row = await chats.get(chat.chat_id)
-        if chat_row is None or (chat_row.type, chat_row.title, chat_row.active) != (chat.type, chat.title, True):
-            chat_row = await chats.upsert(chat.chat_id, chat.type, chat.title)
-    await session.commit()
-    return Seen(
-        user=UserView.of(user) if user is not None else None,
-        user_created=created,
-        chat=ChatView.of(chat_row) if chat_row is not None else None,
+    profile: TelegramProfile | None
+    chat: ChatInfo | None
+    now: datetime
+
+
+async def register_many(session: AsyncSession, updates: Sequence[Registration]) -> list[Seen]:
+    """The users and chats behind many updates, from the database, in a few statements for all of
+    them: new ones inserted (a user once: `created` for the first of their updates only), changed
+    ones refreshed (Telegram's name, username, language; chat type and title), the others read.
+    Returning users in known private chats cost one SELECT in all and no write (`last_seen_at` is
+    batched: `services.user_cache`). Safe against other processes registering the same users (unique
+    Telegram id, `ON CONFLICT DO NOTHING`).
+
+    Always ends its transaction (commits when it wrote, else rolls back): no connection stays
+    checked out while the updates go on to the network."""
+    users, chats = UserRepository(session), ChatRepository(session)
+    profiles = {u.profile.telegram_id: (u.profile, u.now) for u in updates if u.profile is not None}
+    wanted_chats = {u.chat.chat_id: u.chat for u in updates if u.chat is not None}
+    user_views: dict[int, UserView] = {}
+    chat_views: dict[int, ChatView | None] = {}  # None: known not to exist
+    for row in await users.views_with_private_chats(list(profiles)) if profiles else ():
+        user_views[row.telegram_id] = _user_view(row)
+        chat_views[row.telegram_id] = None if row.chat_id is None else _chat_view(row[len(USER_VIEW) :])
+    new = [telegram_id for telegram_id in profiles if telegram_id not in user_views]
+    # A new user's private chat is new too (almost always): written without being read first.
+    new_ids = set(new)
+    unknown = [chat_id for chat_id in wanted_chats if chat_id not in chat_views and chat_id not in new_ids]
+    for row in await chats.views(unknown) if unknown else ():
+        chat_views[row.id] = _chat_view(row)
+    created = await _insert_users(users, [profiles[telegram_id] for telegram_id in new], user_views)
+    wrote = bool(created)
+    for telegram_id, (profile, now) in profiles.items():
+        view = user_views[telegram_id]
+        if telegram_id not in created and profile_of(view) != profile:
+            await users.refresh_profile(view.id, profile, now)
+            user_views[telegram_id] = replace(
+                view, username=profile.username, first_name=profile.first_name, language_code=profile.language_code
+            )
+            wrote = True
+    stale = [
+        (info.chat_id, info.type, info.title)
+        for info in wanted_chats.values()
+        if (known := chat_views.get(info.chat_id)) is None or not chat_matches(known, info)
+    ]
+    for row in await chats.upsert_many(stale) if stale else ():
+        chat_views[row.id] = _chat_view(row)
+        wrote = True
+    if wrote:
+        await session.commit()
+    else:
+        await session.rollback()
+    first_seen: set[int] = set()
+    seen = []
+    for update in updates:
+        user = user_views[update.profile.telegram_id] if update.profile is not None else None
+        is_new = user is not None and user.telegram_id in created and user.telegram_id not in first_seen
+        if is_new and user is not None:
+            first_seen.add(user.telegram_id)
+        chat = chat_views[update.chat.chat_id] if update.chat is not None else None
+        seen.append(Seen(user=user, user_created=is_new, chat=chat))
+    return seen
+
+
+def _user_view(row: Sequence[Any]) -> UserView:
+    """A view of a row of `USER_VIEW` columns (first in `row`)."""
+    return UserView(
+        id=row[0],
+        telegram_id=row[1],
+        username=row[2],
+        first_name=row[3],
+        language_code=row[4],
+        locale=row[5],
+        plan=row[6],
+        plan_expires_at=row[7],
+        invite_code=row[8],
+        banned=row[9],
+        bot_blocked=row[10],
     )
+
+
+def _chat_view(row: Sequence[Any]) -> ChatView:
+    """A view of a row of `CHAT_VIEW` columns."""
+    return ChatView(id=row[0], type=row[1], title=row[2], locale=row[3], active=row[4])
+
+
+async def _insert_users(
+    users: UserRepository, profiles: list[tuple[TelegramProfile, datetime]], views: dict[int, UserView]
+) -> set[int]:
+    """Insert these users into `views`; the Telegram ids of those this call inserted. Users another
+    process inserted meanwhile are read instead; a user whose new invite code was taken meanwhile is
+    tried again with another."""
+    created: set[int] = set()
+    for _attempt in range(INSERT_ATTEMPTS):
+        if not profiles:
+            return created
+        for row in await users.insert_many(profiles):
+            views[row.telegram_id] = _user_view(row)
+            created.add(row.telegram_id)
+        left = [profile.telegram_id for profile, _ in profiles if profile.telegram_id not in views]
+        for row in await users.views(left) if left else ():
+            views[row.telegram_id] = _user_view(row)
+        profiles = [(profile, now) for profile, now in profiles if profile.telegram_id not in views]
+    if profiles:
+        raise RuntimeError(f"{len(profiles)} users not registered after {INSERT_ATTEMPTS} attempts")
+    return created
 
 
 def profile_of(user: User | UserView) -> TelegramProfile:

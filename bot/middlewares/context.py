@@ -42,7 +42,7 @@ class ContextMiddleware(BaseMiddleware):
         if tg_chat is not None:
             title = tg_chat.title or tg_chat.full_name
             chat = ChatInfo(chat_id=tg_chat.id, type=tg_chat.type, title=title)
-        seen = await self.registrar.register(data["session"], profile, chat, utcnow())
+        seen = await self.registrar.register(profile, chat, utcnow())
         data["user"] = seen.user
         data["user_created"] = seen.user_created
         data["chat_view"] = seen.chat

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.changes import chat_changed, user_changed
@@ -25,6 +26,31 @@ class TelegramProfile:
     username: str | None
     first_name: str
     language_code: str | None
+
+
+# The columns of the plain views of users and chats (services/users.py `UserView`, `ChatView`), in
+# their fields' order: registration reads and writes rows as these, never as ORM objects.
+USER_VIEW = (
+    User.id,
+    User.telegram_id,
+    User.username,
+    User.first_name,
+    User.language_code,
+    User.locale,
+    User.plan,
+    User.plan_expires_at,
+    User.invite_code,
+    User.banned,
+    User.bot_blocked,
+)
+CHAT_VIEW = (Chat.id, Chat.type, Chat.title, Chat.locale, Chat.active)
+_PRIVATE_CHAT_VIEW = tuple(column.label(f"chat_{column.key}") for column in CHAT_VIEW)
+ViewRow = Row[*tuple[Any, ...]]  # a row of `USER_VIEW` or `CHAT_VIEW` columns
+BATCH_ROWS = 500  # rows (or ids) per statement: far below both drivers' bound-parameter limits
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[start : start + BATCH_ROWS] for start in range(0, len(items), BATCH_ROWS)]
 
 
 class UserRepository:
@@ -79,6 +105,62 @@ class UserRepository:
             self.refresh(user, profile, now)
         return user, created
 
+    async def views_with_private_chats(self, telegram_ids: Sequence[int]) -> list[ViewRow]:
+        """`USER_VIEW` columns of these users, each with its private chat's `CHAT_VIEW` columns
+        (labelled `chat_…`, NULL when there is no such chat row), in one query per chunk."""
+        rows: list[ViewRow] = []
+        joined = User.__table__.outerjoin(Chat.__table__, Chat.id == User.telegram_id)
+        for chunk in _chunks(telegram_ids):
+            statement = select(*USER_VIEW, *_PRIVATE_CHAT_VIEW).select_from(joined).where(User.telegram_id.in_(chunk))
+            rows.extend((await self.session.execute(statement)).all())
+        return rows
+
+    async def views(self, telegram_ids: Sequence[int]) -> list[ViewRow]:
+        """`USER_VIEW` columns of these users (those that exist)."""
+        rows: list[ViewRow] = []
+        for chunk in _chunks(telegram_ids):
+            statement = select(*USER_VIEW).where(User.telegram_id.in_(chunk))
+            rows.extend((await self.session.execute(statement)).all())
+        return rows
+
+    async def insert_many(self, profiles: Sequence[tuple[TelegramProfile, datetime]]) -> list[ViewRow]:
+        """Insert users not seen before, many per statement; `USER_VIEW` columns of the rows inserted.
+        A user that exists already (inserted meanwhile by another process) or whose new invite code
+        is taken is left out (`ON CONFLICT DO NOTHING`, any unique constraint): the caller reads the
+        former and tries the latter again."""
+        rows: list[ViewRow] = []
+        for chunk in _chunks(profiles):
+            values = [
+                {
+                    "telegram_id": profile.telegram_id,
+                    "username": profile.username,
+                    "first_name": profile.first_name,
+                    "language_code": profile.language_code,
+                    "invite_code": new_invite_code(),
+                    "last_seen_at": now,
+                    "created_at": now,
+                }
+                for profile, now in chunk
+            ]
+            statement = dialect_insert(self.session, User).values(values).on_conflict_do_nothing().returning(*USER_VIEW)
+            rows.extend((await self.session.execute(statement)).all())
+        return rows
+
+    async def refresh_profile(self, user_id: int, profile: TelegramProfile, now: datetime) -> None:
+        """Telegram's current profile on a user's row, in one UPDATE (the cached view is dropped once
+        the transaction commits)."""
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(
+                username=profile.username,
+                first_name=profile.first_name,
+                language_code=profile.language_code,
+                last_seen_at=now,
+            )
+        )
+        user_changed(self.session, user_id=user_id, telegram_id=profile.telegram_id)
+
     @staticmethod
     def refresh(user: User, profile: TelegramProfile, now: datetime) -> None:
         """Telegram's current profile on the row (flushed with the unit of work)."""
@@ -127,6 +209,33 @@ class ChatRepository:
         chat = await self.session.get(Chat, chat_id, populate_existing=True)
         assert chat is not None
         return chat
+
+    async def views(self, chat_ids: Sequence[int]) -> list[ViewRow]:
+        """`CHAT_VIEW` columns of these chats (those that exist)."""
+        rows: list[ViewRow] = []
+        for chunk in _chunks(chat_ids):
+            rows.extend((await self.session.execute(select(*CHAT_VIEW).where(Chat.id.in_(chunk)))).all())
+        return rows
+
+    async def upsert_many(self, chats: Sequence[tuple[int, str, str | None]]) -> list[ViewRow]:
+        """Insert these chats (id, type, title), or set type and title of those that exist and mark
+        them active (an update from a chat means the bot is in it); `CHAT_VIEW` columns of each.
+        Each id at most once."""
+        rows: list[ViewRow] = []
+        for chunk in _chunks(chats):
+            insert = dialect_insert(self.session, Chat)
+            statement = (
+                insert.values(
+                    [{"id": id_, "type": type_, "title": title, "active": True} for id_, type_, title in chunk]
+                )
+                .on_conflict_do_update(
+                    index_elements=["id"],
+                    set_={"type": insert.excluded.type, "title": insert.excluded.title, "active": True},
+                )
+                .returning(*CHAT_VIEW)
+            )
+            rows.extend((await self.session.execute(statement)).all())
+        return rows
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         await self.session.execute(update(Chat).where(Chat.id == chat_id).values(active=active))

@@ -4,13 +4,14 @@ Telegram profile) show on the next update."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import User
@@ -86,6 +87,65 @@ async def test_a_cached_returning_user_costs_no_query_at_all(
             for _ in range(3):
                 assert (await command(app, tg, ann, "/help")).startswith("What I can do")
         assert sql.seen == []
+
+
+@contextmanager
+def checkouts(engine: AsyncEngine) -> Iterator[list[object]]:
+    """Every connection checked out of the engine's pool inside the block."""
+    seen: list[object] = []
+
+    def record(connection: object, *_args: Any) -> None:
+        seen.append(connection)
+
+    event.listen(engine.sync_engine.pool, "checkout", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", record)
+
+
+async def test_a_cached_returning_users_help_checks_out_no_connection(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any]
+) -> None:
+    async with running_bot(settings_factory(**QUIET), tg) as app:
+        ann = tg.add_user("Ann", "ann", language_code="en")
+        with checkouts(app.resources.engine) as first:
+            await command(app, tg, ann, "/start")
+        assert first, "registering a new user takes a connection"
+        with checkouts(app.resources.engine) as taken:
+            for _ in range(3):
+                assert (await command(app, tg, ann, "/help")).startswith("What I can do")
+        assert taken == []
+
+
+async def test_new_users_starting_at_once_are_registered_together_and_keep_their_inviter(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any]
+) -> None:
+    async with running_bot(settings_factory(throttle_enabled=False, **QUIET), tg) as app:
+        ann = tg.add_user("Ann")
+        await command(app, tg, ann, "/start")
+        async with app.resources.sessionmaker() as session:
+            inviter = await session.scalar(select(User).where(User.telegram_id == ann.id))
+        assert inviter is not None
+        users = [tg.add_user(f"U{i}") for i in range(40)]
+        invited = users[::2]
+        with statements(app.resources.engine) as sql:
+            await asyncio.gather(
+                *(tg.send_command(user, "/start", inviter.invite_code if user in invited else None) for user in users)
+            )
+            for user in users:
+                await tg.wait_for_messages(user, 1, timeout=10)
+            await app.settle()
+        assert all(tg.bot_messages(user)[0].plain_text.startswith("👋 Hi, U") for user in users)
+        user_inserts = [s for s in sql.of("INSERT") if s.lstrip().upper().startswith("INSERT INTO USERS")]
+        assert 1 <= len(user_inserts) <= 10, len(user_inserts)
+        async with app.resources.sessionmaker() as session:
+            rows = {row.telegram_id: row for row in await session.scalars(select(User))}
+            assert await session.scalar(select(func.count()).select_from(User)) == 41
+        for user in users:
+            expected = inviter.id if user in invited else None
+            assert rows[user.id].inviter_id == expected, user.first_name
+        assert rows[ann.id].inviter_id is None
 
 
 async def test_last_seen_is_written_in_batches_and_at_shutdown(

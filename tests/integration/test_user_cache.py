@@ -41,8 +41,7 @@ def registrar(sessions: Sessions, cache: ViewCache) -> Registrar:
 
 
 async def seen(sessions: Sessions, registrar: Registrar, profile: TelegramProfile = ANN) -> Seen:
-    async with sessions() as session:
-        return await registrar.register(session, profile, PRIVATE, utcnow())
+    return await registrar.register(profile, PRIVATE, utcnow())
 
 
 async def test_the_first_update_registers_and_the_next_are_served_from_the_cache(
@@ -134,10 +133,9 @@ async def test_last_seen_is_written_for_every_noted_user_in_one_flush(sessions: 
     ]
     ids = []
     for profile in profiles:
-        async with sessions() as session:
-            view = (await registrar.register(session, profile, None, utcnow())).user
-            assert view is not None
-            ids.append(view.id)
+        view = (await registrar.register(profile, None, utcnow())).user
+        assert view is not None
+        ids.append(view.id)
     later = utcnow() + timedelta(minutes=5)
     last_seen = LastSeen(sessions, clock=lambda: later)
     for user_id in ids:
