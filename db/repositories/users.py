@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.changes import chat_changed, user_changed
-from db.models import Chat, User
+from db.models import Base, Chat, User
 from db.repositories.dialect import dialect_insert
 
 INVITE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -47,6 +48,13 @@ CHAT_VIEW = (Chat.id, Chat.type, Chat.title, Chat.locale, Chat.active)
 _PRIVATE_CHAT_VIEW = tuple(column.label(f"chat_{column.key}") for column in CHAT_VIEW)
 ViewRow = Row[*tuple[Any, ...]]  # a row of `USER_VIEW` or `CHAT_VIEW` columns
 BATCH_ROWS = 500  # rows (or ids) per statement: far below both drivers' bound-parameter limits
+
+
+def _table_insert(session: AsyncSession, entity: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT` into a table (not an ORM entity: many rows at once run as Core's "insertmanyvalues",
+    one statement compiled once and sent for many rows) with the dialect's `on_conflict_*`."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(entity.metadata.tables[entity.__tablename__])
 
 
 def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
@@ -124,27 +132,24 @@ class UserRepository:
         return rows
 
     async def insert_many(self, profiles: Sequence[tuple[TelegramProfile, datetime]]) -> list[ViewRow]:
-        """Insert users not seen before, many per statement; `USER_VIEW` columns of the rows inserted.
+        """Insert users not seen before, hundreds per statement; `USER_VIEW` columns of the rows inserted.
         A user that exists already (inserted meanwhile by another process) or whose new invite code
         is taken is left out (`ON CONFLICT DO NOTHING`, any unique constraint): the caller reads the
         former and tries the latter again."""
-        rows: list[ViewRow] = []
-        for chunk in _chunks(profiles):
-            values = [
-                {
-                    "telegram_id": profile.telegram_id,
-                    "username": profile.username,
-                    "first_name": profile.first_name,
-                    "language_code": profile.language_code,
-                    "invite_code": new_invite_code(),
-                    "last_seen_at": now,
-                    "created_at": now,
-                }
-                for profile, now in chunk
-            ]
-            statement = dialect_insert(self.session, User).values(values).on_conflict_do_nothing().returning(*USER_VIEW)
-            rows.extend((await self.session.execute(statement)).all())
-        return rows
+        values = [
+            {
+                "telegram_id": profile.telegram_id,
+                "username": profile.username,
+                "first_name": profile.first_name,
+                "language_code": profile.language_code,
+                "invite_code": new_invite_code(),
+                "last_seen_at": now,
+                "created_at": now,
+            }
+            for profile, now in profiles
+        ]
+        statement = _table_insert(self.session, User).on_conflict_do_nothing().returning(*USER_VIEW)
+        return list((await self.session.execute(statement, values)).all())
 
     async def refresh_profile(self, user_id: int, profile: TelegramProfile, now: datetime) -> None:
         """Telegram's current profile on a user's row, in one UPDATE (the cached view is dropped once
@@ -221,21 +226,12 @@ class ChatRepository:
         """Insert these chats (id, type, title), or set type and title of those that exist and mark
         them active (an update from a chat means the bot is in it); `CHAT_VIEW` columns of each.
         Each id at most once."""
-        rows: list[ViewRow] = []
-        for chunk in _chunks(chats):
-            insert = dialect_insert(self.session, Chat)
-            statement = (
-                insert.values(
-                    [{"id": id_, "type": type_, "title": title, "active": True} for id_, type_, title in chunk]
-                )
-                .on_conflict_do_update(
-                    index_elements=["id"],
-                    set_={"type": insert.excluded.type, "title": insert.excluded.title, "active": True},
-                )
-                .returning(*CHAT_VIEW)
-            )
-            rows.extend((await self.session.execute(statement)).all())
-        return rows
+        insert = _table_insert(self.session, Chat)
+        statement = insert.on_conflict_do_update(
+            index_elements=["id"], set_={"type": insert.excluded.type, "title": insert.excluded.title, "active": True}
+        ).returning(*CHAT_VIEW)
+        values = [{"id": id_, "type": type_, "title": title, "active": True} for id_, type_, title in chats]
+        return list((await self.session.execute(statement, values)).all())
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         await self.session.execute(update(Chat).where(Chat.id == chat_id).values(active=active))
