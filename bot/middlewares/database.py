@@ -9,7 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One database session per update; whatever was not committed is rolled back at the end."""
+    """One database session per update; whatever was not committed is rolled back at the end.
+
+    The session is lazy: it takes a connection on its first statement, so an update that needs no
+    database (a returning user's /help while their view is cached: `services.user_cache`) checks out
+    none, and closing it unused costs nothing (db/changes.py `AnnouncingSession.close`). Registration
+    does not use it either: new users are written in groups by `Registrations`, in sessions of its
+    own."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
