@@ -26,8 +26,10 @@ Sessions = async_sessionmaker[AsyncSession]
 FREE_QUESTIONS = 5  # the free plan's daily quota; one credit per question beyond it
 # The crashing bot's reservations expire 3 s after the question (LLM_TIMEOUT × 1 attempt + no
 # margin); the restarted bot sweeps every 0.2 s.
-CRASHING = {"LLM_TIMEOUT": "3", "LLM_MAX_RETRIES": "0", "HOLD_MARGIN_SECONDS": "0"}
-RESTARTED = {"HOLD_SWEEP_SECONDS": "0.2"}
+# A short scheduler lease: on Redis the restarted bot leads (and sweeps) once the dead one's lease ends.
+LEASE = {"SCHEDULER_LEASE_SECONDS": "2", "SCHEDULER_RENEW_SECONDS": "0.5"}
+CRASHING = {"LLM_TIMEOUT": "3", "LLM_MAX_RETRIES": "0", "HOLD_MARGIN_SECONDS": "0", **LEASE}
+RESTARTED = {"HOLD_SWEEP_SECONDS": "0.2", **LEASE}
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ async def test_sigkill_mid_answer_loses_nothing(
 
     restarted = await _start_bot(tg, backend, exchange, llm, tmp_path, **RESTARTED)
     try:
-        await _wait_for_log(restarted, "hold sweeper: 1", timeout=60)
+        await _wait_for_log(restarted, "hold-sweeper: 1", timeout=60)  # the scheduler's job log line
     finally:
         assert await restarted.stop() == 0
     after = await _account(sessionmaker, user_id)
