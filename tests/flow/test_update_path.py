@@ -62,11 +62,19 @@ async def last_seen(app: RunningBot, user: FakeUser) -> datetime:
     return value
 
 
+async def without_scheduler(app: RunningBot) -> None:
+    """These tests count every statement on the engine: the scheduler's jobs (the risk tick at each
+    minute, its run records) are not the update path, so it is stopped first."""
+    if app.resources.scheduler is not None:
+        await app.resources.scheduler.stop()
+
+
 async def test_a_returning_users_help_writes_nothing_and_reads_at_most_once(
     tg: FakeTelegramServer, settings_factory: Callable[..., Any]
 ) -> None:
     # Without the cache: one SELECT (the user and the chat together), no INSERT or UPDATE.
     async with running_bot(settings_factory(user_cache_seconds=0, **QUIET), tg) as app:
+        await without_scheduler(app)
         ann = tg.add_user("Ann", "ann", language_code="en")
         await command(app, tg, ann, "/start")
         with statements(app.resources.engine) as sql:
@@ -79,6 +87,7 @@ async def test_a_cached_returning_user_costs_no_query_at_all(
     tg: FakeTelegramServer, settings_factory: Callable[..., Any]
 ) -> None:
     async with running_bot(settings_factory(**QUIET), tg) as app:
+        await without_scheduler(app)
         ann = tg.add_user("Ann", "ann", language_code="en")
         with statements(app.resources.engine) as first:
             await command(app, tg, ann, "/start")
