@@ -117,6 +117,7 @@ async def test_a_cached_returning_users_help_checks_out_no_connection(
     tg: FakeTelegramServer, settings_factory: Callable[..., Any]
 ) -> None:
     async with running_bot(settings_factory(**QUIET), tg) as app:
+        await without_scheduler(app)
         ann = tg.add_user("Ann", "ann", language_code="en")
         with checkouts(app.resources.engine) as first:
             await command(app, tg, ann, "/start")
@@ -131,6 +132,7 @@ async def test_new_users_starting_at_once_are_registered_together_and_keep_their
     tg: FakeTelegramServer, settings_factory: Callable[..., Any]
 ) -> None:
     async with running_bot(settings_factory(throttle_enabled=False, **QUIET), tg) as app:
+        await without_scheduler(app)
         ann = tg.add_user("Ann")
         await command(app, tg, ann, "/start")
         async with app.resources.sessionmaker() as session:
