@@ -20,6 +20,8 @@ from bot.factory import AppResources, build_resources, create_bot, create_dispat
 from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
 from db.engine import warm_pool
+from services.llm import LLMError, LLMService
+from services.market.exchanges import load_ccxt
 from services.market.indicators import warm_up
 
 logger = logging.getLogger(__name__)
@@ -88,14 +90,17 @@ async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> t
 
 
 class WarmUp:
-    """Heavy modules (TA-Lib) loaded in a worker thread once the bot is up, so neither the start nor the
-    first analysis waits for them. A dispatcher startup hook starts it; the runner stops it."""
+    """Heavy modules loaded in worker threads once the bot is up, so neither the start nor the first
+    analysis or question waits for them: TA-Lib, ccxt (the markets' background load,
+    `MarketService.start`, needs it at once anyway), and `openai` with the LLM client when one is
+    configured. A dispatcher startup hook starts it (aiogram passes the `llm` service); the runner
+    stops it. Its "warmed up" log line comes once all of them are loaded."""
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self.task = asyncio.create_task(self._run(), name="warm-up")
+    async def start(self, llm: LLMService | None = None) -> None:
+        self.task = asyncio.create_task(self._run(llm), name="warm-up")
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -104,14 +109,33 @@ class WarmUp:
                 await self.task
 
     @staticmethod
-    async def _run() -> None:
+    async def _run(llm: LLMService | None) -> None:
         began = time.perf_counter()
+        await asyncio.gather(WarmUp._talib(), WarmUp._ccxt(), WarmUp._llm(llm))
+        logger.info("heavy modules warmed up in %.2f s", time.perf_counter() - began)
+
+    @staticmethod
+    async def _talib() -> None:
         try:
             await asyncio.to_thread(warm_up)
         except ImportError as exc:
             logger.error("TA-Lib could not be loaded (analyses will fail): %s", exc)
+
+    @staticmethod
+    async def _ccxt() -> None:
+        try:
+            await asyncio.to_thread(load_ccxt)
+        except ImportError as exc:
+            logger.error("ccxt could not be loaded (market data will fail): %s", exc)
+
+    @staticmethod
+    async def _llm(llm: LLMService | None) -> None:
+        if llm is None:
             return
-        logger.info("heavy modules warmed up in %.2f s", time.perf_counter() - began)
+        try:
+            await llm.warm_up()
+        except (ImportError, LLMError) as exc:
+            logger.error("the LLM client could not be created (answers will fail): %s", exc)
 
 
 async def run_polling(settings: Settings) -> None:

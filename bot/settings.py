@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from services.exchange_ids import is_ccxt_exchange
 from services.i18n import SUPPORTED_LOCALES
 
 
@@ -40,9 +41,7 @@ BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,50}")
 
 
 def _known_exchanges(names: list[str]) -> list[str]:
-    import ccxt  # the list of ids; imported here so `--help` and settings errors stay quick
-
-    unknown = [name for name in names if name not in ccxt.exchanges]
+    unknown = [name for name in names if not is_ccxt_exchange(name)]  # ccxt itself is not imported
     if unknown:
         raise ValueError(f"unknown exchange id {', '.join(unknown)} (ccxt ids such as bybit, binance, okx)")
     return names

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings, StartupError
-from db import migrate
+from db import revisions
 from db.engine import create_engine
 
 CONNECT_TIMEOUT = 5.0  # seconds for the first answer of the database and of Redis
@@ -77,12 +77,17 @@ async def check_services(settings: Settings, timeout: float = CONNECT_TIMEOUT) -
 
 
 async def check_schema(engine: AsyncEngine) -> None:
-    """The bot never migrates at start: a database behind the code (or empty) stops it with one line."""
-    current = await migrate.current_revision(engine)
-    head = migrate.head_revision()
+    """The bot never migrates at start: a database behind the code (or empty) stops it with one line.
+    Revisions are read without Alembic (db/revisions.py): its machinery is for `python -m bot migrate`."""
+    try:
+        current = await revisions.current_revision(engine)
+        known = revisions.revisions_in_order()
+    except revisions.RevisionError as exc:
+        raise StartupError(f"cannot check the schema: {exc}") from None
+    head = known[-1] if known else None
     if current == head:
         return
-    if current is not None and current not in migrate.revisions_in_order():
+    if current is not None and current not in known:
         raise StartupError(
             f"the database is at revision {current}, which this code does not know (newer code migrated it?); "
             f"the code needs {head}"

@@ -2,21 +2,26 @@
 
 Retries on 408/409/429/5xx (honouring `retry-after-ms` / `retry-after` / `x-should-retry`) are the
 openai client's own (`max_retries`); this module never retries a request that may already have
-streamed text to the user. Nothing is created at import time: `build_llm_client` is called by the
-app factory once, and the client is closed on shutdown.
+streamed text to the user. Nothing is created at import time, and `openai` (~0.6 s of imports) stays
+off the bot's start path: the app's `LLMService.configured` builds its client on first use or in the
+runner's background warm-up (`warm_up`), and `close()` closes it on shutdown.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from functools import partial
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
-import openai
-from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessageParam
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
 from services.llm.errors import LLMAuthError, LLMBadRequest, LLMError, LLMRateLimited, LLMUnavailable
 from services.llm.prompts import estimate_messages_tokens, estimate_tokens
@@ -58,6 +63,13 @@ class Usage:
 LLMEvent = TextDelta | Usage
 
 
+def load_openai() -> ModuleType:
+    """The `openai` package, imported on first use (never on the start path)."""
+    import openai
+
+    return openai
+
+
 def build_llm_client(
     api_key: str,
     base_url: str | None = None,
@@ -68,6 +80,8 @@ def build_llm_client(
 
     Call `await client.close()` on shutdown.
     """
+    from openai import AsyncOpenAI  # here, not at the top: off the start path
+
     return AsyncOpenAI(api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=max_retries)
 
 
@@ -88,6 +102,8 @@ def _retry_after(response: object) -> float | None:
 
 def map_openai_error(exc: openai.APIError, *, after_output: bool = False) -> LLMError:
     """The domain error for an openai exception (raised after the client's own retries)."""
+    import openai  # loaded already: `exc` came from it
+
     code = exc.code
     if isinstance(exc, openai.APITimeoutError):
         return LLMUnavailable("the model did not answer in time", after_output=after_output)
@@ -120,10 +136,54 @@ def map_openai_error(exc: openai.APIError, *, after_output: bool = False) -> LLM
 
 
 class LLMService:
-    """Chat completions streamed as `TextDelta`s followed by one `Usage`; failures as `LLMError`s."""
+    """Chat completions streamed as `TextDelta`s followed by one `Usage`; failures as `LLMError`s.
 
-    def __init__(self, client: AsyncOpenAI) -> None:
+    Given a client, uses it (its owner closes it). Built with `configured`, it creates its own client
+    on first use (`openai` imported in a worker thread, so the event loop keeps serving) or in
+    `warm_up`, and closes it in `close`.
+    """
+
+    def __init__(self, client: AsyncOpenAI | None = None, *, connect: Callable[[], AsyncOpenAI] | None = None) -> None:
+        if (client is None) == (connect is None):
+            raise ValueError("give either a client or a way to connect one")
         self._client = client
+        self._connect = connect
+        self._closed = False
+
+    @classmethod
+    def configured(
+        cls, api_key: str, base_url: str | None = None, *, timeout: float = 60.0, max_retries: int = 2
+    ) -> LLMService:
+        """The app's service: its client (`build_llm_client` with these settings) made on first use."""
+        return cls(connect=partial(build_llm_client, api_key, base_url, timeout=timeout, max_retries=max_retries))
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    async def warm_up(self) -> None:
+        """Import `openai` in a worker thread and create the client, ahead of the first question."""
+        await self._get_client()
+
+    async def _get_client(self) -> AsyncOpenAI:
+        if self._client is not None:
+            return self._client
+        if self._closed or self._connect is None:
+            raise LLMUnavailable("the model client is closed")
+        await asyncio.to_thread(load_openai)
+        if self._client is None:  # another caller may have created it meanwhile
+            if self._closed:
+                raise LLMUnavailable("the model client is closed")
+            self._client = self._connect()
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client this service created (one given to it is its owner's to close)."""
+        self._closed = True
+        if self._connect is None or self._client is None:
+            return
+        client, self._client = self._client, None
+        await client.close()
 
     async def stream_chat(
         self,
@@ -141,8 +201,11 @@ class LLMService:
         usage_seen: Usage | None = None
         finish_reason: str | None = None
         model_seen = model
+        client = await self._get_client()
+        import openai  # loaded by `_get_client`
+
         try:
-            stream = await self._client.chat.completions.create(
+            stream = await client.chat.completions.create(
                 model=model,
                 messages=cast("list[ChatCompletionMessageParam]", [dict(m) for m in messages]),
                 max_tokens=max_tokens,

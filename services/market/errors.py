@@ -9,8 +9,10 @@ tried), everything else is permanent for that request.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import ccxt.async_support as ccxt
+if TYPE_CHECKING:
+    import ccxt.async_support as ccxt
 
 
 class MarketError(Exception):
@@ -93,6 +95,8 @@ PARSE_ERRORS: tuple[type[Exception], ...] = (TypeError, KeyError, IndexError, Va
 
 def map_ccxt_error(exc: ccxt.BaseError, exchange: str, *, symbol: str | None = None) -> MarketError:
     """Translate a ccxt exception into the domain error (order matters: most specific first)."""
+    import ccxt.async_support as ccxt  # loaded already: `exc` came from it (never on the start path)
+
     text = f"{exchange}: {type(exc).__name__}: {str(exc)[:300]}"
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
         return RateLimited(text, exchange=exchange)

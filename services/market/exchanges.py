@@ -8,18 +8,20 @@ unified structures into our dataclasses happens here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt.async_support as ccxt
 import numpy as np
 
-from services.market.errors import PARSE_ERRORS, BadResponse, MarketError, map_ccxt_error
+from services.exchange_ids import is_ccxt_exchange
+from services.market.errors import PARSE_ERRORS, BadResponse, ExchangeUnavailable, MarketError, map_ccxt_error
 from services.market.models import Derivatives, FloatArray, Ticker, ms_to_datetime
 from services.market.retry import RetryPolicy, retry_async
 from services.market.symbols import SymbolIndex
@@ -67,6 +69,12 @@ def rewrite_urls(node: Any, base_url: str) -> Any:
 ROLLING_WINDOW_MS = 10_000
 
 
+def load_ccxt() -> ModuleType:
+    """`ccxt.async_support`, imported on first use: its package `__init__` loads every exchange (~0.5 s
+    of CPU, ~70 MB), so the bot's start path never imports it; `ExchangeClient` does, in a thread."""
+    return importlib.import_module("ccxt.async_support")
+
+
 def create_ccxt_exchange(
     exchange_id: str, *, api_url: str | None, timeout_ms: int, extra_config: Mapping[str, Any] | None = None
 ) -> Any:
@@ -75,6 +83,9 @@ def create_ccxt_exchange(
     `extra_config` is merged into ccxt's constructor config (e.g. ``{"rateLimit": 50}``, proxies);
     its "options" are merged into ours.
     """
+    if not is_ccxt_exchange(exchange_id):
+        raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
+    ccxt = load_ccxt()
     exchange_class = getattr(ccxt, exchange_id, None)
     if not isinstance(exchange_class, type) or exchange_id not in ccxt.exchanges:
         raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
@@ -109,7 +120,9 @@ def _strict_json_body(exchange_id: str) -> Callable[..., str]:
             try:
                 json.loads(text)
             except ValueError as exc:
-                raise ccxt.BadResponse(f"{exchange_id} {method} {url} returned malformed JSON: {text[:120]!r}") from exc
+                raise load_ccxt().BadResponse(
+                    f"{exchange_id} {method} {url} returned malformed JSON: {text[:120]!r}"
+                ) from exc
         return text
 
     return on_rest_response
@@ -150,7 +163,11 @@ def parse_ohlcv_rows(rows: Any, exchange_id: str) -> FloatArray:
 
 
 class ExchangeClient:
-    """A ccxt exchange with its market index, error mapping and retries."""
+    """A ccxt exchange with its market index, error mapping and retries.
+
+    The ccxt instance is created on the first call (`ccxt` imported in a worker thread then, so the
+    event loop keeps serving), not here: building the bot neither imports ccxt nor creates clients.
+    """
 
     def __init__(
         self,
@@ -164,14 +181,17 @@ class ExchangeClient:
         close_grace_ms: int | None = None,
         extra_config: Mapping[str, Any] | None = None,
     ) -> None:
+        if not is_ccxt_exchange(exchange_id):  # checked now, although ccxt loads with the first call
+            raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
         self.id = exchange_id
-        self.raw: Any = create_ccxt_exchange(
-            exchange_id, api_url=api_url, timeout_ms=timeout_ms, extra_config=extra_config
-        )
+        self._api_url = api_url
+        self._timeout_ms = timeout_ms
+        self._extra_config = dict(extra_config or {})
         if close_grace_ms is None and api_url and api_url.startswith("http://"):
             close_grace_ms = 0  # ccxt's wait on close lets TLS connections shut down: plain HTTP has none
-        if close_grace_ms is not None:
-            self.raw.timeout_on_exit = close_grace_ms
+        self._close_grace_ms = close_grace_ms
+        self._raw: Any = None
+        self._closed = False
         self.retry = retry or RetryPolicy()
         self._clock = clock
         self._sleep = sleep
@@ -179,7 +199,36 @@ class ExchangeClient:
         self.markets_loaded_at: float | None = None
         self.answered = 0  # successful exchange calls: tells a breaker trial from a cache hit
 
+    @property
+    def created(self) -> bool:
+        """Whether the ccxt instance exists (it is created by the first call)."""
+        return self._raw is not None
+
+    @property
+    def raw(self) -> Any:
+        """The ccxt instance, created now if no call has created it yet."""
+        if self._raw is None:
+            raw = create_ccxt_exchange(
+                self.id, api_url=self._api_url, timeout_ms=self._timeout_ms, extra_config=self._extra_config
+            )
+            if self._close_grace_ms is not None:
+                raw.timeout_on_exit = self._close_grace_ms
+            self._raw = raw
+        return self._raw
+
+    async def _ensure_created(self) -> None:
+        if self._closed:
+            raise ExchangeUnavailable(f"{self.id}: client closed", exchange=self.id, retryable=False)
+        if self._raw is None:
+            await asyncio.to_thread(load_ccxt)  # the one slow part; the event loop keeps serving meanwhile
+            if self._closed:  # closed while ccxt was loading: create nothing left unclosed
+                raise ExchangeUnavailable(f"{self.id}: client closed", exchange=self.id, retryable=False)
+            _ = self.raw
+
     async def _call(self, what: str, call: Callable[[], Awaitable[T]], *, symbol: str | None = None) -> T:
+        await self._ensure_created()
+        ccxt = load_ccxt()
+
         async def once() -> T:
             try:
                 result = await call()
@@ -296,7 +345,9 @@ class ExchangeClient:
         )
 
     async def close(self) -> None:
-        await self.raw.close()
+        self._closed = True
+        if self._raw is not None:
+            await self._raw.close()
 
 
 async def _none() -> None:

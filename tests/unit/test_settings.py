@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import ConfigError, Settings, load_settings
+from services.exchange_ids import EXCHANGE_ID_SHAPE, ccxt_exchanges_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,3 +125,20 @@ def test_a_malformed_token_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert "AAH4x" not in str(caught.value)
+
+
+def test_exchange_ids_are_ccxts_without_importing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids are checked against ccxt's exchange modules on disk (ccxt itself is not imported at start):
+    the same set as `ccxt.exchanges`, and an unknown id gets the same one-line error as before."""
+    import ccxt
+
+    folder = ccxt_exchanges_dir()
+    assert folder is not None
+    on_disk = {path.stem for path in folder.glob("*.py") if EXCHANGE_ID_SHAPE.fullmatch(path.stem)}
+    assert on_disk == set(ccxt.exchanges)
+    monkeypatch.setenv("EXCHANGES", "okx,base,__init__,binanse")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "Invalid EXCHANGES: unknown exchange id base, __init__, binanse (ccxt ids such as bybit, binance, okx)"
+    )

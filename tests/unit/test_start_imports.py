@@ -1,6 +1,8 @@
 """The bot's start path leaves the heavy modules alone: pandas, matplotlib and mplfinance load when the
 first chart is drawn, TA-Lib when the runner's warm-up (or the first analysis) needs it, and then
-without pandas. Checked in a fresh interpreter, since this test process has imported them already."""
+without pandas; ccxt with the first exchange call (the markets' background load), openai with the
+warm-up (or the first question), alembic only for `python -m bot migrate`. Checked in a fresh
+interpreter, since this test process has imported them already."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("pandas", "matplotlib", "mplfinance", "talib")
+LATER = ("ccxt", "openai", "alembic")  # not on the start path either
 
 SCRIPT = """
 import asyncio, json, sys
@@ -24,38 +27,44 @@ from bot.settings import load_settings
 from services.market.indicators import ta
 
 HEAVY = {heavy!r}
+LATER = {later!r}
 
 
-def loaded():
-    return [name for name in HEAVY if name in sys.modules]
+def loaded(names=HEAVY):
+    return [name for name in names if name in sys.modules]
 
 
 async def main():
     settings = load_settings(
         _env_file=None, bot_token="123456789:AAFakeTelegramTokenForTests_0123456", database_url={database!r},
-        redis_url="", openai_api_key="", exchanges=["bybit"], exchange_api_urls={{"bybit": "http://127.0.0.1:9"}},
+        redis_url="", openai_api_key="sk-test", openai_base_url="http://127.0.0.1:9/v1", exchanges=["bybit"],
+        exchange_api_urls={{"bybit": "http://127.0.0.1:9"}},
     )
     resources = build_resources(settings)
     create_dispatcher(resources)
-    built = loaded()
+    built = loaded(HEAVY + LATER)
     warm = WarmUp()
-    await warm.start()
+    llm = resources.services.llm
+    assert llm is not None and not llm.connected
+    await warm.start(llm)
     assert warm.task is not None
     await asyncio.wait_for(asyncio.shield(warm.task), 60)
     await warm.stop()
+    connected = llm.connected
+    later = loaded(LATER)
     await resources.close()
     ema = float(ta().EMA(np.arange(30.0), 10)[-1])
-    print(json.dumps({{"built": built, "warmed": loaded(), "ema": ema}}))
+    print(json.dumps({{"built": built, "warmed": loaded(), "later": later, "connected": connected, "ema": ema}}))
 
 
 asyncio.run(main())
 """
 
 
-def test_start_path_and_warm_up_leave_pandas_and_matplotlib_unloaded(tmp_path: Path) -> None:
+def test_start_path_leaves_heavy_modules_and_clients_for_later(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TEST_"))}
     env["PYTHONPATH"] = str(ROOT)
-    script = SCRIPT.format(heavy=HEAVY, database=f"sqlite+aiosqlite:///{tmp_path / 'start.sqlite3'}")
+    script = SCRIPT.format(heavy=HEAVY, later=LATER, database=f"sqlite+aiosqlite:///{tmp_path / 'start.sqlite3'}")
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
@@ -63,4 +72,6 @@ def test_start_path_and_warm_up_leave_pandas_and_matplotlib_unloaded(tmp_path: P
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["built"] == [], f"imported while building the bot: {result['built']}"
     assert result["warmed"] == ["talib"], f"after the warm-up: {result['warmed']}"
+    assert result["later"] == ["ccxt", "openai"], f"after the warm-up: {result['later']}"
+    assert result["connected"], "the warm-up creates the LLM client"
     assert abs(result["ema"] - 24.5) < 1e-9  # TA-Lib works without pandas: EMA10 of 0..29
