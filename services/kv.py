@@ -6,7 +6,10 @@ Two implementations with one contract: `MemoryStore` (one process, the embedded 
 
 from __future__ import annotations
 
+import heapq
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -35,32 +38,81 @@ class KeyValueStore(Protocol):
 
 
 class MemoryStore:
-    """In-process store with lazy expiry."""
+    """In-process store: expiry in O(log n) per write, and a hard bound on the number of keys.
 
-    def __init__(self, clock: object = time.monotonic) -> None:
-        self._data: dict[str, tuple[bytes, float | None]] = {}
+    Keys with a TTL are also kept in a heap of (expires_at, key); each write first drops what has
+    expired from the top of the heap, so expired entries never pile up and no write scans the dict.
+    Heap entries of keys since rewritten or deleted are skipped when they reach the top (lazy deletion)
+    and the heap is rebuilt when they outnumber the live ones. Past `max_entries` keys, the key that
+    would expire soonest is dropped (the oldest written, if none has a TTL): a safety valve that a
+    single process should never reach; `evicted` counts it.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, *, max_entries: int = 100_000) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._data: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
+        self._heap: list[tuple[float, str]] = []
         self._clock = clock
+        self.max_entries = max_entries
+        self.evicted = 0
 
-    def _now(self) -> float:
-        return self._clock()  # type: ignore[operator,no-any-return]
+    def __len__(self) -> int:
+        """Keys held, including expired ones not yet reached by a write."""
+        return len(self._data)
 
     def _live(self, key: str) -> bytes | None:
         item = self._data.get(key)
         if item is None:
             return None
         value, expires = item
-        if expires is not None and expires <= self._now():
+        if expires is not None and expires <= self._clock():
             del self._data[key]
             return None
         return value
+
+    def _put(self, key: str, value: bytes, expires: float | None) -> None:
+        self._expire(self._clock())
+        self._data[key] = (value, expires)
+        self._data.move_to_end(key)
+        if expires is not None:
+            heapq.heappush(self._heap, (expires, key))
+            if len(self._heap) > 2 * len(self._data) + 64:
+                self._rebuild_heap()
+        while len(self._data) > self.max_entries:
+            self._evict_one()
+
+    def _current(self, expires: float, key: str) -> bool:
+        """Whether this heap entry still describes the key's expiry (not rewritten or deleted since)."""
+        item = self._data.get(key)
+        return item is not None and item[1] == expires
+
+    def _expire(self, now: float) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            expires, key = heapq.heappop(heap)
+            if self._current(expires, key):
+                del self._data[key]
+
+    def _evict_one(self) -> None:
+        while self._heap:
+            expires, key = heapq.heappop(self._heap)
+            if self._current(expires, key):
+                del self._data[key]
+                self.evicted += 1
+                return
+        self._data.popitem(last=False)
+        self.evicted += 1
+
+    def _rebuild_heap(self) -> None:
+        self._heap = [(expires, key) for key, (_, expires) in self._data.items() if expires is not None]
+        heapq.heapify(self._heap)
 
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
 
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
-        self._data[key] = (value, None if ttl is None else self._now() + ttl)
-        if len(self._data) > 100_000:
-            self._evict()
+        self._put(key, value, None if ttl is None else self._clock() + ttl)
 
     async def set_nx(self, key: str, value: bytes, ttl: float | None = None) -> bool:
         if self._live(key) is not None:
@@ -80,19 +132,15 @@ class MemoryStore:
     async def incr(self, key: str, ttl: float) -> int:
         current = self._live(key)
         if current is None:
-            self._data[key] = (b"1", self._now() + ttl)
+            self._put(key, b"1", self._clock() + ttl)
             return 1
         count = int(current) + 1
-        self._data[key] = (str(count).encode(), self._data[key][1])
+        self._data[key] = (str(count).encode(), self._data[key][1])  # same key, same expiry: heap unchanged
         return count
-
-    def _evict(self) -> None:
-        now = self._now()
-        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
-            del self._data[key]
 
     async def close(self) -> None:
         self._data.clear()
+        self._heap.clear()
 
 
 _DELETE_IF = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
