@@ -19,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot
@@ -65,6 +68,45 @@ CHAT_GONE = ("chat not found", "peer_id_invalid", "user not found")
 FILE_ID_REFUSED = ("wrong file identifier", "file_id", "wrong remote file", "file reference")
 
 
+# Media file_ids kept in memory (the least recently used go; the database keeps them all): pushes
+# carry a few charts at a time, so a few thousand cover every push in progress many times over.
+FILE_IDS_KEPT = 4096
+
+
+class FileIds:
+    """Media sha256 → Telegram file_id, least recently used first out past `size`."""
+
+    def __init__(self, size: int = FILE_IDS_KEPT) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def get(self, sha256: str) -> str | None:
+        file_id = self._ids.get(sha256)
+        if file_id is not None:
+            self._ids.move_to_end(sha256)
+        return file_id
+
+    def put(self, sha256: str, file_id: str) -> None:
+        self._ids[sha256] = file_id
+        self._ids.move_to_end(sha256)
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+
+    def drop(self, sha256: str) -> None:
+        self._ids.pop(sha256, None)
+
+
+@dataclass
+class _Upload:
+    """One upload of a media at a time; dropped once nobody holds or waits for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class _FileIdRefused(Exception):
     def __init__(self, sha256: str, error: str) -> None:
         super().__init__(error)
@@ -97,8 +139,8 @@ class OutboxSender:
         self._running = False
         self._stopped = asyncio.Event()
         self._in_flight: dict[asyncio.Task[None], ClaimedDelivery] = {}  # each send and its row
-        self._file_ids: dict[str, str] = {}  # media sha256 → Telegram file_id (also in delivery_media)
-        self._uploads: dict[str, asyncio.Lock] = {}  # one upload per media at a time
+        self.file_ids = FileIds()  # media sha256 → Telegram file_id (also in delivery_media)
+        self._uploads: dict[str, _Upload] = {}  # one upload per media at a time
         self.recorded = 0  # attempts finished (result recorded, or recording failed)
         self._progress = asyncio.Condition()
 
@@ -243,7 +285,7 @@ class OutboxSender:
         except (SQLAlchemyError, OSError) as exc:  # reading the media: nothing was sent yet
             return Retry(error=f"database: {exc}")
         except _FileIdRefused as exc:
-            self._file_ids.pop(exc.sha256, None)
+            self.file_ids.drop(exc.sha256)
             return StaleMedia(sha256=exc.sha256, error=exc.error)
         except TelegramRetryAfter as exc:
             log.info("outbox: 429 for chat %s, retry after %s s", row.chat_id, exc.retry_after)
@@ -292,11 +334,11 @@ class OutboxSender:
             return await self.bot.send_message(text=message.text, **options)
         caption = message.text or None
         sha256 = message.photo
-        file_id = self._file_ids.get(sha256)
+        file_id = self.file_ids.get(sha256)
         if file_id is None:
             # The first recipient uploads the file; the others wait for it and reuse its file_id.
-            async with self._uploads.setdefault(sha256, asyncio.Lock()):
-                file_id = self._file_ids.get(sha256)
+            async with self._upload_turn(sha256):
+                file_id = self.file_ids.get(sha256)
                 if file_id is None:
                     media = await self.worker.media(sha256)
                     if media is None:
@@ -307,7 +349,8 @@ class OutboxSender:
                         if sent.photo:
                             await self._remember(sha256, sent.photo[-1].file_id)
                         return sent
-                    file_id = self._file_ids[sha256] = media.file_id
+                    file_id = media.file_id
+                    self.file_ids.put(sha256, file_id)
         try:
             return await self.bot.send_photo(photo=file_id, caption=caption, **options)
         except TelegramBadRequest as exc:
@@ -315,11 +358,29 @@ class OutboxSender:
                 raise _FileIdRefused(sha256, exc.message) from exc
             raise
 
+    @property
+    def uploads_in_progress(self) -> int:
+        """Media with an upload under way or awaited (their locks; none are left behind)."""
+        return len(self._uploads)
+
+    @contextlib.asynccontextmanager
+    async def _upload_turn(self, sha256: str) -> AsyncIterator[None]:
+        upload = self._uploads.get(sha256)
+        if upload is None:
+            upload = self._uploads[sha256] = _Upload()
+        upload.users += 1
+        try:
+            async with upload.lock:
+                yield
+        finally:
+            upload.users -= 1
+            if upload.users == 0:
+                del self._uploads[sha256]
+
     async def _remember(self, sha256: str, file_id: str) -> None:
         """The upload went through: later recipients (here and, via the database, on other replicas)
         get the file_id. A failure to store it costs only another upload elsewhere, never the send."""
-        self._file_ids[sha256] = file_id
-        self._uploads.pop(sha256, None)
+        self.file_ids.put(sha256, file_id)
         try:
             await self.worker.remember_file_id(sha256, file_id)
         except (SQLAlchemyError, OSError) as exc:

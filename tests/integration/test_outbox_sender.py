@@ -263,6 +263,8 @@ async def test_a_photo_is_uploaded_once_and_sent_by_file_id_to_everyone_else(
         await outbox.push("chart-1", [u.id for u in users], text="<b>BTC</b> 4h", photo=sha256)
         await outbox.settle(len(users))
         uploads = outbox.counters.uploads
+        assert outbox.sender.uploads_in_progress == 0  # the upload's lock went with the upload
+        assert outbox.sender.file_ids.get(sha256) is not None
     photos = [call.params["photo"] for call in tg.calls_to("sendPhoto")]
     assert [p.startswith("<file chart.png") for p in photos].count(True) == 1
     file_ids = {p for p in photos if not p.startswith("<file")}
@@ -285,6 +287,7 @@ async def test_a_file_id_telegram_refuses_is_uploaded_again(tg: FakeTelegramServ
         await outbox.push("chart-1", [ann.id], text="chart", photo=sha256)
         await outbox.settle(2)
         row = await outbox.row("chart-1", ann.id)
+        assert outbox.sender.uploads_in_progress == 0  # none left by the stored file_id nor the refusal
     assert [c.status for c in tg.calls_to("sendPhoto")] == [400, 200]
     assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
     assert len(tg.bot_messages(ann)) == 1
