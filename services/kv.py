@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -19,6 +19,14 @@ class KeyValueStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of `keys`, in order (None where absent): one round trip on Redis (MGET)."""
+        ...
+
+    async def set_many(self, items: Mapping[str, bytes], ttl: float | None = None) -> None:
+        """Set every key (same TTL): one round trip on Redis (a pipeline, not a transaction)."""
+        ...
 
     async def set_nx(self, key: str, value: bytes, ttl: float | None = None) -> bool:
         """Set only if absent; True when this call set it."""
@@ -114,6 +122,14 @@ class MemoryStore:
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         self._put(key, value, None if ttl is None else self._clock() + ttl)
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self._live(key) for key in keys]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl: float | None = None) -> None:
+        expires = None if ttl is None else self._clock() + ttl
+        for key, value in items.items():
+            self._put(key, value, expires)
+
     async def set_nx(self, key: str, value: bytes, ttl: float | None = None) -> bool:
         if self._live(key) is not None:
             return False
@@ -176,6 +192,21 @@ class RedisStore:
 
     async def set(self, key: str, value: bytes, ttl: float | None = None) -> None:
         await self.redis.set(self._k(key), value, px=None if ttl is None else max(1, int(ttl * 1000)))
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+        values: list[bytes | str | None] = await self.redis.mget([self._k(key) for key in keys])
+        return [value.encode() if isinstance(value, str) else value for value in values]
+
+    async def set_many(self, items: Mapping[str, bytes], ttl: float | None = None) -> None:
+        if not items:
+            return
+        px = None if ttl is None else max(1, int(ttl * 1000))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key, value in items.items():
+                pipe.set(self._k(key), value, px=px)
+            await pipe.execute()
 
     async def set_nx(self, key: str, value: bytes, ttl: float | None = None) -> bool:
         px = None if ttl is None else max(1, int(ttl * 1000))

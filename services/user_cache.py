@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +38,7 @@ from services.kv import KeyValueStore
 from services.users import ChatInfo, ChatView, Registration, Seen, UserView, chat_matches, profile_of, register_many
 
 log = logging.getLogger(__name__)
+_View = TypeVar("_View", UserView, ChatView)
 
 DEFAULT_TTL = 60.0
 FLUSH_CHUNK = 500  # user ids per UPDATE … WHERE id IN (…)
@@ -114,39 +115,34 @@ class ViewCache:
         return f"cv1:{chat_id}"
 
     async def user(self, telegram_id: int) -> UserView | None:
-        if not self.ttl:
-            return None
-        raw = await self.store.get(self._user_key(telegram_id))
-        if raw is None:
-            return None
-        try:
-            return load_user(raw)
-        except (ValueError, TypeError) as exc:  # an entry another version wrote: read the row
-            log.warning("unreadable cached user %s: %s", telegram_id, exc)
-            return None
+        return (await self.views(telegram_id, None))[0]
 
     async def chat(self, chat_id: int) -> ChatView | None:
-        if not self.ttl:
-            return None
-        raw = await self.store.get(self._chat_key(chat_id))
-        if raw is None:
-            return None
-        try:
-            return load_chat(raw)
-        except (ValueError, TypeError) as exc:
-            log.warning("unreadable cached chat %s: %s", chat_id, exc)
-            return None
+        return (await self.views(None, chat_id))[1]
+
+    async def views(self, telegram_id: int | None, chat_id: int | None) -> tuple[UserView | None, ChatView | None]:
+        """The cached user and chat views an update needs, in one read (one round trip on Redis)."""
+        if not self.ttl or (telegram_id is None and chat_id is None):
+            return None, None
+        keys = [
+            *([self._user_key(telegram_id)] if telegram_id is not None else []),
+            *([self._chat_key(chat_id)] if chat_id is not None else []),
+        ]
+        raws = iter(await self.store.get_many(keys))
+        user_raw = next(raws) if telegram_id is not None else None
+        chat_raw = next(raws) if chat_id is not None else None
+        return _loaded(load_user, user_raw, "user", telegram_id), _loaded(load_chat, chat_raw, "chat", chat_id)
 
     async def keep(self, user: UserView | None, chat: ChatView | None) -> None:
         if not self.ttl:
             return
-        writes = []
+        items: dict[str, bytes] = {}
         if user is not None:
-            writes.append(self.store.set(self._user_key(user.telegram_id), dump_user(user), self.ttl))
-            writes.append(self.store.set(self._id_key(user.id), str(user.telegram_id).encode(), self.ttl))
+            items[self._user_key(user.telegram_id)] = dump_user(user)
+            items[self._id_key(user.id)] = str(user.telegram_id).encode()
         if chat is not None:
-            writes.append(self.store.set(self._chat_key(chat.id), dump_chat(chat), self.ttl))
-        await asyncio.gather(*writes)
+            items[self._chat_key(chat.id)] = dump_chat(chat)
+        await self.store.set_many(items, self.ttl)  # one round trip on Redis
 
     async def rows_changed(self, changes: RowChanges) -> None:
         """Drop the views of changed users and chats (the session's change listener). Never raises:
@@ -267,9 +263,8 @@ class Registrar:
         self.registrations = registrations or Registrations(last_seen.sessionmaker)
 
     async def register(self, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime) -> Seen:
-        user, chat_view = await asyncio.gather(
-            self.cache.user(profile.telegram_id) if profile is not None else _none(),
-            self.cache.chat(chat.chat_id) if chat is not None else _none(),
+        user, chat_view = await self.cache.views(
+            profile.telegram_id if profile is not None else None, chat.chat_id if chat is not None else None
         )
         if user is not None and (profile is None or profile_of(user) != profile):
             user = None  # Telegram shows a new name or language: refresh the row
@@ -289,5 +284,11 @@ class Registrar:
         return Seen(user=user, user_created=created, chat=chat_view)
 
 
-async def _none() -> None:
-    return None
+def _loaded(load: Callable[[bytes], _View], raw: bytes | None, what: str, key: int | None) -> _View | None:
+    if raw is None:
+        return None
+    try:
+        return load(raw)
+    except (ValueError, TypeError) as exc:  # an entry another version wrote: read the row
+        log.warning("unreadable cached %s %s: %s", what, key, exc)
+        return None

@@ -181,3 +181,28 @@ async def test_a_store_that_fails_after_the_commit_does_not_fail_the_commit(
             assert await session.scalar(select(User.locale).where(User.id == user_id)) == "zh"
     finally:
         await broken.close()
+
+
+async def test_many_keys_are_read_and_written_together_with_their_ttl(store: KeyValueStore) -> None:
+    """What the view cache reads an update's user and chat with (MGET on Redis) and writes a new
+    user's views with (one pipeline): order kept, absent keys None, the TTL on every key."""
+    assert await store.get_many([]) == []
+    await store.set_many({}, 60)
+    await store.set_many({"a": b"1", "b": b"2"}, ttl=60)
+    await store.set("c", b"3")
+    assert await store.get_many(["b", "missing", "a", "c"]) == [b"2", None, b"1", b"3"]
+    if isinstance(store, RedisStore):
+        ttl_ms = await store.redis.pttl(store.prefix + "a")
+        assert 0 < ttl_ms <= 60_000
+        assert await store.redis.pttl(store.prefix + "c") == -1
+
+
+async def test_a_cached_update_reads_its_user_and_chat_in_one_go(
+    sessions: Sessions, registrar: Registrar, cache: ViewCache
+) -> None:
+    first = await seen(sessions, registrar)
+    assert await cache.views(ANN.telegram_id, PRIVATE.chat_id) == (first.user, first.chat)
+    assert await cache.views(ANN.telegram_id, None) == (first.user, None)
+    assert await cache.views(None, PRIVATE.chat_id) == (None, first.chat)
+    assert await cache.views(None, None) == (None, None)
+    assert await cache.views(999, PRIVATE.chat_id) == (None, first.chat)
