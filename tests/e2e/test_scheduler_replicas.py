@@ -79,6 +79,9 @@ async def runs(sessionmaker: Sessions) -> list[SchedulerRun]:
         return list(await session.scalars(select(SchedulerRun).order_by(SchedulerRun.tick, SchedulerRun.id)))
 
 
+LATE = timedelta(seconds=5)  # how long before the final stop a cancelled run may have started
+
+
 def owner_pid(run: SchedulerRun) -> int:
     return int(run.owner.split(":")[1])
 
@@ -120,6 +123,7 @@ async def test_one_leader_runs_each_tick_once_and_a_killed_leader_is_replaced(
         killed_at = datetime.now().astimezone()
         await asyncio.wait_for(follower.leading.wait(), LEASE + RENEW + 5)
         await until(lambda: ticks_since(killed_at, follower.pid, 2), "two ticks of the new leader")
+        stopping = datetime.now().astimezone()
         assert await follower.process.stop() == 0
 
     rows = await runs(sessionmaker)
@@ -130,10 +134,15 @@ async def test_one_leader_runs_each_tick_once_and_a_killed_leader_is_replaced(
     old = [r.tick for r in sweeps if owner_pid(r) == leader.pid]
     new = [r.tick for r in sweeps if owner_pid(r) == follower.pid]
     assert max(old) < min(new)  # one leader at a time: the follower ran nothing before the handover
-    second = timedelta(seconds=1)
-    for ticks in (old, new):  # every tick while a leader lived ran, once
-        assert all(later - earlier == second for earlier, later in itertools.pairwise(ticks)), ticks
+    # Every tick while a leader lived ran, once. A tick the leader's loop was too busy for (a CPU
+    # starved CI worker; the minute's risk tick and scans start at the same moment) is coalesced into
+    # the next one by design (coalesce=True): a gap of two seconds, never a tick run twice.
+    for ticks in (old, new):
+        gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+        assert all(timedelta(seconds=1) <= gap <= timedelta(seconds=2) for gap in gaps), ticks
     assert min(new) - max(old) <= timedelta(seconds=LEASE + RENEW + 1.5)  # taken over within a lease
-    assert all(r.error is None for r in rows), [r.error for r in rows if r.error]
+    # Runs still going when the last replica stopped are cancelled by its shutdown (and say so).
+    failed = [r for r in rows if r.error and not (r.error == "CancelledError" and r.started_at >= stopping - LATE)]
+    assert failed == [], [(r.job, r.tick, r.error) for r in failed]
     for job in ("plan-reminders", "plan-downgrades"):  # the other leader-only jobs: the same leader
         assert {owner_pid(r) for r in rows if r.job == job and r.tick < max(old)} <= {leader.pid}
