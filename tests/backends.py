@@ -31,6 +31,9 @@ _counter = itertools.count()
 # Concurrency is a PostgreSQL property (SQLite runs one writer at a time): such tests take only the
 # postgres backend instead of being collected, and skipped, on SQLite too.
 POSTGRES_ONLY = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+# A bot process whose claim does not depend on the database (a token Telegram rejects, console mode,
+# which is the local-development path): one start, on the default backend, instead of one per backend.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def services_required() -> bool:

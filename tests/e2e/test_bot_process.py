@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import migrate
 from standins.telegram import FakeTelegramServer
-from tests.backends import POSTGRES_ONLY, Backend
+from tests.backends import POSTGRES_ONLY, SQLITE_ONLY, Backend
 from tests.e2e.conftest import bot_env, free_port, spawn
 
 SLOW_DOWN = "⏳ You're sending messages too fast. Please slow down — I'll answer again in a moment."
@@ -98,6 +98,7 @@ async def test_webhook_checks_the_secret(tg: FakeTelegramServer, bot_process: Ca
         await tg.wait_for_messages(ann, 2, timeout=1)
 
 
+@SQLITE_ONLY
 async def test_console_mode_answers_start(backend: Backend, tmp_path: Path) -> None:
     env = bot_env(backend, BOT_TOKEN="", LANG="en_US.UTF-8")
     proc = await spawn(["console"], env, tmp_path, stdin=b"/start\n/language\n2\n")
@@ -128,6 +129,7 @@ async def test_bad_configuration_names_the_variable(backend: Backend, tmp_path: 
         assert err.decode().startswith(f"Invalid {variable}:")
 
 
+@SQLITE_ONLY
 async def test_rejected_token_is_said_plainly(tg: FakeTelegramServer, backend: Backend, tmp_path: Path) -> None:
     env = bot_env(backend, BOT_TOKEN=WELL_FORMED_TOKEN, TELEGRAM_API_URL=tg.base_url)
     proc = await spawn([], env, tmp_path)
