@@ -310,15 +310,20 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
 
 
 async def set_commands(bot: Bot, translations: Translations) -> None:
-    for locale in SUPPORTED_LOCALES:
+    """The command menu in every language, the languages at once."""
+
+    async def one(locale: str) -> None:
         t = translations.get(locale)
         commands = [BotCommand(command=name, description=t(f"cmd-{name}")) for name in MENU_COMMANDS]
         language = None if locale == translations.default_locale else locale
         await bot.set_my_commands(commands, language_code=language)
 
+    await asyncio.gather(*(one(locale) for locale in SUPPORTED_LOCALES))
+
 
 async def _on_startup(bot: Bot, translations: Translations, market: MarketService, resources: AppResources) -> None:
-    await set_commands(bot, translations)
+    # The command menu is Telegram's to show, not something the first updates wait for.
+    resources.spawn(set_commands(bot, translations), "set-commands")
     # Markets load in the background: a slow or unreachable exchange must not delay serving users
     # (market calls load them on demand as well); the scheduler reloads them every few hours.
     resources.spawn(market.start(), "load-markets")

@@ -82,6 +82,7 @@ async def test_unknown_command_and_non_text_get_hints(app: RunningBot, tg: FakeT
 
 
 async def test_command_menu_is_set_per_language(app: RunningBot, tg: FakeTelegramServer) -> None:
+    await tg.wait_until(lambda: len(tg.calls_to("setMyCommands")) == 2, what="the menu in both languages")
     calls = tg.calls_to("setMyCommands")
     by_language = {call.params.get("language_code"): call.params["commands"] for call in calls}
     assert set(by_language) == {None, "zh"}
