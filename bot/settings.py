@@ -47,6 +47,11 @@ def _known_exchanges(names: list[str]) -> list[str]:
     return names
 
 
+# What a market scan can fetch: services.market.timeframes.SUPPORTED_TIMEFRAMES (a test keeps them
+# equal; importing it here would load the market package at settings time).
+SCAN_TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d", "1w")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -209,9 +214,7 @@ class Settings(BaseSettings):
     scheduler_runs_keep_hours: float = Field(default=48.0, gt=0)  # scheduler_runs kept this long
     plan_check_seconds: float = Field(default=300.0, gt=0, le=86_400)  # plan-expiry reminders and downgrades
     # Market scans: these timeframes' candle closes, SCAN_DELAY_SECONDS after each close (UTC).
-    scan_timeframes: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["1m", "5m", "15m", "1h", "4h", "1d"]
-    )
+    scan_timeframes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["5m", "15m", "1h", "4h", "1d"])
     scan_delay_seconds: int = Field(default=5, ge=0, le=59)
 
     @field_validator("bot_token")
@@ -250,7 +253,7 @@ class Settings(BaseSettings):
     @field_validator("scan_timeframes")
     @classmethod
     def _known_timeframes(cls, value: list[str]) -> list[str]:
-        known = ("1m", "5m", "15m", "1h", "4h", "1d", "1w")
+        known = SCAN_TIMEFRAMES  # the market service's timeframes (services/market/timeframes.py)
         unknown = [name for name in value if name not in known]
         if unknown:
             raise ValueError(f"unknown timeframe {', '.join(unknown)} (any of {', '.join(known)})")

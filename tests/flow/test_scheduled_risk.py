@@ -41,3 +41,19 @@ async def test_registered_risk_tick_fires_an_alert_once_per_tick(
     assert await scheduler.runner.run(jobs["risk-tick"], tick) is Outcome.TAKEN  # one run per tick
     pushed = await tg.wait_for_messages(ann, 2, timeout=15)
     assert "rose above" in pushed[-1].plain_text and "ETH/USDT" in pushed[-1].plain_text
+
+
+async def test_every_registered_scan_runs_without_error(calm: RunningBot, tg: FakeTelegramServer) -> None:
+    """Each market scan the scheduler registers runs clean for its timeframe (a scan on a timeframe the
+    market service cannot fetch failed at every close): a failing job's exception reaches `run`."""
+    scheduler = calm.resources.scheduler
+    assert scheduler is not None
+    ann = tg.add_user("Ann", language_code="en")
+    await tg.send_command(ann, "/subscribe", "btc 1h 4h risk")
+    await tg.wait_for_messages(ann, 1, timeout=15)
+    await tg.wait_until(lambda: scheduler.elector.is_leader, what="this replica leads")
+    scans = [spec for spec in scheduler.jobs if spec.name.startswith("scan-")]
+    assert len(scans) >= 5
+    tick = datetime.now(UTC).replace(second=5, microsecond=0)
+    for spec in scans:
+        assert await scheduler.runner.run(spec, tick) is Outcome.RAN, spec.name

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import SCAN_TIMEFRAMES, ConfigError, Settings, load_settings
 from services.exchange_ids import EXCHANGE_ID_SHAPE, ccxt_exchanges_dir
+from services.market.timeframes import SUPPORTED_TIMEFRAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +143,12 @@ def test_exchange_ids_are_ccxts_without_importing_it(monkeypatch: pytest.MonkeyP
     assert str(caught.value) == (
         "Invalid EXCHANGES: unknown exchange id base, __init__, binanse (ccxt ids such as bybit, binance, okx)"
     )
+
+
+def test_scans_only_take_timeframes_the_market_service_can_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan timeframe the market cannot fetch failed every one of its scans (1m did, at each minute)."""
+    assert SCAN_TIMEFRAMES == SUPPORTED_TIMEFRAMES
+    assert set(load_settings(_env_file=None).scan_timeframes) <= set(SUPPORTED_TIMEFRAMES)
+    monkeypatch.setenv("SCAN_TIMEFRAMES", "1m,1h")
+    with pytest.raises(ConfigError, match=r"SCAN_TIMEFRAMES: .*unknown timeframe 1m"):
+        load_settings(_env_file=None)
