@@ -20,31 +20,8 @@ from services.risk.parse import ABOVE, BELOW, MOVE, AlertRequest
 ALERTS = "alerts"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlertView:
-    id: int
-    symbol: str
-    condition: str
-    price: float  # the level; for a move alert, the reference price of the current window
-    pct: float | None
-    window: str | None
-    active: bool
-    triggered_at: datetime | None
-    generation: int
-
-    @classmethod
-    def of(cls, row: AlertRow) -> AlertView:
-        return cls(
-            id=row.id,
-            symbol=row.symbol,
-            condition=row.condition,
-            price=row.price,
-            pct=row.pct,
-            window=row.window,
-            active=row.active,
-            triggered_at=row.triggered_at,
-            generation=row.generation,
-        )
+# What the handlers show: the repository's plain row (no ORM object leaves the repository).
+AlertView = AlertRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +77,14 @@ async def create_alert(
     row = await repository.get(alert_id)
     await session.commit()
     assert row is not None
-    return AlertCreated(AlertView.of(row), ticker.price)
+    return AlertCreated(row, ticker.price)
 
 
 async def list_alerts(session: AsyncSession, user_id: int, now: datetime) -> AlertList:
     limits = await risk_limits(session, user_id, now)
     rows = await AlertRepository(session).for_user(user_id)
     await session.commit()
-    views = [AlertView.of(row) for row in rows]
+    views = list(rows)
     return AlertList(views, sum(1 for view in views if view.active), limits.max_alerts)
 
 
@@ -134,4 +111,4 @@ async def rearm_alert(
     changed = await repository.rearm(alert_id, user_id, now, reference)
     fresh = await repository.get(alert_id)
     await session.commit()
-    return AlertView.of(fresh) if changed and fresh is not None else None
+    return fresh if changed else None
