@@ -11,7 +11,7 @@ The sender that talks to Telegram lives in bot/sender.py (services never import 
 """
 
 from services.delivery.message import Button, InvalidDelivery, OutboxMessage
-from services.delivery.outbox import add_media, enqueue
+from services.delivery.outbox import add_media, enqueue, enqueue_many
 from services.delivery.policy import RetryPolicy
 from services.delivery.stats import OutboxCounters, OutboxStats
 from services.delivery.wake import OutboxWake
@@ -46,4 +46,5 @@ __all__ = [
     "StaleMedia",
     "add_media",
     "enqueue",
+    "enqueue_many",
 ]

@@ -10,7 +10,7 @@ a chat gets a given push once, across retries, restarts and replicas. Passing `w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from db.models import DeliveryStatus, utcnow
@@ -33,6 +33,11 @@ async def add_media(session: Session, data: bytes, filename: str = "image.png") 
     return sha256
 
 
+def _check_keys(kind: str, refs: Iterable[str]) -> None:
+    if not 1 <= len(kind) <= KIND_LIMIT or any(not 1 <= len(ref) <= REF_LIMIT for ref in refs):
+        raise InvalidDelivery(f"kind is 1-{KIND_LIMIT} characters and ref_id 1-{REF_LIMIT}")
+
+
 async def enqueue(
     session: Session,
     *,
@@ -48,30 +53,41 @@ async def enqueue(
     refuse messages get a `skipped` row, never an attempt. With `wake`, new rows wake the sender
     once the caller's transaction commits. Returns how many rows are new."""
     ref = str(ref_id)
-    if not 1 <= len(kind) <= KIND_LIMIT or not 1 <= len(ref) <= REF_LIMIT:
-        raise InvalidDelivery(f"kind is 1-{KIND_LIMIT} characters and ref_id 1-{REF_LIMIT}")
-    repository = DeliveryRepository(session)
-    if payload.photo is not None and await repository.media(payload.photo) is None:
-        raise InvalidDelivery(f"photo {payload.photo} was not stored with add_media")
-    targets = list(dict.fromkeys(chat_ids))
-    if not targets:
+    _check_keys(kind, [ref])  # even with no chat to send to
+    items = [(ref, chat_id, payload) for chat_id in dict.fromkeys(chat_ids)]
+    return await enqueue_many(session, kind=kind, items=items, priority=priority, now=now, wake=wake)
+
+
+async def enqueue_many(
+    session: Session,
+    *,
+    kind: str,
+    items: Sequence[tuple[str, int, OutboxMessage]],
+    priority: int = 0,
+    now: datetime | None = None,
+    wake: OutboxWake | None = None,
+) -> int:
+    """Rows of one kind, each (ref_id, chat_id, message) its own (an alert tick: one ref id per alert
+    and arming), in one statement, in the caller's transaction; otherwise as `enqueue`."""
+    _check_keys(kind, [ref for ref, _, _ in items])
+    if not items:
         return 0
-    unreachable = await repository.unreachable_chats(targets)
-    body = payload.to_json()
-    rows = [
-        NewDelivery(kind=kind, ref_id=ref, chat_id=chat_id, payload=body, priority=priority)
-        if chat_id not in unreachable
-        else NewDelivery(
-            kind=kind,
-            ref_id=ref,
-            chat_id=chat_id,
-            payload=body,
-            priority=priority,
-            status=DeliveryStatus.SKIPPED,
-            error=UNREACHABLE,
-        )
-        for chat_id in targets
-    ]
+    repository = DeliveryRepository(session)
+    for photo in {message.photo for _, _, message in items if message.photo is not None}:
+        if await repository.media(photo) is None:
+            raise InvalidDelivery(f"photo {photo} was not stored with add_media")
+    unreachable = await repository.unreachable_chats({chat_id for _, chat_id, _ in items})
+    bodies: dict[int, str] = {}  # one JSON per message object (a push to 10,000 chats shares one)
+
+    def row(ref: str, chat_id: int, message: OutboxMessage) -> NewDelivery:
+        body = bodies.get(id(message))
+        if body is None:
+            body = bodies[id(message)] = message.to_json()
+        if chat_id in unreachable:
+            return NewDelivery(kind, ref, chat_id, body, priority, DeliveryStatus.SKIPPED, UNREACHABLE)
+        return NewDelivery(kind, ref, chat_id, body, priority)
+
+    rows = [row(ref, chat_id, message) for ref, chat_id, message in items]
     inserted = await repository.enqueue(rows, now or utcnow())
     if wake is not None and inserted:
         wake.after_commit(session)

@@ -26,14 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.risk import AlertRepository, AlertRow, CooldownRepository, PositionRepository, PositionRow
 from services.delivery.message import Button, OutboxMessage
-from services.delivery.outbox import enqueue
+from services.delivery.outbox import enqueue, enqueue_many
 from services.feeds.recipients import recipients, scan_targets
 from services.i18n import Translations, Translator, normalize_locale
 from services.market import Analysis, Candles, MarketError, MarketService, analyze, validate_timeframe
 from services.market.timeframes import TIMEFRAME_MS
 from services.risk import texts
 from services.risk.config import RiskConfig
-from services.risk.outbox import enqueue_many
 from services.risk.parse import ABOVE, BELOW, MOVE
 from services.risk.rules import (
     TAKE_PROFIT_STEP,
@@ -304,7 +303,7 @@ class RiskEngine:
                     for item in chunk
                     if item.alert.id in disarmed  # not deleted, re-armed or fired elsewhere meanwhile
                 ]
-                sent += await enqueue_many(session, "alert", items, now)
+                sent += await enqueue_many(session, kind="alert", items=items, now=now)
                 await session.commit()
         return sent
 
@@ -339,7 +338,7 @@ class RiskEngine:
             items = [
                 (f"{position.id}:{step}", position.chat_id, OutboxMessage.build(text=text)) for step, text in messages
             ]
-            return await enqueue_many(session, "position", items)
+            return await enqueue_many(session, kind="position", items=items)
 
         return write
 
