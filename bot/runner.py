@@ -21,7 +21,7 @@ from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
 from db.engine import warm_pool
 from services.llm import LLMError, LLMService
-from services.market.exchanges import load_ccxt
+from services.market.ccxt_loader import load_base as load_ccxt_base
 from services.market.indicators import warm_up
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class WarmUp:
     @staticmethod
     async def _ccxt() -> None:
         try:
-            await asyncio.to_thread(load_ccxt)
+            await asyncio.to_thread(load_ccxt_base)
         except ImportError as exc:
             logger.error("ccxt could not be loaded (market data will fail): %s", exc)
 
