@@ -50,7 +50,10 @@ signal-preview = 👀 <b>Preview</b>: nothing is sent until you publish. Chats s
 signal-preview-no-chart = (No chart: the exchange did not answer; the signal goes out without one.)
 signal-button-publish = ✅ Publish
 signal-button-cancel = ✖️ Cancel
-signal-published = ✅ <b>Published</b> as signal #{ $id }: queued for { $chats } chats.
+signal-published = ✅ <b>Published</b> as signal #{ $id }: queued for { $chats ->
+        [one] 1 chat
+       *[other] { $chats } chats
+    }.
 signal-already-open = ⛔ Not published: a manual { $direction } signal for { $pair } { $timeframe } is still open.
 signal-cancelled = ✖️ <b>Cancelled</b>: nothing was sent.
 signal-draft-gone = This preview has expired or was already handled.

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from db.models import AuditLog, Delivery, DeliveryMedia, DeliveryStatus, User
 from db.models.market import Signal
+from standins.exchanges import FakeBybit
 from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.flow.feeds_helpers import command, drain, set_plan
 from tests.harness import RunningBot, running_bot
@@ -216,3 +217,24 @@ async def test_cancel_sends_nothing(app: RunningBot, tg: FakeTelegramServer, ope
         (audit,) = await session.scalars(select(AuditLog).where(AuditLog.action == "signal"))
     assert audit.details == "outcome=cancelled BTC 4h short"
     assert (await counts(app))[:2] == (0, 0)
+
+
+async def test_without_a_chart_when_the_exchange_does_not_answer(
+    app: RunningBot, tg: FakeTelegramServer, operator: FakeUser, exchange: FakeBybit
+) -> None:
+    bob = await subscriber(app, "Bob", plan="vip")  # /subscribe loaded the markets
+    exchange.inject("http503", path="/v5/market/kline")
+    preview = await command(app, operator, "/signal btc long 4h entry=65000 sl=63500 tp=67000")
+    assert preview.photo is None and preview.button_texts() == [[PUBLISH, CANCEL]]
+    assert "(No chart: the exchange did not answer; the signal goes out without one.)" in preview.plain_text
+    before = len(tg.bot_messages(bob))
+    await app.tg.press_button(operator, PUBLISH)
+    await app.settle()
+    assert ": queued for 1 chat.\n\n" in tg.bot_messages(operator)[-1].plain_text
+    sender = app.resources.sender
+    assert sender is not None
+    await sender.wait_recorded(1, timeout=15)
+    (pushed,) = tg.bot_messages(bob)[before:]
+    assert pushed.photo is None and pushed.plain_text.startswith("🟢 LONG BTC/USDT · 4h · Bybit")
+    async with app.resources.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(DeliveryMedia)) == 0
