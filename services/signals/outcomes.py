@@ -44,6 +44,8 @@ Result, after costs
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -54,7 +56,21 @@ from services.market.timeframes import timeframe_ms
 from services.signals.model import Costs, Outcome, SignalIdea, SignalRecord, Status
 
 _TIMEFRAME = re.compile(r"^(\d+)([mhdw])$")
+_DEFAULT = Costs()
 _UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
+
+@dataclass(frozen=True, slots=True)
+class CostTable:
+    """Per-exchange taker fees (percent per side; "*" for any other exchange, else the `Costs`
+    default) and one slippage allowance (percent per side): SIGNAL_FEES, SIGNAL_SLIPPAGE_PCT."""
+
+    fees: Mapping[str, float] = field(default_factory=lambda: {"bybit": 0.055, "binance": 0.05, "okx": 0.05})
+    slippage_pct: float = _DEFAULT.slippage_pct
+
+    def for_exchange(self, exchange: str) -> Costs:
+        fee = self.fees.get(exchange.lower(), self.fees.get("*", _DEFAULT.fee_pct))
+        return Costs(fee_pct=fee, slippage_pct=self.slippage_pct)
 
 
 def candle_ms(timeframe: str) -> int:
