@@ -30,7 +30,6 @@ it expires, then graded on what the exchange still has.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,17 +177,12 @@ def _reaches_back(candles: Candles, signal: SignalRecord) -> bool:
 
 def _message(chat: PushedTo, text: str, reply_to: int | None) -> OutboxMessage:
     """The outcome for one chat: in the signal's forum topic, as silent as the signal was."""
-    try:
-        original = json.loads(chat.payload)
-    except ValueError:
-        original = {}
-    if not isinstance(original, dict):
-        original = {}
+    signal = OutboxMessage.from_json(chat.payload)
     return OutboxMessage.build(
         text=text,
         reply_to=reply_to,
-        message_thread_id=original.get("message_thread_id"),
-        disable_notification=bool(original.get("disable_notification", False)),
+        message_thread_id=signal.message_thread_id,
+        disable_notification=signal.disable_notification,
     )
 
 
