@@ -8,6 +8,7 @@ payload), in the chat's language. Never commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ class PushedTo:
     message_id: int | None  # set once sent
     payload: str  # the OutboxMessage JSON (its forum topic, silent flag)
     locale: str | None  # the chat's language, else its user's (/language, else Telegram's; not normalized)
+    due_at: datetime  # when the row is (was) due: later than now for a push delayed by the chat's plan
 
 
 async def pushed_to(session: AsyncSession, kind: str, ref_id: str) -> list[PushedTo]:
@@ -36,6 +38,7 @@ async def pushed_to(session: AsyncSession, kind: str, ref_id: str) -> list[Pushe
             Chat.locale,
             User.locale,
             User.language_code,
+            Delivery.next_attempt_at,
         )
         .outerjoin(Chat, Chat.id == Delivery.chat_id)
         .outerjoin(User, User.telegram_id == Delivery.chat_id)
@@ -48,6 +51,6 @@ async def pushed_to(session: AsyncSession, kind: str, ref_id: str) -> list[Pushe
     )
     rows = (await session.execute(statement)).all()
     return [
-        PushedTo(chat_id, status, message_id, payload, chat_locale or user_locale or language_code)
-        for chat_id, status, message_id, payload, chat_locale, user_locale, language_code in rows
+        PushedTo(chat_id, status, message_id, payload, chat_locale or user_locale or language_code, due_at)
+        for chat_id, status, message_id, payload, chat_locale, user_locale, language_code, due_at in rows
     ]

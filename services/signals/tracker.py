@@ -156,15 +156,21 @@ class OutcomeTracker:
             return None
         chats = await pushed_to(session, SIGNAL_KIND, str(signal.id))
         texts: dict[tuple[str, bool], str] = {}
-        items: list[tuple[str, int, OutboxMessage]] = []
+        # A chat whose signal is still delayed (its plan's signal delay) gets the outcome from the
+        # same moment on: the outbox sends a chat's rows in order once due, so it follows the signal.
+        items: dict[datetime, list[tuple[str, int, OutboxMessage]]] = {}
         for chat in chats:
             t = self.translations.get(normalize_locale(chat.locale))
             reply_to = chat.message_id if chat.status == DeliveryStatus.SENT else None
             text_key = (t.locale, reply_to is not None)
             if text_key not in texts:
                 texts[text_key] = outcome_text(t, signal, outcome, now, threaded=reply_to is not None)
-            items.append((str(signal.id), chat.chat_id, _message(chat, texts[text_key], reply_to)))
-        return await enqueue_many(session, kind=OUTCOME_KIND, items=items, now=now)
+            due = max(now, chat.due_at) if chat.status != DeliveryStatus.SENT else now
+            items.setdefault(due, []).append((str(signal.id), chat.chat_id, _message(chat, texts[text_key], reply_to)))
+        enqueued = 0
+        for due, batch in sorted(items.items()):
+            enqueued += await enqueue_many(session, kind=OUTCOME_KIND, items=batch, now=due)
+        return enqueued
 
 
 def _start(signal: SignalRecord) -> datetime:
