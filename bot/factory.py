@@ -26,7 +26,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
+from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
@@ -34,6 +34,7 @@ from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
 from handlers.callbacks import AlertAction, AlertCallback
+from services.admin.prices import ModelPrice
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
@@ -209,6 +210,7 @@ def build_resources(settings: Settings) -> AppResources:
         answer_slots=AnswerSlots(settings.answer_concurrency),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
+        llm_prices={model: ModelPrice(*price) for model, price in settings.llm_prices.items()},
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
         risk_config=risk_config,
         risk=RiskEngine(
@@ -298,7 +300,8 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
     dp.update.outer_middleware(resources.inflight)
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
-    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar))
+    banned = BannedNotice(resources.store)
+    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar, banned))
     if settings.throttle_enabled:
         throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
         dp.message.outer_middleware(throttling)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from services.admin.prices import ModelPrice
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
@@ -36,6 +37,7 @@ class Services:
     answer_slots: AnswerSlots  # analyst answers running at once (ANSWER_CONCURRENCY), first come first served
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    llm_prices: dict[str, ModelPrice] = field(default_factory=dict)  # LLM_PRICES, for /stats
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
