@@ -207,21 +207,25 @@ class AdminStatsRepository:
                 ).where(Chat.id.in_(select(Feed.chat_id).where(Feed.active.is_(True))))
             )
         ).one()
-        kinds = (
+        active_feeds = select(func.count()).where(Feed.active.is_(True))
+        counts = (
             await self.session.execute(
-                select(_count_if(Feed.kind == "signals"), _count_if(Feed.kind == "risk")).where(Feed.active.is_(True))
+                select(
+                    active_feeds.where(Feed.kind == "signals").scalar_subquery(),
+                    active_feeds.where(Feed.kind == "risk").scalar_subquery(),
+                    select(func.count()).where(PriceAlert.active.is_(True)).scalar_subquery(),
+                    select(func.count()).where(Position.active.is_(True)).scalar_subquery(),
+                )
             )
         ).one()
-        alerts = await self.session.scalar(select(func.count()).where(PriceAlert.active.is_(True)))
-        positions = await self.session.scalar(select(func.count()).where(Position.active.is_(True)))
         return FeedCounts(
             private_chats=int(chats[0]),
             groups=int(chats[1]),
             channels=int(chats[2]),
-            signal_feeds=int(kinds[0]),
-            risk_feeds=int(kinds[1]),
-            alerts_active=int(alerts or 0),
-            positions_active=int(positions or 0),
+            signal_feeds=int(counts[0]),
+            risk_feeds=int(counts[1]),
+            alerts_active=int(counts[2]),
+            positions_active=int(counts[3]),
         )
 
     async def signals(self, week_start: datetime) -> SignalCounts:
