@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.changes import user_changed
 from db.models import AuditLog, ChatMessage, Conversation, User
 
 SYSTEM_ACTOR = 0  # audit rows the product writes itself (plan extensions, reminders)
@@ -95,6 +96,20 @@ class AdminRepository:
         )
         row = (await self.session.execute(statement)).one_or_none()
         return None if row is None else UserRow(*row)
+
+    async def set_banned(self, user_id: int, banned: bool) -> bool:
+        """Whether it changed: False when the user already was (un)banned (by another operator too)."""
+        statement = (
+            update(User)
+            .where(User.id == user_id, User.banned.is_not(banned))
+            .values(banned=banned)
+            .returning(User.id)
+            .execution_options(synchronize_session=False)
+        )
+        changed = (await self.session.execute(statement)).scalar_one_or_none() is not None
+        if changed:
+            user_changed(self.session, user_id=user_id)  # its cached view is dropped at commit
+        return changed
 
     async def activity(self, user: UserRow) -> UserActivity:
         invited = await self.session.scalar(select(func.count()).select_from(User).where(User.inviter_id == user.id))

@@ -13,7 +13,6 @@ from db.models import utcnow
 from db.repositories.admin import AdminRepository, UserActivity, UserRow
 from db.repositories.credits import AccountEffect, AccountUserRepository, LedgerRepository
 from db.repositories.payments import PlanRepository
-from db.repositories.users import UserRepository
 from services.audit import record_admin_action, stage_admin_action
 from services.credits.errors import InsufficientCredits
 from services.credits.ledger import TransactionView, apply_in_tx
@@ -228,8 +227,7 @@ async def set_user_plan(
 async def ban_user(session: AsyncSession, actor: int, user: UserRow, banned: bool, reason: str = "") -> bool:
     """Ban (or unban) the user; whether it changed anything. The cached view is dropped at commit,
     so the next update of theirs already sees it."""
-    await UserRepository(session).set_banned(user.id, banned)
-    changed = user.banned != banned
+    changed = await AdminRepository(session).set_banned(user.id, banned)
     action = "ban" if banned else "unban"
     outcome = "done" if changed else "unchanged"
     stage_admin_action(session, actor, action, str(user.telegram_id), f"{outcome} reason={reason!r}")

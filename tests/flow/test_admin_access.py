@@ -13,6 +13,7 @@ import pytest
 from standins.exchanges import FakeBybit
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer, FakeUser
+from standins.telegram.errors import bad_request
 from tests.flow.admin_helpers import (
     UNKNOWN_COMMAND,
     audit_rows,
@@ -153,3 +154,18 @@ async def test_an_operator_cannot_be_banned_and_bad_input_gets_usage(
         ("user", "refused: usage: ''"),
         ("user", "refused: no such user"),
     ]
+
+
+async def test_a_notice_telegram_refuses_is_dropped_quietly(
+    admin_app: RunningBot, tg: FakeTelegramServer, operator: FakeUser
+) -> None:
+    ann = tg.add_user("Ann", "ann")
+    await started(tg, ann)
+    await command_reply(tg, operator, "/ban @ann")
+    tg.inject_error(bad_request("chat not found"), method="sendMessage", chat_id=ann.id)
+    await tg.send_message(ann, "BTC?")
+    await admin_app.settle()
+    [refused] = [call for call in tg.calls_to("sendMessage") if call.params.get("chat_id") == ann.id][-1:]
+    assert refused.status == 400
+    assert len(tg.bot_messages(ann)) == 1  # the welcome only: no notice, no error text
+    assert (await command_reply(tg, operator, "/stats")).startswith("📊 Stats")  # the bot goes on

@@ -94,8 +94,25 @@ async def test_user_profile_and_its_buttons(admin_app: RunningBot, tg: FakeTeleg
     await tg.press_button(operator, "🚫 Ban")
     await tg.wait_until(lambda: any(m.find_button("✅ Unban") for m in tg.bot_messages(operator)), 8.0, "Unban")
     assert (await db_user(admin_app, ann.id)).banned
+
+    # Grant…: the command to complete; Audit: the user's rows; Refresh with nothing new: no error.
+    count = len(tg.bot_messages(operator))
+    await tg.press_button(operator, "➕ Grant")
+    hint = await wait_text(tg, operator, "Complete and send")
+    assert hint.plain_text == f"Complete and send: /grant {ann.id} 100 reason"
+    await tg.press_button(operator, "📜 Audit")
+    log = await wait_text(tg, operator, f"📜 Audit log for {ann.id}")
+    assert [line.split(" · ")[2] for line in log.plain_text.splitlines()[1:]] == ["ban", "plan", "user", "grant"]
+    for _ in range(2):
+        query = (await tg.press_button(operator, "🔄 Refresh"))["callback_query"]["id"]
+        await tg.wait_callback_answer(query)
+    await admin_app.settle()
+    assert len(tg.bot_messages(operator)) == count + 2
+    edits = [call for call in tg.calls_to("editMessageText") if call.status == 400]
+    assert edits and all("message is not modified" in str(call.response) for call in edits)
     actions = [(row.action, row.target) for row in await audit_rows(admin_app)]
-    assert actions == [("grant", str(ann.id)), ("user", str(ann.id)), ("plan", str(ann.id)), ("ban", str(ann.id))]
+    tg_id = str(ann.id)
+    assert actions == [("grant", tg_id), ("user", tg_id), ("plan", tg_id), ("ban", tg_id), ("audit", tg_id)]
 
 
 async def test_grant_revoke_never_below_zero_and_usage(
