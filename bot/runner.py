@@ -74,7 +74,7 @@ async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> t
     try:
         await check_schema(resources.engine)
         await warm_pool(resources.engine, min(settings.db_pool_size, WARM_CONNECTIONS))
-        bot = create_bot(settings, resources.limiter)
+        bot = create_bot(settings, resources.limiter, rate_limits=resources.services.rate_limits)
         try:
             username = await check_token(bot)
         except StartupError:

@@ -46,7 +46,7 @@ async def admin_menu(message: Message, session: Session, t: Translator) -> None:
 
 
 async def _stats_text(session: Session, t: Translator, services: Services, actor: int) -> str:
-    stats = await collect_stats(session, services.llm_prices)
+    stats = await collect_stats(session, services.llm_prices, rate_limits=services.rate_limits)
     await record_admin_action(session, actor, "stats", None, f"users={stats.users.total}")
     return stats_text(t, stats)
 

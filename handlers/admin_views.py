@@ -97,6 +97,7 @@ def stats_text(t: Translator, stats: AdminStats) -> str:
             "stats-outbox",
             backlog=stats.backlog,
             oldest=_duration(stats.oldest_open_age),
+            telegram=stats.telegram_429_last_hour,
             limited=stats.rate_limited_last_hour,
         ),
     ]

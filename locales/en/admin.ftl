@@ -46,7 +46,7 @@ stats-plans-none = 🎟 Active plans: none
 stats-feeds = 📡 Chats with feeds: private { $private } · groups { $groups } · channels { $channels } · signal feeds { $signals } · risk feeds { $risk }
 stats-alerts = 🔔 Price alerts armed { $alerts } · positions watched { $positions }
 stats-signals = 📈 Signals: 7 days { $week } · open { $open } · delivered { $delivered }
-stats-outbox = 📮 Outbox: backlog { $backlog } (oldest { $oldest }) · 429s in the last hour { $limited }
+stats-outbox = 📮 Outbox: backlog { $backlog } (oldest { $oldest }) · 429s in the last hour { $telegram } (outbox rows waiting after one: { $limited })
 
 # /user
 user-title = 👤 <b>{ $name }</b> { $username } · id <code>{ $tg }</code> (#{ $id })

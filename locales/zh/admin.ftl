@@ -46,7 +46,7 @@ stats-plans-none = 🎟 有效套餐：无
 stats-feeds = 📡 订阅了推送的聊天：私聊 { $private } · 群组 { $groups } · 频道 { $channels } · 信号推送 { $signals } · 风险推送 { $risk }
 stats-alerts = 🔔 生效的价格提醒 { $alerts } · 监控中的仓位 { $positions }
 stats-signals = 📈 信号：7 天 { $week } · 未平 { $open } · 已送达 { $delivered }
-stats-outbox = 📮 发送队列：积压 { $backlog }（最早 { $oldest }）· 最近一小时 429 次数 { $limited }
+stats-outbox = 📮 发送队列：积压 { $backlog }（最早 { $oldest }）· 最近一小时 429 次数 { $telegram }（因此等待重试的队列消息：{ $limited }）
 
 # /user
 user-title = 👤 <b>{ $name }</b> { $username } · id <code>{ $tg }</code>（#{ $id }）

@@ -20,6 +20,7 @@ from db.repositories.admin_stats import (
     UserCounts,
 )
 from services.admin.prices import ModelPrice
+from services.admin.throttled import RateLimitLog
 
 RULES_MODEL_PREFIX = "rules:"  # answers of the built-in analyst (no LLM call)
 LLM_WINDOW_DAYS = 30
@@ -50,7 +51,8 @@ class AdminStats:
     signals_delivered: int
     backlog: int
     oldest_open_age: float  # seconds
-    rate_limited_last_hour: int
+    rate_limited_last_hour: int  # outbox rows waiting after a 429 received within the hour
+    telegram_429_last_hour: int  # every 429 the outgoing limiter got within the hour (RateLimitLog)
 
 
 def llm_usage(rows: list[ModelUsage], prices: Mapping[str, ModelPrice]) -> LlmUsage:
@@ -74,9 +76,14 @@ def llm_usage(rows: list[ModelUsage], prices: Mapping[str, ModelPrice]) -> LlmUs
 
 
 async def collect_stats(
-    session: AsyncSession, prices: Mapping[str, ModelPrice], now: datetime | None = None
+    session: AsyncSession,
+    prices: Mapping[str, ModelPrice],
+    now: datetime | None = None,
+    *,
+    rate_limits: RateLimitLog | None = None,
 ) -> AdminStats:
-    """Everything /stats shows, read in one transaction (ended before the caller replies)."""
+    """Everything /stats shows, read in one transaction (ended before the caller replies); the
+    429 count comes from the key-value store, read after the transaction ended."""
     now = now or utcnow()
     day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = now - timedelta(days=7)
@@ -91,6 +98,7 @@ async def collect_stats(
     signals = await repository.signals(week_start)
     outbox = await repository.outbox(now - timedelta(hours=1))
     await session.commit()  # end the read: no connection held while the caller replies
+    telegram_429 = await rate_limits.last_hour() if rate_limits is not None else 0
     oldest = (now - outbox.oldest_open_at).total_seconds() if outbox.oldest_open_at is not None else 0.0
     return AdminStats(
         now=now,
@@ -107,4 +115,5 @@ async def collect_stats(
         backlog=outbox.backlog,
         oldest_open_age=max(0.0, oldest),
         rate_limited_last_hour=outbox.rate_limited_last_hour,
+        telegram_429_last_hour=telegram_429,
     )

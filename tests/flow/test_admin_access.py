@@ -13,7 +13,7 @@ import pytest
 from standins.exchanges import FakeBybit
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer, FakeUser
-from standins.telegram.errors import bad_request
+from standins.telegram.errors import bad_request, too_many_requests
 from tests.flow.admin_helpers import (
     UNKNOWN_COMMAND,
     audit_rows,
@@ -169,3 +169,11 @@ async def test_a_notice_telegram_refuses_is_dropped_quietly(
     assert refused.status == 400
     assert len(tg.bot_messages(ann)) == 1  # the welcome only: no notice, no error text
     assert (await command_reply(tg, operator, "/stats")).startswith("📊 Stats")  # the bot goes on
+
+
+async def test_stats_count_telegrams_429s(admin_app: RunningBot, tg: FakeTelegramServer, operator: FakeUser) -> None:
+    ann = tg.add_user("Ann", "ann")
+    tg.inject_error(too_many_requests(1), method="sendMessage", chat_id=ann.id, count=2)
+    await started(tg, ann)  # the welcome: two 429s, then sent (the limiter waits and tries again)
+    stats = await command_reply(tg, operator, "/stats")
+    assert "429s in the last hour 2 (outbox rows waiting after one: 0)" in stats
