@@ -55,6 +55,14 @@ async def test_menu_in_chinese(tg: FakeTelegramServer, settings_factory: Callabl
         assert menu.plain_text.startswith("🛠 运营菜单")
         assert menu.button_texts()[0] == ["📊 统计", "📜 审计日志"]
         assert (await command_reply(tg, zhang, "/grant")).startswith("用法：/grant")
+        await command_reply(tg, zhang, f"/grant {zhang.id} 8 测试")
+        stats = await command_reply(tg, zhang, "/stats")
+        assert stats.startswith("📊 统计") and "👥 用户：1 · 1 天活跃 1" in stats and "发放 8" in stats
+        profile = await reply_to(tg, zhang, "/user @zhang")
+        assert profile.plain_text.startswith(f"👤 Zhang @zhang · id {zhang.id}")
+        assert "积分：可用 8（共获得 8，已用 0）" in profile.plain_text and "+8 · 客服发放" in profile.plain_text
+        assert profile.button_texts()[0] == ["🚫 封禁", "➕ 发放", "➖ 扣回"]
+        assert "{" not in stats + profile.plain_text  # every placeable filled
 
 
 async def test_stats_command_counts_users_questions_and_credits(
