@@ -175,12 +175,12 @@ async def generate(sessionmaker: Sessions, users: int, seed: int) -> Generated:
                     active = rng.random() < 0.7
                     session.add(Feed(chat_id=chat_id, kind=kind, active=active))
                     data.feeds.append((chat_id, kind, active))
-        for _ in range(max(2, users // 4)):
+        for n in range(max(2, users // 4)):
             status = rng.choice(("open", "open", "tp", "sl", "expired"))
             at = _when(rng, now, 14)
             session.add(
                 Signal(
-                    symbol="BTC",
+                    symbol=f"C{n}",  # one open signal per coin/timeframe/direction (a unique index)
                     timeframe="1h",
                     direction="long",
                     entry=1.0,
