@@ -143,9 +143,12 @@ async def test_an_operator_cannot_be_banned_and_bad_input_gets_usage(
     assert (await command_reply(tg, operator, "/ban")).startswith("Usage: /ban <user> [reason]")
     assert (await command_reply(tg, operator, "/unban @a b")).startswith("Usage: /unban <user>")
     assert (await command_reply(tg, operator, "/user")).startswith("Usage: /user <id|@username>")
-    assert (
-        await command_reply(tg, operator, "/user 42") == "No user 42 in the database (they must have started the bot)."
-    )
+    no_user = await command_reply(tg, operator, "/user 42")
+    assert no_user == "No user 42 in the database (they must have started the bot)."
+    # A profile's button for a user who is gone: an alert, nothing else.
+    query = await press_data(tg, operator, tg.bot_messages(operator)[-1], "admu:ban:42")
+    answer = await tg.wait_callback_answer(query)
+    assert answer.get("text") == no_user and answer.get("show_alert") in (True, "true")
     rows = [(row.action, row.details) for row in await audit_rows(admin_app)]
     assert rows == [
         ("ban", "refused: an operator cannot be banned"),
@@ -153,6 +156,7 @@ async def test_an_operator_cannot_be_banned_and_bad_input_gets_usage(
         ("unban", "refused: usage: '@a b'"),
         ("user", "refused: usage: ''"),
         ("user", "refused: no such user"),
+        ("button_ban", "refused: no such user"),
     ]
 
 
