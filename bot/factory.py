@@ -27,7 +27,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
+from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
@@ -35,6 +35,8 @@ from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
 from handlers.callbacks import AlertAction, AlertCallback
+from services.admin.prices import ModelPrice
+from services.admin.throttled import RateLimitLog
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
@@ -214,6 +216,8 @@ def build_resources(settings: Settings) -> AppResources:
         answer_slots=AnswerSlots(settings.answer_concurrency),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
+        llm_prices={model: ModelPrice(*price) for model, price in settings.llm_prices.items()},
+        rate_limits=RateLimitLog(store),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
         risk_config=risk_config,
         risk=RiskEngine(
@@ -304,10 +308,18 @@ def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
     return MemoryLimiterBackend(limits=limits)
 
 
-def create_bot(settings: Settings, limiter: LimiterBackend | None = None, token: str | None = None) -> Bot:
-    """The Bot, with every Bot API call going through the one outgoing limiter."""
+def create_bot(
+    settings: Settings,
+    limiter: LimiterBackend | None = None,
+    token: str | None = None,
+    rate_limits: RateLimitLog | None = None,
+) -> Bot:
+    """The Bot, with every Bot API call going through the one outgoing limiter (which counts the
+    429s it gets in `rate_limits`, for /stats)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(RateLimitMiddleware(limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))))
+    backend = limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))
+    on_429 = rate_limits.note if rate_limits is not None else None
+    session.middleware(RateLimitMiddleware(backend, on_429=on_429))
     return Bot(
         token or settings.bot_token.get_secret_value(),
         session=session,
@@ -326,7 +338,8 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
     dp.update.outer_middleware(resources.inflight)
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
-    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar))
+    banned = BannedNotice(resources.store)
+    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar, banned))
     if settings.throttle_enabled:
         throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
         dp.message.outer_middleware(throttling)

@@ -98,7 +98,7 @@ async def prepare(
     try:
         if not checked:
             await check_schema(resources.engine)
-        bot = create_bot(settings, resources.limiter)
+        bot = create_bot(settings, resources.limiter, rate_limits=resources.services.rate_limits)
         _, username = await asyncio.gather(
             warm_pool(resources.engine, min(settings.db_pool_size, WARM_CONNECTIONS)), check_token(bot)
         )

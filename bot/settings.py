@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from services.admin.prices import parse_llm_prices
 from services.exchange_ids import is_ccxt_exchange
 from services.i18n import SUPPORTED_LOCALES
 
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""
     llm_model: str = "gpt-4o-mini"
+    # USD per 1M tokens, input/output, per model, for /stats' cost estimate: `model=in/out,…`.
+    llm_prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
+        default_factory=lambda: {"gpt-4o-mini": (0.15, 0.6)}
+    )
     llm_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     # A question's reservation (free-quota slot or credit hold) expires once every LLM attempt could
@@ -310,6 +315,13 @@ class Settings(BaseSettings):
     @classmethod
     def _admin_ids(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _llm_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return {model: (price.prompt, price.completion) for model, price in parse_llm_prices(value).items()}
 
     @field_validator("exchange_api_urls", mode="before")
     @classmethod

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from services.admin.prices import ModelPrice
+from services.admin.throttled import RateLimitLog
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
@@ -37,6 +39,8 @@ class Services:
     answer_slots: AnswerSlots  # analyst answers running at once (ANSWER_CONCURRENCY), first come first served
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    llm_prices: dict[str, ModelPrice] = field(default_factory=dict)  # LLM_PRICES, for /stats
+    rate_limits: RateLimitLog | None = None  # Telegram's 429s per minute (the limiter notes them), for /stats
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)

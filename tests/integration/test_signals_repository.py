@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -56,7 +57,7 @@ async def test_one_open_signal_per_key_and_an_outcome_recorded_once(
         assert record is not None
         assert record.targets == (105.0, 110.0) and record.reason == ("trend_up", "macd_cross_up")
         assert record.r_multiples() == (1.0, 2.0)
-        closing = {
+        closing: dict[str, Any] = {
             "status": "tp",
             "exit_price": 105.0,
             "closed_at": T0 + timedelta(hours=8),
