@@ -9,6 +9,7 @@ from db.models.credits import (
     CreditTransaction,
     DailyUsage,
     Payment,
+    PlanSubscription,
     Plan,
     QuotaSlot,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Feed",
     "MarketSnapshot",
     "Payment",
+    "PlanSubscription",
     "Plan",
     "Position",
     "PriceAlert",

@@ -12,10 +12,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, TimestampMixin
+from db.models.base import Base, TimestampMixin, utcnow
 
 
 class Plan(Base):
@@ -158,3 +159,25 @@ class Payment(TimestampMixin, Base):
     telegram_payment_charge_id: Mapped[str | None] = mapped_column(String(128))
     paid_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]
+
+
+class PlanSubscription(TimestampMixin, Base):
+    """A plan sold as a Telegram Stars subscription: one row per subscription (its first invoice's
+    payload, which every renewal and every `subscription` update carries). `expires_at` is the end of
+    the paid period (Telegram's subscription_expiration_date); `state` active/canceled/failed."""
+
+    __tablename__ = "plan_subscriptions"
+    __table_args__ = (
+        CheckConstraint("state IN ('active', 'canceled', 'failed')", name="state_known"),
+        CheckConstraint("canceled_by IS NULL OR canceled_by IN ('user', 'bot')", name="canceled_by_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    plan_code: Mapped[str] = mapped_column(ForeignKey("plans.code"))
+    invoice_payload: Mapped[str] = mapped_column(String(128), unique=True)
+    charge_id: Mapped[str] = mapped_column(String(128))  # the first payment's (editUserStarSubscription)
+    expires_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    canceled_by: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
