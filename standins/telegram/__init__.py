@@ -29,9 +29,11 @@ from .state import (
     FakeChat,
     FakeMessage,
     FakeUser,
+    InvoiceLink,
     MessageVersion,
     Payment,
     PreCheckoutRecord,
+    StarSubscription,
 )
 from .updates import WebhookConfig, WebhookDelivery
 
@@ -46,6 +48,7 @@ __all__ = [
     "FakeTelegramUsageError",
     "FakeUser",
     "HtmlParseError",
+    "InvoiceLink",
     "ManualClock",
     "MessageVersion",
     "ParsedText",
@@ -53,6 +56,7 @@ __all__ = [
     "PreCheckoutRecord",
     "RateLimiter",
     "RateLimits",
+    "StarSubscription",
     "StoredFile",
     "WebhookConfig",
     "WebhookDelivery",

@@ -45,6 +45,7 @@ class FakeTelegramCore:
         bot_first_name: str = "Coinsight",
         rate_limits: RateLimits | None = None,
         clock: Clock | None = None,
+        wall_clock: Callable[[], float] | None = None,
         privacy_mode: bool = True,
         strict_html_ampersand: bool = False,
         callback_query_timeout: float = 15.0,
@@ -60,6 +61,8 @@ class FakeTelegramCore:
         )
         self.state = TelegramState(self.bot_user)
         self.clock: Clock = clock or time.monotonic
+        # Unix time for dates Telegram reports (subscription expiration); tests may move it.
+        self.wall_clock: Callable[[], float] = wall_clock or time.time
         self.limiter = RateLimiter(rate_limits or RateLimits(), self.clock)
         self.updates = UpdateQueue()
         self.webhook = WebhookDeliverer(

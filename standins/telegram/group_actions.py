@@ -6,10 +6,10 @@ import time
 
 from .errors import FakeTelegramUsageError
 from .state import FakeChat, FakeMessage, FakeUser, JsonDict
-from .user_actions import UserActions
+from .subscriptions import SubscriptionActions
 
 
-class GroupActions(UserActions):
+class GroupActions(SubscriptionActions):
     def make_forum(self, chat: FakeChat) -> None:
         """Turn topics on in a supergroup (the General topic has no message_thread_id)."""
         if chat.type != "supergroup":

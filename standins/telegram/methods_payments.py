@@ -1,4 +1,9 @@
-"""Payments: invoices, pre-checkout answers and Telegram Stars refunds."""
+"""Payments: invoices (and invoice links, Stars subscriptions among them), pre-checkout answers,
+Telegram Stars refunds and editUserStarSubscription.
+
+A subscription invoice (createInvoiceLink with `subscription_period`) must be in XTR, for exactly
+2592000 seconds (30 days), for at most 10000 Stars; sendInvoice takes no subscription_period.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from .common import (
 )
 from .errors import bad_request
 from .params import Params
-from .state import JsonDict
+from .state import InvoiceLink, JsonDict
 
 if TYPE_CHECKING:
     from .common import Handler
@@ -83,10 +88,21 @@ async def send_invoice(core: FakeTelegramCore, params: Params) -> JsonDict:
     return publish(core, message)
 
 
+SUBSCRIPTION_PERIOD = 2592000  # the only period Telegram accepts (30 days)
+MAX_SUBSCRIPTION_STARS = 10000
+
+
 async def create_invoice_link(core: FakeTelegramCore, params: Params) -> str:
-    del core
-    _invoice(params)
-    return f"https://t.me/$${secrets.token_urlsafe(12)}"
+    invoice, payload = _invoice(params)
+    period = params.get_int("subscription_period")
+    if period is not None:
+        if invoice["currency"] != "XTR" or period != SUBSCRIPTION_PERIOD:
+            raise bad_request("SUBSCRIPTION_PERIOD_INVALID")
+        if invoice["total_amount"] > MAX_SUBSCRIPTION_STARS:
+            raise bad_request("STARS_INVOICE_INVALID")
+    url = f"https://t.me/${secrets.token_urlsafe(12)}"
+    core.state.invoice_links[url] = InvoiceLink(url, invoice, payload, period)
+    return url
 
 
 async def answer_pre_checkout_query(core: FakeTelegramCore, params: Params) -> bool:
@@ -131,9 +147,32 @@ async def refund_star_payment(core: FakeTelegramCore, params: Params) -> bool:
     return True
 
 
+async def edit_user_star_subscription(core: FakeTelegramCore, params: Params) -> bool:
+    """Cancel (is_canceled) or re-enable the extension of a user's subscription; the bot can re-enable
+    only what it canceled itself. The charge id may be any payment of the subscription."""
+    user_id = params.require_int("user_id", "user_id is empty")
+    charge_id = params.get_str("telegram_payment_charge_id") or ""
+    if "is_canceled" not in params.values:
+        raise bad_request('parameter "is_canceled" is required')
+    canceled = params.get_bool("is_canceled")
+    if user_id not in core.state.users:
+        raise bad_request("user not found")
+    subscription = next(
+        (s for s in core.state.subscriptions if s.user_id == user_id and charge_id in s.charge_ids), None
+    )
+    if subscription is None:
+        raise bad_request("CHARGE_NOT_FOUND")
+    if subscription.failed or subscription.expires_at <= core.wall_clock():
+        raise bad_request("SUBSCRIPTION_NOT_ACTIVE")
+    subscription.canceled_by_bot = canceled
+    core.changed.notify()
+    return True
+
+
 METHODS: dict[str, Handler] = {
     "sendInvoice": send_invoice,
     "createInvoiceLink": create_invoice_link,
     "answerPreCheckoutQuery": answer_pre_checkout_query,
     "refundStarPayment": refund_star_payment,
+    "editUserStarSubscription": edit_user_star_subscription,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 
@@ -26,6 +27,7 @@ class ServerOptions(TypedDict, total=False):
     bot_first_name: str
     rate_limits: RateLimits | None
     clock: Clock | None
+    wall_clock: Callable[[], float] | None
     privacy_mode: bool
     strict_html_ampersand: bool
     callback_query_timeout: float

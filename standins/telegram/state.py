@@ -311,6 +311,36 @@ class Payment:
     refunded: bool = False
 
 
+@dataclass(eq=False)
+class InvoiceLink:
+    """An invoice made by createInvoiceLink; `subscription_period` (seconds) for a Stars subscription."""
+
+    url: str
+    invoice: JsonDict  # title, description, currency, total_amount
+    invoice_payload: str
+    subscription_period: int | None = None
+
+
+@dataclass(eq=False)
+class StarSubscription:
+    """A user's Telegram Stars subscription to the bot, from paying a subscription invoice link."""
+
+    user_id: int
+    invoice_payload: str
+    currency: str
+    total_amount: int
+    period: int  # seconds
+    expires_at: int  # Unix time: end of the paid period
+    charge_ids: list[str] = field(default_factory=list)  # first payment first
+    canceled_by_user: bool = False
+    canceled_by_bot: bool = False
+    failed: bool = False
+
+    @property
+    def renews(self) -> bool:
+        return not (self.canceled_by_user or self.canceled_by_bot or self.failed)
+
+
 @dataclass(frozen=True)
 class Call:
     """One Bot API request the fake answered."""
@@ -350,6 +380,8 @@ class TelegramState:
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.pre_checkouts: dict[str, PreCheckoutRecord] = {}
         self.payments: dict[str, Payment] = {}
+        self.invoice_links: dict[str, InvoiceLink] = {}
+        self.subscriptions: list[StarSubscription] = []
         self.next_user_id = 100_001
         self.next_group_id = 1
         self.updates_pushed = 0
