@@ -75,6 +75,7 @@ MENU_COMMANDS = (
     "balance",
     "history",
     "buy",
+    "plan",
     "invite",
     "alert",
     "alerts",

@@ -24,6 +24,7 @@ from handlers import (
     market,
     membership,
     payments,
+    plan,
     positions,
     signals_admin,
 )
@@ -31,7 +32,13 @@ from handlers import (
 
 def setup_routers(extra: Sequence[Router] = ()) -> Router:
     root = Router(name="root")
-    credit_routers = (payments.build_router(), credits.build_router(), invites.build_router(), admin.build_router())
+    credit_routers = (
+        payments.build_router(),
+        credits.build_router(),
+        invites.build_router(),
+        admin.build_router(),
+        plan.build_router(),  # after admin: an operator's /plan is theirs
+    )
     root.include_routers(
         errors.build_router(),
         groups.build_router(),  # before common: /language in groups is for their admins

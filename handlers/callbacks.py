@@ -30,6 +30,11 @@ class MarketAction(StrEnum):
     CHART = "chart"
 
 
+class RenewalAction(StrEnum):
+    CANCEL = "cancel"
+    RESUME = "resume"
+
+
 class SettingsSection(StrEnum):
     LANGUAGE = "language"
 
@@ -41,6 +46,13 @@ class LanguageCallback(CallbackData, prefix="lang"):
 class BuyCallback(CallbackData, prefix="buy"):
     kind: ProductKind
     code: str
+
+
+class RenewalCallback(CallbackData, prefix="renew"):
+    """/plan's button: cancel or resume the renewal of a plan subscription (plan_subscriptions.id)."""
+
+    action: RenewalAction
+    id: int
 
 
 class HistoryCallback(CallbackData, prefix="hist"):

@@ -117,7 +117,10 @@ def offers_view(t: Translator, offers: Offers) -> tuple[str, InlineKeyboardMarku
 def receipt_text(t: Translator, result: PaymentResult) -> str:
     if result.outcome is PaymentOutcome.PLAN_EXTENDED and result.plan_code is not None:
         until = format_time(result.plan_expires_at) if result.plan_expires_at else t("plan-no-expiry")
-        return t("receipt-plan", amount=result.amount, plan=plan_title(t, result.plan_code), until=until)
+        key = "receipt-plan"
+        if result.subscription:
+            key = "receipt-renewal" if result.renewal else "receipt-subscription"
+        return t(key, amount=result.amount, plan=plan_title(t, result.plan_code), until=until)
     return t("receipt-credits", amount=result.amount, credits=result.credits, balance=result.balance_after or 0)
 
 

@@ -1,6 +1,10 @@
 """Telegram Stars payments: invoice from a /buy button → pre-checkout answer → successful payment
 (ledger credit or plan extension, idempotent on the charge id, one receipt) → refunded payments.
 
+Plans are Stars subscriptions: the button answers with a message whose button opens an invoice link
+(createInvoiceLink with `subscription_period`: sendInvoice takes none); renewals arrive as recurring
+successful payments, and the user's cancel / re-enable / a failed renewal as `subscription` updates.
+
 Pre-checkout must be answered within 10 s: one read (`check_pre_checkout`), then the answer.
 """
 
@@ -9,10 +13,11 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.types import BotSubscriptionUpdated, CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import BuyCallback
-from handlers.credits_ui import PRE_CHECKOUT_KEYS, plan_title, product_title, receipt_text
+from handlers.credits_ui import PRE_CHECKOUT_KEYS, format_time, plan_title, product_title, receipt_text
 from handlers.invites import notify_invite_reward
 from services.credits.config import CreditsConfig
 from services.credits.errors import HigherPlanActive, NotOnSale, UserBanned
@@ -24,6 +29,7 @@ from services.credits.payments import (
     create_invoice,
 )
 from services.credits.refunds import apply_refund
+from services.credits.subscriptions import SubscriptionEvent, subscription_charge, subscription_updated
 from services.i18n import Raw, Translations, Translator
 from services.kv import KeyValueStore
 from services.uow import Session
@@ -72,6 +78,24 @@ async def buy_chosen(
     description = t(
         invoice.description_key, title=Raw(name), credits=invoice.credits, bonus=invoice.bonus, days=invoice.days
     )
+    if invoice.subscription_period is not None:
+        link = await bot.create_invoice_link(
+            title=title[:INVOICE_TITLE_LIMIT],
+            description=description[:INVOICE_DESCRIPTION_LIMIT],
+            payload=invoice.payload,
+            currency=invoice.currency,
+            prices=[LabeledPrice(label=title[:INVOICE_TITLE_LIMIT], amount=invoice.amount)],
+            provider_token="",
+            subscription_period=invoice.subscription_period,
+        )
+        builder = InlineKeyboardBuilder()
+        builder.button(text=t("subscribe-button", price=invoice.amount), url=link)
+        await bot.send_message(
+            query.from_user.id,
+            t("subscribe-offer", plan=Raw(name), price=invoice.amount, days=invoice.days),
+            reply_markup=builder.as_markup(),
+        )
+        return
     await bot.send_invoice(
         chat_id=query.from_user.id,
         title=title[:INVOICE_TITLE_LIMIT],
@@ -106,7 +130,13 @@ async def successful_payment(
     assert paid is not None
     charge_id = paid.telegram_payment_charge_id
     result = await complete_payment(
-        session, paid.invoice_payload, charge_id, paid.total_amount, user.id, config=credits_config
+        session,
+        paid.invoice_payload,
+        charge_id,
+        paid.total_amount,
+        user.id,
+        config=credits_config,
+        subscription=subscription_charge(paid.is_recurring, paid.is_first_recurring, paid.subscription_expiration_date),
     )
     if result.outcome is PaymentOutcome.UNKNOWN_INVOICE:
         # Money for an invoice we don't know (logged by the service): tell the user once, point to support.
@@ -118,6 +148,33 @@ async def successful_payment(
         return
     await message.answer(receipt_text(t, result))
     await notify_invite_reward(bot, session, translations, result.invite_reward)
+
+
+async def subscription_changed(
+    update: BotSubscriptionUpdated, bot: Bot, session: Session, user: UserView, t: Translator
+) -> None:
+    """Bot API 10.2: the user canceled or re-enabled their subscription in Telegram, or its renewal
+    failed. The plan keeps the end of the paid period; the user is told once per change."""
+    try:
+        event = SubscriptionEvent(update.state)
+    except ValueError:
+        log.warning("subscription update with unknown state %r for %r", update.state, update.invoice_payload)
+        return
+    change = await subscription_updated(session, update.invoice_payload, update.user.id, event)
+    if change is None or not change.changed or user.banned:  # a banned user is told nothing more
+        return
+    subscription = change.subscription
+    plan = plan_title(t, subscription.plan_code)
+    until = format_time(subscription.paid_until)
+    if event is SubscriptionEvent.CANCELED:
+        text = t("subscription-canceled-notice", plan=plan, until=until)
+    elif event is SubscriptionEvent.ACTIVE:
+        text = t("subscription-resumed-notice", plan=plan, until=until)
+    elif subscription.over:
+        text = t("subscription-failed-ended-notice", plan=plan)
+    else:
+        text = t("subscription-failed-notice", plan=plan, until=until)
+    await bot.send_message(update.user.id, text)
 
 
 async def refunded_payment(message: Message, session: Session) -> None:
@@ -135,4 +192,5 @@ def build_router() -> Router:
     router.pre_checkout_query.register(pre_checkout)
     router.message.register(successful_payment, F.successful_payment)
     router.message.register(refunded_payment, F.refunded_payment)
+    router.subscription.register(subscription_changed)
     return router

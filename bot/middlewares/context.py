@@ -61,10 +61,11 @@ class ContextMiddleware(BaseMiddleware):
 
 def _is_payment(event: TelegramObject) -> bool:
     """Payment updates of banned users still reach the handlers: a pre-checkout query must be refused
-    with a reason (not left to time out), and money Telegram already took must be recorded."""
+    with a reason (not left to time out), and money Telegram already took (and the state of a Stars
+    subscription) must be recorded."""
     if not isinstance(event, Update):
         return False
-    if event.pre_checkout_query is not None:
+    if event.pre_checkout_query is not None or event.subscription is not None:
         return True
     message = event.message
     return message is not None and (message.successful_payment is not None or message.refunded_payment is not None)

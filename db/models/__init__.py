@@ -9,8 +9,8 @@ from db.models.credits import (
     CreditTransaction,
     DailyUsage,
     Payment,
-    PlanSubscription,
     Plan,
+    PlanSubscription,
     QuotaSlot,
 )
 from db.models.deliveries import Delivery, DeliveryMedia, DeliveryStatus
@@ -34,8 +34,8 @@ __all__ = [
     "Feed",
     "MarketSnapshot",
     "Payment",
-    "PlanSubscription",
     "Plan",
+    "PlanSubscription",
     "Position",
     "PriceAlert",
     "QuotaSlot",

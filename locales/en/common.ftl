@@ -8,6 +8,7 @@ cmd-price = Quick price: /price BTC
 cmd-chart = Chart: /chart ETH 4h
 cmd-balance = Plan, free questions and credits
 cmd-buy = Buy credits or a plan
+cmd-plan = Your plan and subscription
 cmd-invite = Invite friends, earn credits
 
 welcome =

@@ -28,7 +28,7 @@ buy-plans-header = <b>Plans</b>
 buy-plan-line = • { $title }: { $questions } free questions a day, up to { $feeds } feeds and { $alerts } price alerts, { $days } days for { $price } ⭐
 buy-plan-button = 👑 { $title } plan · { $days } days · { $price } ⭐
 buy-nothing-on-sale = Nothing is on sale right now. Please come back later.
-buy-terms = <i>Terms: you pay in Telegram Stars ⭐. Credits never expire and can't be transferred. A plan runs 30 days from payment; buying it again adds 30 days. Purchases you haven't used can be refunded, see /paysupport. By paying you accept these terms.</i>
+buy-terms = <i>Terms: you pay in Telegram Stars ⭐. Credits never expire and can't be transferred. A plan is a subscription: it renews every 30 days until you cancel it (/plan, or in Telegram), and stays until the paid period ends. Purchases you haven't used can be refunded, see /paysupport. By paying you accept these terms.</i>
 buy-not-on-sale = Sorry, this item is no longer on sale. Send /buy to see what is.
 buy-higher-plan-active = Your { $current } plan is active and includes more than this one. Renew { $current } instead.
 
@@ -65,6 +65,15 @@ receipt-plan =
 
     Your <b>{ $plan }</b> plan is active until <b>{ $until }</b>.
     Thank you! Questions about this payment: /paysupport
+receipt-subscription =
+    ✅ <b>Payment received</b>: { $amount } ⭐
+
+    Your <b>{ $plan }</b> plan is active until <b>{ $until }</b>. It renews every 30 days until you cancel it: see /plan.
+    Thank you! Questions about this payment: /paysupport
+receipt-renewal =
+    ✅ <b>Subscription renewed</b>: { $amount } ⭐
+
+    Your <b>{ $plan }</b> plan is now active until <b>{ $until }</b>. Manage the subscription: /plan
 payment-unmatched =
     ⚠️ Your payment arrived, but I couldn't match it to an order. Nothing is lost: send /paysupport with a short note and this payment ID, and an operator will sort it out:
     <code>{ $charge }</code>
@@ -179,3 +188,31 @@ refund-done-shortfall = { $shortfall } credits had been spent and were not taken
 refund-done-plan = Plan now: { $plan }.
 refund-done-plan-until = Plan now: { $plan } until { $until }.
 refund-done-inviter = Inviter's reward taken back: { $credits } credits.
+
+# Plans as Telegram Stars subscriptions (/buy → a link to Telegram's payment form)
+subscribe-offer =
+    👑 <b>{ $plan }</b> plan: { $price } ⭐ every { $days } days, as a Telegram Stars subscription.
+    It renews by itself until you cancel it (in /plan or in Telegram); the plan stays until the paid period ends.
+subscribe-button = Subscribe for { $price } ⭐
+subscription-canceled-notice = Your <b>{ $plan }</b> subscription is canceled and won't renew. Your plan stays until <b>{ $until }</b>.
+subscription-resumed-notice = Your <b>{ $plan }</b> subscription is on again: it renews on <b>{ $until }</b>.
+subscription-failed-notice = The renewal payment for your <b>{ $plan }</b> subscription didn't go through, so it has ended. Your plan stays until <b>{ $until }</b>; send /buy to subscribe again.
+subscription-failed-ended-notice = The renewal payment for your <b>{ $plan }</b> subscription didn't go through, so it has ended, and so has the plan. Send /buy to subscribe again.
+
+# /plan
+plan-view-title = 👑 <b>Your plan</b>
+plan-view-plan = Plan: <b>{ $plan }</b>
+plan-view-until = Plan: <b>{ $plan }</b> until { $until }
+plan-view-none = No subscription. Send /buy to subscribe to a plan.
+plan-view-renews = Subscription: { $plan }, renews on { $until } (every 30 days).
+plan-view-canceled = Subscription: { $plan }, canceled: it won't renew, the plan stays until { $until }.
+plan-view-canceled-in-telegram = Subscription: { $plan }, canceled in Telegram: it won't renew, the plan stays until { $until }. To resume it, turn it back on in Telegram (Settings → My Stars).
+plan-view-ended = Subscription: { $plan }, ended. Send /buy to subscribe again.
+plan-cancel-button = Cancel renewal
+plan-resume-button = Resume renewal
+plan-renewal-canceled = Renewal canceled. Your plan stays until the paid period ends.
+plan-renewal-resumed = Renewal resumed.
+plan-renewal-stale = This button is out of date. Send /plan again.
+plan-renewal-ended = This subscription has ended. Send /buy to subscribe again.
+plan-renewal-in-telegram = You canceled this subscription in Telegram, so only you can turn it back on there: Settings → My Stars.
+plan-renewal-failed = Telegram didn't accept the change. Nothing was changed; please try again later.

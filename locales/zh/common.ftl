@@ -7,6 +7,7 @@ cmd-price = 快速报价：/price BTC
 cmd-chart = K线图：/chart ETH 4h
 cmd-balance = 套餐、免费次数和积分
 cmd-buy = 购买积分或套餐
+cmd-plan = 我的套餐与订阅
 cmd-invite = 邀请好友赚积分
 
 welcome =

@@ -28,7 +28,7 @@ buy-plans-header = <b>套餐</b>
 buy-plan-line = • { $title }：每天 { $questions } 次免费提问，最多 { $feeds } 个订阅和 { $alerts } 个价格提醒，{ $days } 天 { $price } ⭐
 buy-plan-button = 👑 { $title } 套餐 · { $days } 天 · { $price } ⭐
 buy-nothing-on-sale = 暂时没有在售的商品，请稍后再来。
-buy-terms = <i>条款：使用 Telegram Stars ⭐ 支付。积分永久有效，不可转让。套餐自付款起生效 30 天，续购再加 30 天。未使用的购买可以退款，详见 /paysupport。付款即表示你同意以上条款。</i>
+buy-terms = <i>条款：使用 Telegram Stars ⭐ 支付。积分永久有效，不可转让。套餐为订阅制：每 30 天自动续订，直到你取消（/plan 或在 Telegram 中），已付费的周期结束前套餐一直有效。未使用的购买可以退款，详见 /paysupport。付款即表示你同意以上条款。</i>
 buy-not-on-sale = 抱歉，该商品已下架。发送 /buy 查看在售商品。
 buy-higher-plan-active = 你的 { $current } 套餐正在生效，权益比这个更多。请直接续费 { $current }。
 
@@ -62,6 +62,15 @@ receipt-plan =
 
     你的 <b>{ $plan }</b> 套餐有效期至 <b>{ $until }</b>。
     感谢支持！关于本次付款的问题请发送 /paysupport
+receipt-subscription =
+    ✅ <b>付款成功</b>：{ $amount } ⭐
+
+    你的 <b>{ $plan }</b> 套餐有效期至 <b>{ $until }</b>。订阅每 30 天自动续订，直到你取消：见 /plan。
+    感谢支持！关于本次付款的问题请发送 /paysupport
+receipt-renewal =
+    ✅ <b>订阅已续订</b>：{ $amount } ⭐
+
+    你的 <b>{ $plan }</b> 套餐现已有效至 <b>{ $until }</b>。管理订阅：/plan
 payment-unmatched =
     ⚠️ 已收到你的付款，但无法对应到订单。款项不会丢失：请发送 /paysupport 并附上简短说明和以下付款编号，工作人员会为你处理：
     <code>{ $charge }</code>
@@ -165,3 +174,31 @@ refund-done-shortfall = 有 { $shortfall } 积分已被使用，未能扣回。
 refund-done-plan = 当前套餐：{ $plan }。
 refund-done-plan-until = 当前套餐：{ $plan }，有效期至 { $until }。
 refund-done-inviter = 已扣回邀请人的奖励：{ $credits } 积分。
+
+# 以 Telegram Stars 订阅出售的套餐（/buy → Telegram 付款页面的链接）
+subscribe-offer =
+    👑 <b>{ $plan }</b> 套餐：每 { $days } 天 { $price } ⭐，以 Telegram Stars 订阅方式付款。
+    在你取消之前（/plan 或在 Telegram 中）会自动续订；已付费的周期结束前套餐一直有效。
+subscribe-button = 订阅：{ $price } ⭐
+subscription-canceled-notice = 你的 <b>{ $plan }</b> 订阅已取消，不会再续订。套餐有效期至 <b>{ $until }</b>。
+subscription-resumed-notice = 你的 <b>{ $plan }</b> 订阅已恢复：将于 <b>{ $until }</b> 续订。
+subscription-failed-notice = 你的 <b>{ $plan }</b> 订阅续订付款未成功，订阅已结束。套餐有效期至 <b>{ $until }</b>；发送 /buy 重新订阅。
+subscription-failed-ended-notice = 你的 <b>{ $plan }</b> 订阅续订付款未成功，订阅和套餐均已结束。发送 /buy 重新订阅。
+
+# /plan
+plan-view-title = 👑 <b>你的套餐</b>
+plan-view-plan = 套餐：<b>{ $plan }</b>
+plan-view-until = 套餐：<b>{ $plan }</b>，有效期至 { $until }
+plan-view-none = 暂无订阅。发送 /buy 订阅套餐。
+plan-view-renews = 订阅：{ $plan }，将于 { $until } 续订（每 30 天）。
+plan-view-canceled = 订阅：{ $plan }，已取消：不会再续订，套餐有效期至 { $until }。
+plan-view-canceled-in-telegram = 订阅：{ $plan }，已在 Telegram 中取消：不会再续订，套餐有效期至 { $until }。如需恢复，请在 Telegram 中重新开启（设置 → 我的 Stars）。
+plan-view-ended = 订阅：{ $plan }，已结束。发送 /buy 重新订阅。
+plan-cancel-button = 取消续订
+plan-resume-button = 恢复续订
+plan-renewal-canceled = 已取消续订。已付费的周期结束前套餐一直有效。
+plan-renewal-resumed = 已恢复续订。
+plan-renewal-stale = 此按钮已过期，请重新发送 /plan。
+plan-renewal-ended = 此订阅已结束。发送 /buy 重新订阅。
+plan-renewal-in-telegram = 你是在 Telegram 中取消的此订阅，只有你本人可以在 Telegram 中重新开启：设置 → 我的 Stars。
+plan-renewal-failed = Telegram 未接受此更改，没有任何变化；请稍后再试。

@@ -4,6 +4,10 @@
 conditional UPDATE, so however many times (and however concurrently) Telegram delivers the same
 successful_payment, one call credits the ledger (reference `purchase:<charge_id>`) or extends the
 plan, and only that call gets `first=True` (send the receipt only then).
+
+Plans are Telegram Stars subscriptions (services.credits.subscriptions): the invoice asks for
+`subscription_period`; each renewal is a new charge on the same payload, recorded as its own paid
+payment (the "second charge" path below) and carrying the plan to the new expiration date.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ from services.credits.errors import HigherPlanActive, NotOnSale, UnknownUser, Us
 from services.credits.invites import InviteReward, reward_purchase_in_tx
 from services.credits.ledger import apply_in_tx
 from services.credits.plans import FREE, effective_plan_code, extend_plan_in_tx, plan_info
+from services.credits.subscriptions import (
+    CLONE_SEPARATOR,
+    SUBSCRIPTION_PERIOD_SECONDS,
+    SubscriptionCharge,
+    apply_charge_in_tx,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +92,7 @@ class Invoice:
     credits: int  # incl. bonus (0 for plans)
     bonus: int
     days: int  # plan duration (0 for packages)
+    subscription_period: int | None = None  # seconds, for plans: sold as a Stars subscription
 
 
 class PreCheckoutReason(StrEnum):
@@ -120,6 +131,8 @@ class PaymentResult:
     plan_code: str | None = None
     plan_expires_at: datetime | None = None
     invite_reward: InviteReward | None = None  # the inviter was paid by this call (notify them)
+    subscription: bool = False  # a charge of a plan subscription
+    renewal: bool = False  # ...and not its first one
 
 
 @dataclass(frozen=True)
@@ -276,6 +289,7 @@ async def create_invoice(
         credits=0,
         bonus=0,
         days=info.duration_days,
+        subscription_period=SUBSCRIPTION_PERIOD_SECONDS,
     )
 
 
@@ -325,8 +339,28 @@ def _higher_plan_active(view: CheckoutView, now: datetime) -> bool:
 
 
 async def _fulfil(
-    session: AsyncSession, payment: PaymentRow, charge_id: str, config: CreditsConfig, now: datetime
+    session: AsyncSession,
+    payment: PaymentRow,
+    charge_id: str,
+    config: CreditsConfig,
+    now: datetime,
+    *,
+    payload: str,
+    subscription: SubscriptionCharge | None,
 ) -> PaymentResult:
+    if payment.plan_code is not None and subscription is not None:
+        change = await apply_charge_in_tx(session, payment, payload, subscription, purchase_reference(charge_id), now)
+        return PaymentResult(
+            first=True,
+            outcome=PaymentOutcome.PLAN_EXTENDED,
+            payment_id=payment.id,
+            user_id=payment.user_id,
+            amount=payment.amount,
+            plan_code=change.plan_code,
+            plan_expires_at=change.expires_at,
+            subscription=True,
+            renewal=not subscription.first,
+        )
     if payment.plan_code is not None:
         plan = await PlanRepository(session).get(payment.plan_code)
         days = plan.duration_days if plan is not None else 30
@@ -377,6 +411,7 @@ async def _replay(session: AsyncSession, payment: PaymentRow) -> PaymentResult:
             amount=payment.amount,
             plan_code=user.plan if user else payment.plan_code,
             plan_expires_at=user.plan_expires_at if user else None,
+            subscription=CLONE_SEPARATOR in payment.invoice_payload,
         )
     entry = await LedgerRepository(session).transaction_by_reference(purchase_reference(payment.charge_id or ""))
     return PaymentResult(
@@ -399,9 +434,11 @@ async def complete_payment(
     *,
     config: CreditsConfig = DEFAULT_CONFIG,
     now: datetime | None = None,
+    subscription: SubscriptionCharge | None = None,
 ) -> PaymentResult:
     """Handle successful_payment: mark paid, credit/extend, reward the inviter; idempotent on the
-    charge id. Commits. `user_id` is our users.id of the payer."""
+    charge id. Commits. `user_id` is our users.id of the payer; `subscription` for a recurring
+    payment (first or renewal)."""
     if not telegram_payment_charge_id:
         raise ValueError("telegram_payment_charge_id is required")
     now = now or utcnow()
@@ -425,7 +462,7 @@ async def complete_payment(
             )
         # A second charge for an invoice that is already paid: it is real money, record and honour it.
         suffix = hashlib.sha256(charge_id.encode()).hexdigest()[:16]
-        clone_payload = f"{payload[:100]}#{suffix}"
+        clone_payload = f"{payload[:100]}{CLONE_SEPARATOR}{suffix}"
         payment_id = await payments.insert_paid(
             invoice, user_id=user_id, payload=clone_payload, charge_id=charge_id, now=now
         )
@@ -439,6 +476,6 @@ async def complete_payment(
         log.warning(
             "payment %s: charged %s XTR, invoice %s was for %s", charge_id, total_amount, payload, payment.amount
         )
-    result = await _fulfil(session, payment, charge_id, config, now)
+    result = await _fulfil(session, payment, charge_id, config, now, payload=payload, subscription=subscription)
     await session.commit()
     return result

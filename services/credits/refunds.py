@@ -7,7 +7,8 @@
    — the money is already back with the user, so it never refuses; `paid → refunded` is a
    conditional UPDATE, so a repeated call is a no-op (`already_refunded`).
 
-Refunded plans lose the purchased days (back to free if nothing remains); the inviter's share of
+Refunded plans lose the purchased days (back to free if nothing remains; a subscription's paid
+period is shortened alike, its renewal is left as it is); the inviter's share of
 the purchase is taken back as far as it is unspent.
 """
 
@@ -25,6 +26,7 @@ from db.repositories.payments import PaymentRepository, PaymentRow, PlanReposito
 from services.credits.invites import purchase_reversal_reference, reverse_purchase_reward_in_tx
 from services.credits.ledger import take_up_to_in_tx
 from services.credits.plans import FREE, effective_plan_code
+from services.credits.subscriptions import shorten_for_refund_in_tx
 
 REFUND_CATEGORY = "refund"
 
@@ -130,7 +132,9 @@ async def _shorten_plan(
     if current != payment.plan_code or user.plan_expires_at is None:
         return current, user.plan_expires_at if current != FREE else None
     plan = await PlanRepository(session).get(payment.plan_code)
-    expires = user.plan_expires_at - timedelta(days=plan.duration_days if plan else 30)
+    days = plan.duration_days if plan else 30
+    await shorten_for_refund_in_tx(session, payment, days, now)
+    expires = user.plan_expires_at - timedelta(days=days)
     if expires <= now:
         await users.set_plan(payment.user_id, FREE, None)
         return FREE, None
