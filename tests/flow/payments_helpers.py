@@ -94,3 +94,54 @@ async def available_credits(app: RunningBot, telegram_id: int) -> int:
     user = await db_user(app, telegram_id)
     async with app.resources.sessionmaker() as session:
         return (await balance(session, user.id, recent=0)).available
+
+
+# ----------------------------------------------------------------------------------------- plan subscriptions
+SUBSCRIBE_VIP = "Subscribe for 250 ⭐"
+
+
+def subscription_offers(tg: FakeTelegramServer, user: FakeUser) -> list[FakeMessage]:
+    """The bot's messages carrying a Telegram invoice link button (plans: Stars subscriptions)."""
+    return [
+        m
+        for m in tg.bot_messages(user)
+        if any(str(b.get("url", "")).startswith("https://t.me/$") for row in m.buttons() for b in row)
+    ]
+
+
+async def request_subscription(tg: FakeTelegramServer, user: FakeUser, button: str = VIP_BUTTON) -> str:
+    """/buy, then press a plan's button; returns the invoice link the bot's offer opens."""
+    count = len(subscription_offers(tg, user))
+    menus = len(offer_menus(tg, user))
+    await tg.send_command(user, "/buy")
+    await tg.wait_until(lambda: len(offer_menus(tg, user)) > menus, 8.0, "the /buy menu")
+    await tg.press_button(user, button)
+    await tg.wait_until(lambda: len(subscription_offers(tg, user)) > count, 8.0, "a subscription offer")
+    (row,) = subscription_offers(tg, user)[-1].buttons()
+    return str(row[0]["url"])
+
+
+def texts_with(tg: FakeTelegramServer, user: FakeUser, needle: str) -> list[FakeMessage]:
+    return [m for m in tg.bot_messages(user) if needle in m.plain_text]
+
+
+async def subscribe(tg: FakeTelegramServer, user: FakeUser, button: str = VIP_BUTTON) -> tuple[str, str]:
+    """Subscribe to a plan through its invoice link (pre-checkout ok, first recurring payment);
+    waits for the receipt; returns (charge id, invoice payload)."""
+    count = len(receipts(tg, user))
+    url = await request_subscription(tg, user, button)
+    answer = await tg.wait_pre_checkout_answer(tg.pre_checkout_link(user, url))
+    assert answer.ok, answer.error_message
+    update = tg.pay_link(user, url)
+    await tg.wait_until(lambda: len(receipts(tg, user)) > count, 8.0, "a receipt")
+    paid = update["message"]["successful_payment"]
+    return str(paid["telegram_payment_charge_id"]), str(paid["invoice_payload"])
+
+
+async def renew(tg: FakeTelegramServer, user: FakeUser, payload: str) -> str:
+    """Telegram charges the next period; waits for the renewal receipt; returns the charge id."""
+    count = len(texts_with(tg, user, "Subscription renewed"))
+    update = tg.renew_subscription(user, payload)
+    assert update is not None, "the subscription does not renew"
+    await tg.wait_until(lambda: len(texts_with(tg, user, "Subscription renewed")) > count, 8.0, "a renewal receipt")
+    return str(update["message"]["successful_payment"]["telegram_payment_charge_id"])

@@ -19,6 +19,7 @@ from tests.flow.payments_helpers import (
     buy_and_pay,
     db_user,
     payment_by_charge,
+    subscribe,
 )
 from tests.harness import RunningBot, running_bot
 
@@ -113,7 +114,7 @@ async def test_refund_of_a_plan_and_one_telegram_already_refunded(
     admin_app: RunningBot, tg: FakeTelegramServer, operator: FakeUser
 ) -> None:
     ann = tg.add_user("Ann")
-    charge = await buy_and_pay(tg, ann, VIP_BUTTON)
+    charge, _ = await subscribe(tg, ann, VIP_BUTTON)
     tg.state.payments[charge].refunded = True  # refunded at Telegram, never recorded by us
     reply = await command_reply(tg, operator, f"/refund {charge}")
     assert reply.startswith("✅ Refunded 250 ⭐") and "Plan now: Free." in reply

@@ -22,6 +22,7 @@ from tests.flow.payments_helpers import (
     pay,
     payment_by_charge,
     request_invoice,
+    subscribe,
     wait_text,
 )
 from tests.harness import RunningBot, running_bot
@@ -161,19 +162,17 @@ async def test_pre_checkout_refusals_wrong_user_paid_and_banned(calm_app: Runnin
     assert not answer.ok and answer.error_message is not None and "suspended" in answer.error_message
 
 
-async def test_plan_purchase_extends_the_plan(calm_app: RunningBot, tg: FakeTelegramServer) -> None:
+async def test_plan_purchase_is_a_stars_subscription(calm_app: RunningBot, tg: FakeTelegramServer) -> None:
     ann = tg.add_user("Ann")
-    await buy_and_pay(tg, ann, VIP_BUTTON)
+    await subscribe(tg, ann, VIP_BUTTON)
     receipt = await wait_text(tg, ann, "Payment received")
     assert "Your VIP plan is active until 20" in receipt.plain_text
+    assert "It renews every 30 days until you cancel it: see /plan." in receipt.plain_text
     await tg.send_command(ann, "/balance")
     balance = await wait_text(tg, ann, "💼 Your balance")
     assert "Plan: VIP until 20" in balance.plain_text
     assert "Free questions left today: 30 of 30" in balance.plain_text
-    # Pro is above VIP: still for sale; VIP again extends.
-    await buy_and_pay(tg, ann, VIP_BUTTON)
-    receipts = [m for m in tg.bot_messages(ann) if "Payment received" in m.plain_text]
-    assert len(receipts) == 2
+    assert not tg.calls_to("sendInvoice")  # plans go through invoice links only
 
 
 async def test_paysupport_lists_recent_payments_and_forwards_requests(
