@@ -39,16 +39,12 @@ def upgrade() -> None:
         sa.Column("canceled_by", sa.String(length=8), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
-        sa.CheckConstraint(
-            "state IN ('active', 'canceled', 'failed')", name=op.f("ck_plan_subscriptions_state_known")
-        ),
+        sa.CheckConstraint("state IN ('active', 'canceled', 'failed')", name=op.f("ck_plan_subscriptions_state_known")),
         sa.CheckConstraint(
             "canceled_by IS NULL OR canceled_by IN ('user', 'bot')",
             name=op.f("ck_plan_subscriptions_canceled_by_known"),
         ),
-        sa.ForeignKeyConstraint(
-            ["plan_code"], ["plans.code"], name=op.f("fk_plan_subscriptions_plan_code_plans")
-        ),
+        sa.ForeignKeyConstraint(["plan_code"], ["plans.code"], name=op.f("fk_plan_subscriptions_plan_code_plans")),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_plan_subscriptions_user_id_users"), ondelete="CASCADE"
         ),

@@ -20,7 +20,6 @@ from services.scheduling.plan_expiry import PlanExpiry
 from standins.telegram import FakeTelegramServer, FakeUser, bad_request
 from tests.backends import POSTGRES_ONLY
 from tests.flow.payments_helpers import (
-    VIP_BUTTON,
     db_user,
     payment_by_charge,
     renew,
@@ -122,7 +121,11 @@ async def test_renewals_extend_to_the_new_expiration_and_repeats_change_nothing(
     renewal_update = [u for u in tg.updates.pushed if "successful_payment" in u.get("message", {})][-1]
     for update in (first_update, renewal_update, first_update, renewal_update):
         tg.push_update("message", update["message"])
-    await asyncio.gather(*(asyncio.to_thread(tg.push_update, "message", renewal_update["message"]) for _ in range(5)))
+
+    async def push() -> None:
+        tg.push_update("message", renewal_update["message"])
+
+    await asyncio.gather(*(push() for _ in range(5)))
     await calm_app.settle()
 
     payments = await payments_of(calm_app, ann)
