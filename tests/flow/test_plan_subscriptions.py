@@ -19,6 +19,7 @@ from services.i18n import Translations
 from services.scheduling.plan_expiry import PlanExpiry
 from standins.telegram import FakeTelegramServer, FakeUser, bad_request
 from tests.backends import POSTGRES_ONLY
+from tests.flow.admin_helpers import press_data
 from tests.flow.payments_helpers import (
     db_user,
     payment_by_charge,
@@ -277,3 +278,49 @@ async def test_a_renewal_delivered_concurrently_is_one_payment(calm_app: Running
     assert rows == 1
     assert len(texts_with(tg, ann, "Subscription renewed")) == 1
     assert await plan_of(calm_app, ann) == ("vip", paid_until(tg, ann, payload))
+
+
+async def test_unknown_or_foreign_subscription_updates_and_buttons_change_nothing(
+    calm_app: RunningBot, tg: FakeTelegramServer
+) -> None:
+    ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
+    _, payload = await subscribe(tg, ann)
+    await plan_reply(tg, bob)
+    bob_messages = len(tg.bot_messages(bob))
+    # Bob's client reports a state change of Ann's subscription, and one of no subscription at all.
+    tg.push_update("subscription", {"user": bob.to_api(), "invoice_payload": payload, "state": "canceled"})
+    tg.push_update("subscription", {"user": bob.to_api(), "invoice_payload": "cs1:nothing", "state": "failed"})
+    tg.push_update("subscription", {"user": ann.to_api(), "invoice_payload": payload, "state": "paused"})
+    # Bob presses a forged button for Ann's subscription.
+    view = texts_with(tg, bob, "Your plan")[-1]
+    sub = await subscription_row(calm_app, payload)
+    answer = await tg.wait_callback_answer(await press_data(tg, bob, view, f"renew:cancel:{sub.id}"))
+    assert answer.get("show_alert") and "out of date" in str(answer.get("text"))
+    await calm_app.settle()
+    assert len(tg.bot_messages(bob)) == bob_messages
+    assert not tg.calls_to("editUserStarSubscription")
+    sub = await subscription_row(calm_app, payload)
+    assert (sub.state, sub.canceled_by) == ("active", None)
+    assert tg.subscription(ann, payload).renews
+
+
+async def test_ended_subscription_button_and_zh_notices(calm_app: RunningBot, tg: FakeTelegramServer) -> None:
+    li = tg.add_user("Li", language_code="zh")
+    await tg.send_command(li, "/buy")
+    await wait_text(tg, li, "积分与套餐")
+    await tg.press_button(li, "👑 VIP 套餐 · 30 天 · 250 ⭐")
+    await wait_text(tg, li, "以 Telegram Stars 订阅方式付款")
+    url = str(tg.bot_messages(li)[-1].buttons()[0][0]["url"])
+    assert tg.bot_messages(li)[-1].button_texts() == [["订阅：250 ⭐"]]
+    assert (await tg.wait_pre_checkout_answer(tg.pre_checkout_link(li, url))).ok
+    update = tg.pay_link(li, url)
+    payload = update["message"]["successful_payment"]["invoice_payload"]
+    await wait_text(tg, li, "订阅每 30 天自动续订")
+    await tg.send_command(li, "/plan")
+    await wait_text(tg, li, "你的套餐")
+    tg.fail_subscription_renewal(li, payload)
+    await wait_text(tg, li, "续订付款未成功")
+    pressed = await tg.press_button(li, "取消续订")  # the /plan view from before the failure
+    answer = await tg.wait_callback_answer(pressed["callback_query"]["id"])
+    assert answer.get("show_alert") and "此订阅已结束" in str(answer.get("text"))
+    assert not tg.calls_to("editUserStarSubscription")
