@@ -3,8 +3,9 @@
 A local Bot API server (the stand-in the tests use, `standins.telegram`) runs in-process on
 127.0.0.1; the bot polls it exactly as it polls Telegram, and this module plays the user: each line
 you type becomes a message, a bare number presses that button of the last keyboard (a link button
-prints its URL, an invoice's Pay button pays it with test Stars), and each reply is printed once,
-in its final state, when the bot has finished handling the key press. Logs go to a file.
+prints its URL; an invoice's Pay button, or a link to an invoice such as a plan's subscription, pays
+it with test Stars), and each reply is printed once, in its final state, when the bot has finished
+handling the key press. Logs go to a file.
 
 Demo mode (`run_demo`) adds the other stand-ins: a local exchange with generated markets and a
 local OpenAI-compatible model, and labels every message as demo data.
@@ -244,7 +245,9 @@ class ConsoleSession:
         self.ui.show_events(self.pending_events())
 
     async def press(self, button: Button) -> None:
-        if button.kind == "url":
+        if button.kind == "url" and button.value in self.server.state.invoice_links:
+            await self.pay_link(button.value)
+        elif button.kind == "url":
             self.ui.say(f"      🔗 {button.value}  (a link: open it in a browser)")
         elif button.kind == "pay":
             await self.pay(button.message)
@@ -265,6 +268,20 @@ class ConsoleSession:
             self.ui.say(f"      [payment refused: {answer.error_message}]")
             return
         await self.turn(self.server.successful_payment(self.user, invoice.invoice_payload or ""))
+
+    async def pay_link(self, url: str) -> None:
+        """An invoice link (a plan's Stars subscription): the same checkout, through the link."""
+        invoice = self.server.invoice_link(url).invoice
+        self.ui.say(f"      [paying {_amount(invoice)} with test Stars…]")
+        answer = await self.server.wait_pre_checkout_answer(
+            self.server.pre_checkout_link(self.user, url), timeout=self.timeout
+        )
+        await self.drain(self.timeout)
+        self.ui.show_events(self.pending_events())
+        if not answer.ok:
+            self.ui.say(f"      [payment refused: {answer.error_message}]")
+            return
+        await self.turn(self.server.pay_link(self.user, url))
 
     async def run(self, lines: asyncio.Queue[str | None]) -> None:
         while True:

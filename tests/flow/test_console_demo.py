@@ -109,6 +109,16 @@ async def test_demo_shows_analysis_chart_paywall_and_a_stars_purchase(tmp_path: 
     assert any(DEMO_ZH in line for line in seen["/balance"])
 
 
+async def test_demo_subscribes_to_a_plan_through_its_invoice_link(tmp_path: Path) -> None:
+    transcript = await run_script(tmp_path, ["/buy", "5", "1", "/plan"])
+    seen = turns(transcript)
+    assert "[1] Subscribe for 250 ⭐" in "\n".join(seen["5"])
+    payment = "\n".join(seen["1"])
+    assert "[paying ⭐250 with test Stars…]" in payment and "renews every 30 days" in payment
+    assert "Subscription: VIP, renews on" in "\n".join(seen["/plan"])
+    assert "Traceback" not in transcript
+
+
 async def test_an_error_in_one_key_press_is_shown_and_the_session_goes_on(tmp_path: Path) -> None:
     media = tmp_path / "not-a-folder"
     media.write_bytes(b"")  # the chart cannot be saved here
