@@ -15,9 +15,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import CreditsMenuAction, CreditsMenuCallback, HistoryCallback
 from handlers.credits_ui import HISTORY_PAGE_SIZE, balance_text, history_view, offers_view, payments_block
+from services.credits.catalog import list_offers, recent_payments
 from services.credits.ledger import balance as ledger_balance
 from services.credits.ledger import history as ledger_history
-from services.credits.payments import list_offers, recent_payments
 from services.credits.plans import plan_status
 from services.i18n import Raw, Translations, Translator
 from services.uow import Session

@@ -12,12 +12,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import BuyCallback, CreditsMenuAction, CreditsMenuCallback, HistoryCallback
+from services.credits.catalog import Offers, PaymentRecord
 from services.credits.invites import InviteReward, InviteStats, RewardKind
 from services.credits.ledger import BalanceSummary, HistoryPage, TransactionView
 from services.credits.payments import (
-    Offers,
     PaymentOutcome,
-    PaymentRecord,
     PaymentResult,
     PreCheckoutReason,
     ProductKind,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import CreditPackage, CreditTransaction, Payment, Plan, User
 from services.credits import ledger
+from services.credits.catalog import list_offers
 from services.credits.errors import HigherPlanActive, NotOnSale, UserBanned
 from services.credits.payments import (
     Invoice,
@@ -20,7 +21,6 @@ from services.credits.payments import (
     check_pre_checkout,
     complete_payment,
     create_invoice,
-    list_offers,
 )
 from services.credits.plans import extend_plan_in_tx
 from services.credits.refunds import RefundStatus, apply_refund, prepare_refund
