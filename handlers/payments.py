@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotSubscriptionUpdated, CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -29,7 +30,13 @@ from services.credits.payments import (
     create_invoice,
 )
 from services.credits.refunds import apply_refund
-from services.credits.subscriptions import SubscriptionEvent, subscription_charge, subscription_updated
+from services.credits.subscriptions import (
+    SubscriptionEvent,
+    SubscriptionView,
+    record_renewal_edit,
+    subscription_charge,
+    subscription_updated,
+)
 from services.i18n import Raw, Translations, Translator
 from services.kv import KeyValueStore
 from services.uow import Session
@@ -148,6 +155,32 @@ async def successful_payment(
         return
     await message.answer(receipt_text(t, result))
     await notify_invite_reward(bot, session, translations, result.invite_reward)
+    for old in result.superseded:
+        await _cancel_superseded(message, bot, session, t, old, result.plan_code or "")
+
+
+async def _cancel_superseded(
+    message: Message, bot: Bot, session: Session, t: Translator, old: SubscriptionView, new_plan: str
+) -> None:
+    """A new plan subscription replaces an older one: stop the older one's renewal (its paid period
+    stands), so the user is not charged for both."""
+    try:
+        await bot.edit_user_star_subscription(
+            user_id=old.telegram_id, telegram_payment_charge_id=old.charge_id, is_canceled=True
+        )
+    except TelegramBadRequest as exc:
+        log.warning("could not cancel the renewal of superseded subscription %s: %s", old.id, exc.message)
+        await message.answer(t("subscription-replaced-failed", plan=plan_title(t, old.plan_code)))
+        return
+    await record_renewal_edit(session, old.id, True)
+    await message.answer(
+        t(
+            "subscription-replaced-notice",
+            plan=plan_title(t, old.plan_code),
+            new=plan_title(t, new_plan),
+            until=format_time(old.paid_until),
+        )
+    )
 
 
 async def subscription_changed(

@@ -87,6 +87,21 @@ class SubscriptionRepository:
         row = (await self.session.execute(statement)).one_or_none()
         return None if row is None else SubscriptionRow(*row)
 
+    async def renewing_for_user(self, user_id: int, now: datetime, *, except_payload: str) -> list[SubscriptionRow]:
+        """The user's other subscriptions that still renew (active, paid period not over)."""
+        statement = (
+            select(*_COLUMNS)
+            .join(User, User.id == PlanSubscription.user_id)
+            .where(
+                PlanSubscription.user_id == user_id,
+                PlanSubscription.state == "active",
+                PlanSubscription.expires_at > now,
+                PlanSubscription.invoice_payload != except_payload,
+            )
+            .order_by(PlanSubscription.id)
+        )
+        return [SubscriptionRow(*row) for row in (await self.session.execute(statement)).all()]
+
     async def set_period(self, subscription_id: int, expires_at: datetime, state: str, now: datetime) -> None:
         """The paid period now ends at `expires_at` (a renewal, a refund), in `state`."""
         await self.session.execute(

@@ -198,6 +198,8 @@ subscription-canceled-notice = Your <b>{ $plan }</b> subscription is canceled an
 subscription-resumed-notice = Your <b>{ $plan }</b> subscription is on again: it renews on <b>{ $until }</b>.
 subscription-failed-notice = The renewal payment for your <b>{ $plan }</b> subscription didn't go through, so it has ended. Your plan stays until <b>{ $until }</b>; send /buy to subscribe again.
 subscription-failed-ended-notice = The renewal payment for your <b>{ $plan }</b> subscription didn't go through, so it has ended, and so has the plan. Send /buy to subscribe again.
+subscription-replaced-notice = Your <b>{ $new }</b> subscription replaces <b>{ $plan }</b>: { $plan } won't renew any more (it stays paid until { $until }).
+subscription-replaced-failed = I couldn't stop the renewal of your <b>{ $plan }</b> subscription, which your new plan replaces. Please cancel it in /plan or in Telegram (Settings → My Stars).
 
 # /plan
 plan-view-title = 👑 <b>Your plan</b>

@@ -184,6 +184,8 @@ subscription-canceled-notice = 你的 <b>{ $plan }</b> 订阅已取消，不会�
 subscription-resumed-notice = 你的 <b>{ $plan }</b> 订阅已恢复：将于 <b>{ $until }</b> 续订。
 subscription-failed-notice = 你的 <b>{ $plan }</b> 订阅续订付款未成功，订阅已结束。套餐有效期至 <b>{ $until }</b>；发送 /buy 重新订阅。
 subscription-failed-ended-notice = 你的 <b>{ $plan }</b> 订阅续订付款未成功，订阅和套餐均已结束。发送 /buy 重新订阅。
+subscription-replaced-notice = 你的 <b>{ $new }</b> 订阅取代了 <b>{ $plan }</b>：{ $plan } 将不再续订（已付费至 { $until }）。
+subscription-replaced-failed = 无法停止你的 <b>{ $plan }</b> 订阅的续订（新套餐已取代它）。请在 /plan 或 Telegram 中取消（设置 → 我的 Stars）。
 
 # /plan
 plan-view-title = 👑 <b>你的套餐</b>

@@ -34,7 +34,9 @@ from services.credits.subscriptions import (
     CLONE_SEPARATOR,
     SUBSCRIPTION_PERIOD_SECONDS,
     SubscriptionCharge,
+    SubscriptionView,
     apply_charge_in_tx,
+    superseded_in_tx,
 )
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class PaymentResult:
     invite_reward: InviteReward | None = None  # the inviter was paid by this call (notify them)
     subscription: bool = False  # a charge of a plan subscription
     renewal: bool = False  # ...and not its first one
+    superseded: tuple[SubscriptionView, ...] = ()  # the user's other renewing subscriptions: cancel them
 
 
 def new_payload() -> str:
@@ -256,6 +259,7 @@ async def _fulfil(
 ) -> PaymentResult:
     if payment.plan_code is not None and subscription is not None:
         change = await apply_charge_in_tx(session, payment, payload, subscription, purchase_reference(charge_id), now)
+        superseded = await superseded_in_tx(session, payment.user_id, payload, now) if subscription.first else ()
         return PaymentResult(
             first=True,
             outcome=PaymentOutcome.PLAN_EXTENDED,
@@ -266,6 +270,7 @@ async def _fulfil(
             plan_expires_at=change.expires_at,
             subscription=True,
             renewal=not subscription.first,
+            superseded=superseded,
         )
     if payment.plan_code is not None:
         plan = await PlanRepository(session).get(payment.plan_code)

@@ -4,6 +4,8 @@
   plan runs until Telegram's `subscription_expiration_date`.
 - Each renewal (is_recurring, not first: same invoice payload, new charge id) moves the end of the
   paid period, and the plan's expiry, to the new expiration date.
+- A new subscription replaces the user's others: their renewal is canceled (the caller does it
+  through editUserStarSubscription), their paid periods stand.
 - Canceled (by the user in Telegram: the `subscription` update; by the user through /plan: the bot's
   `editUserStarSubscription`) or failed (the `subscription` update "failed", or simply no renewal by
   the expiration date): the plan stays until the paid period ends; then the plan-expiry job
@@ -113,6 +115,16 @@ async def apply_charge_in_tx(
         previous_expires_at=current_expires,
         applied=True,
     )
+
+
+async def superseded_in_tx(
+    session: AsyncSession, user_id: int, payload: str, now: datetime
+) -> tuple[SubscriptionView, ...]:
+    """After a first payment of `payload`: the user's other subscriptions that still renew. The new
+    plan replaces them, so the caller cancels their renewal (editUserStarSubscription) and tells the
+    user; their paid periods stand. No commit."""
+    rows = await SubscriptionRepository(session).renewing_for_user(user_id, now, except_payload=payload)
+    return tuple(_view(row, now) for row in rows)
 
 
 async def _rank(session: AsyncSession, code: str) -> int:

@@ -31,6 +31,7 @@ from tests.flow.payments_helpers import (
 from tests.harness import RunningBot, running_bot
 
 PERIOD = 2592000
+PRO_BUTTON = "👑 Pro plan · 30 days · 600 ⭐"
 
 
 @pytest.fixture
@@ -324,3 +325,24 @@ async def test_ended_subscription_button_and_zh_notices(calm_app: RunningBot, tg
     answer = await tg.wait_callback_answer(pressed["callback_query"]["id"])
     assert answer.get("show_alert") and "此订阅已结束" in str(answer.get("text"))
     assert not tg.calls_to("editUserStarSubscription")
+
+
+async def test_an_upgrade_stops_the_older_subscriptions_renewal(calm_app: RunningBot, tg: FakeTelegramServer) -> None:
+    ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
+    vip_charge, vip_payload = await subscribe(tg, ann)
+    vip_end = paid_until(tg, ann, vip_payload)
+    _, pro_payload = await subscribe(tg, ann, PRO_BUTTON)
+    notice = await wait_text(tg, ann, "subscription replaces")
+    assert f"VIP won't renew any more (it stays paid until {vip_end:%Y-%m-%d %H:%M} UTC)" in notice.plain_text
+    (call,) = tg.calls_to("editUserStarSubscription")
+    assert call.params["telegram_payment_charge_id"] == vip_charge
+    assert tg.renew_subscription(ann, vip_payload) is None  # no longer charged for VIP
+    assert (await subscription_row(calm_app, vip_payload)).canceled_by == "bot"
+    assert await plan_of(calm_app, ann) == ("pro", paid_until(tg, ann, pro_payload))
+
+    # Telegram refuses the cancellation: the user is asked to cancel it themselves; nothing recorded.
+    _, bob_vip = await subscribe(tg, bob)
+    tg.inject_error(bad_request("SUBSCRIPTION_NOT_ACTIVE"), method="editUserStarSubscription")
+    await subscribe(tg, bob, PRO_BUTTON)
+    await wait_text(tg, bob, "couldn't stop the renewal of your VIP subscription")
+    assert (await subscription_row(calm_app, bob_vip)).state == "active"
