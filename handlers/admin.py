@@ -28,6 +28,7 @@ from services.credits.refunds import (
     prepare_refund,
     refund_summary,
 )
+from services.credits.subscriptions import SubscriptionView, record_renewal_edit, renewing_subscription_of_charge
 from services.i18n import Translator
 from services.uow import Session
 
@@ -122,6 +123,7 @@ async def refund(message: Message, command: CommandObject, bot: Bot, session: Se
         await message.answer(refusal_text(t, check))
         return
     assert check.telegram_user_id is not None
+    renewing = await renewing_subscription_of_charge(session, charge_id)  # before the refund shortens it
     try:
         await bot.refund_star_payment(user_id=check.telegram_user_id, telegram_payment_charge_id=charge_id)
     except TelegramBadRequest as exc:
@@ -137,14 +139,40 @@ async def refund(message: Message, command: CommandObject, bot: Bot, session: Se
     if result.status is RefundStatus.ALREADY_REFUNDED:
         # Telegram's refunded_payment notice (handled concurrently) recorded it first.
         result = await refund_summary(session, charge_id)
+    stopped = await _stop_renewal(bot, session, charge_id, renewing)
     await record_admin_action(
         session,
         actor,
         REFUND_ACTION,
         charge_id,
-        _details(check, force, f"refunded debited={result.debited} inviter_reversed={result.inviter_reversed}"),
+        _details(
+            check,
+            force,
+            f"refunded debited={result.debited} inviter_reversed={result.inviter_reversed} renewal={stopped}",
+        ),
     )
-    await message.answer(done_text(t, check, result))
+    text = done_text(t, check, result)
+    if stopped is not None:
+        text += "\n" + t("refund-done-renewal-stopped" if stopped else "refund-done-renewal-failed")
+    await message.answer(text)
+
+
+async def _stop_renewal(
+    bot: Bot, session: Session, charge_id: str, subscription: SubscriptionView | None
+) -> bool | None:
+    """A refunded charge of a plan subscription also stops its renewal (the user is not charged
+    again after a refund). None: nothing renewed; False: Telegram refused."""
+    if subscription is None:
+        return None
+    try:
+        await bot.edit_user_star_subscription(
+            user_id=subscription.telegram_id, telegram_payment_charge_id=subscription.charge_id, is_canceled=True
+        )
+    except TelegramBadRequest as exc:
+        log.warning("refund %s: could not stop subscription %s: %s", charge_id, subscription.id, exc.message)
+        return False
+    await record_renewal_edit(session, subscription.id, True)
+    return True
 
 
 def build_router() -> Router:

@@ -188,6 +188,8 @@ refund-done-shortfall = { $shortfall } credits had been spent and were not taken
 refund-done-plan = Plan now: { $plan }.
 refund-done-plan-until = Plan now: { $plan } until { $until }.
 refund-done-inviter = Inviter's reward taken back: { $credits } credits.
+refund-done-renewal-stopped = The subscription's renewal is stopped: it won't be charged again.
+refund-done-renewal-failed = ⚠️ Telegram refused to stop the subscription's renewal: it will be charged again unless the user cancels it.
 
 # Plans as Telegram Stars subscriptions (/buy → a link to Telegram's payment form)
 subscribe-offer =

@@ -174,6 +174,8 @@ refund-done-shortfall = 有 { $shortfall } 积分已被使用，未能扣回。
 refund-done-plan = 当前套餐：{ $plan }。
 refund-done-plan-until = 当前套餐：{ $plan }，有效期至 { $until }。
 refund-done-inviter = 已扣回邀请人的奖励：{ $credits } 积分。
+refund-done-renewal-stopped = 该订阅的续订已停止：不会再扣费。
+refund-done-renewal-failed = ⚠️ Telegram 拒绝停止该订阅的续订：除非用户自行取消，否则会再次扣费。
 
 # 以 Telegram Stars 订阅出售的套餐（/buy → Telegram 付款页面的链接）
 subscribe-offer =

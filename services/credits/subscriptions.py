@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
 from db.repositories.credits import AccountUserRepository, AuditRepository
-from db.repositories.payments import PaymentRow, PlanRepository
+from db.repositories.payments import PaymentRepository, PaymentRow, PlanRepository
 from db.repositories.subscriptions import SubscriptionRepository, SubscriptionRow
 from services.credits.errors import UnknownUser
 from services.credits.plans import FREE, PLAN_EXTEND_ACTION, PlanChange, effective_plan_code
@@ -231,6 +231,20 @@ async def current_subscription(
     row = await SubscriptionRepository(session).latest_for_user(user_id)
     await session.commit()
     return None if row is None else _view(row, now or utcnow())
+
+
+async def renewing_subscription_of_charge(
+    session: AsyncSession, charge_id: str, now: datetime | None = None
+) -> SubscriptionView | None:
+    """The subscription a charge paid for, if it still renews (e.g. to stop it after a refund).
+    Ends the read (commits)."""
+    payment = await PaymentRepository(session).by_charge(charge_id)
+    row = None
+    if payment is not None and payment.plan_code is not None:
+        row = await SubscriptionRepository(session).by_payload(subscription_payload(payment.invoice_payload))
+    await session.commit()
+    view = None if row is None else _view(row, now or utcnow())
+    return view if view is not None and view.renews else None
 
 
 class EditRefusal(StrEnum):

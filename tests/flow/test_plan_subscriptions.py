@@ -260,6 +260,20 @@ async def test_refund_of_a_renewal_takes_its_period_back(
     assert (await payment_by_charge(calm_app, renewal)).status == "refunded"
     assert await plan_of(calm_app, ann) == ("vip", first_end)
     assert (await subscription_row(calm_app, payload)).expires_at == first_end
+    # ...and stops the renewal: no charge after a refund.
+    assert "The subscription's renewal is stopped" in reply.plain_text
+    assert tg.subscription(ann, payload).canceled_by_bot and tg.renew_subscription(ann, payload) is None
+    assert (await subscription_row(calm_app, payload)).canceled_by == "bot"
+
+    # Telegram refuses to stop it: the operator is warned; the refund stands.
+    bob = tg.add_user("Bob")
+    bob_charge, bob_payload = await subscribe(tg, bob)
+    tg.inject_error(bad_request("SUBSCRIPTION_NOT_ACTIVE"), method="editUserStarSubscription")
+    await tg.send_command(operator, "/refund", bob_charge)
+    warned = await wait_text(tg, operator, "Telegram refused to stop the subscription's renewal")
+    assert "Plan now: Free." in warned.plain_text
+    assert (await payment_by_charge(calm_app, bob_charge)).status == "refunded"
+    assert (await subscription_row(calm_app, bob_payload)).state == "active"
 
 
 @POSTGRES_ONLY
