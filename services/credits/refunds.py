@@ -8,7 +8,7 @@
    conditional UPDATE, so a repeated call is a no-op (`already_refunded`).
 
 Refunded plans lose the purchased days (back to free if nothing remains; a subscription's paid
-period is shortened alike, its renewal is left as it is); the inviter's share of
+period is shortened alike, and /refund stops its renewal: handlers/admin.py); the inviter's share of
 the purchase is taken back as far as it is unspent.
 """
 
