@@ -57,5 +57,7 @@ def describe(view: MarketView) -> str:
     return "\n".join(lines)
 
 
-def market_block(views: list[MarketView]) -> str:
-    return "\n\n".join(describe(view) for view in views)
+def market_block(views: list[MarketView], horizon: str | None = None) -> str:
+    """The block of every view; `horizon` (a `Horizon.note`) first when the question names one."""
+    block = "\n\n".join(describe(view) for view in views)
+    return f"question_horizon: {horizon}\n\n{block}" if horizon else block
