@@ -7,7 +7,7 @@ data, or it is not shown as a fact.
 A number is explained when it is
 * **data**: equal to a number of the block, or to the exact value behind it, within a tolerance
   (0.15 % of the value, or half a unit of the last digit written: "67,200" for 67,234.5 is fine);
-* **derived**: a price level (price, EMA, Bollinger band, support, resistance) ± k × ATR for
+* **derived**: the price or a support or resistance level ± k × ATR for
   k ∈ {0.5, 1, 1.5, 2, 2.5, 3} — the stops and targets analysts (and our rule-based analyst) write;
   a percentage that is a level's or an EMA's distance from the price;
 * **round**: a round price (two significant digits, or three ending in 5: 65,000 · 3,050 · 0.5)
@@ -76,6 +76,7 @@ _COUNT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _RSI = re.compile(r"rsi", re.IGNORECASE)
+_RSI_WORDS = re.compile(r"rsi|overbought|oversold|超买|超卖|超買|超賣", re.IGNORECASE)
 _RSI_PERIOD = re.compile(r"^\s?[(（]?\s?(?:6|7|9|14|21|24)\s?[)）]?")
 
 
@@ -144,7 +145,7 @@ def facts_from_views(views: Sequence[MarketView]) -> Facts:
         atrs.append(ind.atr)
         levels = [level.price for level in (*a.levels.support, *a.levels.resistance)]
         points = _finite([price, ind.ema20, ind.ema50, ind.ema200, ind.bb_lower, ind.bb_middle, ind.bb_upper, *levels])
-        anchors.extend((point, ind.atr) for point in points)
+        anchors.extend((point, ind.atr) for point in _finite([price, *levels]))
         values.extend(points)
         values.extend(_finite([ind.macd, ind.macd_signal, ind.macd_hist, ind.atr, ind.volume_ratio]))
         values.extend(_finite([view.ticker.high_24h, view.ticker.low_24h]))
@@ -189,11 +190,18 @@ def _value(match: re.Match[str]) -> float:
 
 
 def _half_unit(match: re.Match[str]) -> float:
-    """Half a unit of the last digit written: "67,200" → 0.5, "67.2K" → 50."""
-    raw = match.group("num")
-    decimals = len(raw.split(".")[1]) if "." in raw else 0
+    """Half a unit of the last digit written: "67,234" → 0.5, "67.2K" → 50; a whole number ending
+    in zeros is read as rounded to them, keeping two significant digits: "67,200" → 50, "21,000" →
+    500, "3,050" → 5, "60,000" → 500."""
+    raw = match.group("num").replace(",", "")
     suffix = (match.group("suf") or "").strip()
-    return 0.5 * 10.0**-decimals * _MULTIPLIERS.get(suffix, 1.0)
+    if "." in raw:
+        unit = 10.0 ** -len(raw.split(".")[1])
+    else:
+        digits = raw.lstrip("0") or "0"
+        zeros = len(digits) - len(digits.rstrip("0"))
+        unit = 10.0 ** max(0, min(zeros, len(digits) - 2))
+    return 0.5 * unit * _MULTIPLIERS.get(suffix, 1.0)
 
 
 def _significant(value: float) -> str:
@@ -215,7 +223,7 @@ def _price_ok(x: float, half: float, facts: Facts) -> bool:
     if any(_close(x, v, half) for v in facts.values):
         return True
     for anchor, atr in facts.anchors:
-        tolerance = max(REL_TOLERANCE * abs(anchor), half, 0.05 * atr)
+        tolerance = max(REL_TOLERANCE * abs(anchor), half)
         if any(abs(x - (anchor + sign * k * atr)) <= tolerance for k in ATR_STEPS for sign in (1, -1)):
             return True
     if _is_round(x):
@@ -286,8 +294,12 @@ def _judge(text: str, masked: str, match: re.Match[str], facts: Facts) -> bool |
         return _percent_ok(x, half, facts)
     if _COUNT_AFTER.match(masked, match.end()):
         return None
-    if x <= 100 and not match.group("cur") and _after_rsi(masked[max(0, start - RSI_CONTEXT) : start]):
-        return _rsi_ok(x, half, facts)
+    context = masked[max(0, start - RSI_CONTEXT) : start]
+    if x <= 100 and not match.group("cur"):
+        if _after_rsi(context):
+            return _rsi_ok(x, half, facts)
+        if x in RSI_THRESHOLDS and _RSI_WORDS.search(context + masked[match.end() : match.end() + LOOKAHEAD]):
+            return True  # "RSI14 45, above 70 is overbought" / "高于70为超买"
     if suffix in _MULTIPLIERS and not _in_band(x, facts):
         return _amount_ok(x, half, facts)
     if not _in_band(x, facts):
