@@ -22,11 +22,12 @@ def view_from_rows(
     funding: float | None = 0.0001,
     funding_hours: float = 8.0,
     open_interest: float | None = 1_234_567_890.0,
+    exchange: str = "bybit",
 ) -> MarketView:
     """A view of `rows` (see `standins.exchanges.candles`), with a perpetual unless `funding` is None."""
     pair = f"{base}/USDT"
-    resolved = ResolvedSymbol(base, base, "USDT", "bybit", pair, f"{pair}:USDT", ("bybit",))
-    candles = Candles.from_array(rows, exchange="bybit", symbol=pair, timeframe=timeframe)
+    resolved = ResolvedSymbol(base, base, "USDT", exchange, pair, f"{pair}:USDT", (exchange,))
+    candles = Candles.from_array(rows, exchange=exchange, symbol=pair, timeframe=timeframe)
     close = candles.close
     if change_24h is None:
         per_day = max(1, round(timedelta(days=1) / timedelta(milliseconds=float(rows[1, 0] - rows[0, 0]))))
@@ -34,17 +35,17 @@ def view_from_rows(
         change_24h = (float(close[-1]) / reference - 1) * 100
     price = candles.last_close
     ticker = Ticker(
-        "bybit", pair, price, change_24h, price * 2_000_000.0, price * 1.02, price * 0.97, candles.last_time
+        exchange, pair, price, change_24h, price * 2_000_000.0, price * 1.02, price * 0.97, candles.last_time
     )
     derivatives = None
     if funding is not None:
         at = candles.last_time
         derivatives = Derivatives(
-            "bybit", f"{pair}:USDT", funding, at + timedelta(hours=2), funding_hours,
+            exchange, f"{pair}:USDT", funding, at + timedelta(hours=2), funding_hours,
             open_interest / price if open_interest else None, open_interest, price, at,
         )  # fmt: skip
     analysis = analyze(candles, derivatives)
-    return MarketView(resolved, timeframe, "bybit", candles.last_time, ticker, candles, analysis, derivatives)
+    return MarketView(resolved, timeframe, exchange, candles.last_time, ticker, candles, analysis, derivatives)
 
 
 def generated_view(

@@ -9,17 +9,31 @@ from __future__ import annotations
 
 from services import format as fmt
 from services.market import MarketView
+from services.market.analysis import LEVEL_LOOKBACK, trend_key
+
+_TRENDS = {
+    "up": "up",
+    "down": "down",
+    "range": "sideways range (price between EMA20 and EMA50)",
+    "range-up": "no sustained trend, price pushing up (above EMA20 and EMA50)",
+    "range-down": "no sustained trend, price pressing down (below EMA20 and EMA50)",
+}
 
 
-def _prices(values: list[float]) -> str:
-    return ", ".join(fmt.format_price(value) for value in values[:3]) or "none found"
+def _prices(values: list[float], none: str) -> str:
+    return ", ".join(fmt.format_price(value) for value in values[:3]) or none
+
+
+def _candles_ago(bars: int) -> str:
+    return "on the latest candle" if bars == 0 else f"{bars} candle ago" if bars == 1 else f"{bars} candles ago"
 
 
 def describe(view: MarketView) -> str:
     a = view.analysis
     ind = a.indicators
     momentum = a.momentum
-    ago = f" {momentum.macd_cross_bars_ago} candles ago" if momentum.macd_cross_bars_ago is not None else ""
+    ago = f" {_candles_ago(momentum.macd_cross_bars_ago)}" if momentum.macd_cross_bars_ago is not None else ""
+    lookback = min(LEVEL_LOOKBACK, a.candles_used)
     cross = f"{momentum.macd_cross or 'none'}{ago}"
     squeeze = ", bollinger squeeze" if a.volatility.bb_squeeze else ""
     lines = [
@@ -41,11 +55,13 @@ def describe(view: MarketView) -> str:
         f"bollinger_20_2: lower {fmt.format_price(ind.bb_lower)} mid {fmt.format_price(ind.bb_middle)}"
         f" upper {fmt.format_price(ind.bb_upper)}",
         f"volume_vs_20_mean: {fmt.format_number(ind.volume_ratio, 2)}x ({a.volume.state})",
-        f"trend: {a.trend.direction} ({a.trend.label}, score {a.trend.score:+.2f})",
+        f"trend: {_TRENDS[trend_key(a.trend)]} ({a.trend.label}, score {a.trend.score:+.2f})",
         f"momentum: rsi {momentum.rsi_state}; macd cross {cross}; divergence {momentum.divergence or 'none'}",
         f"volatility: {a.volatility.regime} (ATR percentile {fmt.format_number(a.volatility.percentile, 0)}{squeeze})",
-        f"support: {_prices([level.price for level in a.levels.support])}",
-        f"resistance: {_prices([level.price for level in a.levels.resistance])}",
+        "support: "
+        + _prices([lv.price for lv in a.levels.support], f"none below (price at its {lookback}-candle low)"),
+        "resistance: "
+        + _prices([lv.price for lv in a.levels.resistance], f"none above (price at its {lookback}-candle high)"),
     ]
     d = a.derivatives
     if d is not None:
