@@ -128,8 +128,10 @@ def _finite(values: Sequence[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
-def facts_from_views(views: Sequence[MarketView]) -> Facts:
-    """The facts of the market block built from `views` (the block's text and the values behind it)."""
+def facts_from_views(views: Sequence[MarketView], block: str = "") -> Facts:
+    """The facts of the market data built from `views`: the numbers of each view's block, the exact
+    values behind them, and the numbers of `block` — the text the model was actually given (which
+    may hold more than the views' blocks, e.g. a comparison)."""
     prices: list[float] = []
     atrs: list[float] = []
     anchors: list[tuple[float, float]] = []
@@ -160,8 +162,8 @@ def facts_from_views(views: Sequence[MarketView]) -> Facts:
             percents.extend(abs(v) for v in _finite([d.funding_annualized_pct]))
             percents.extend(abs(v) * 100 for v in _finite([d.funding_8h, d.funding_rate]))
             amounts.extend(_finite([d.open_interest, d.open_interest_value]))
-        block = describe(view)
-        masked = _masked(block)
+    for text in [*(describe(view) for view in views), block]:
+        masked = _masked(text)
         for match in _NUMBER.finditer(masked):
             if _glued(masked, match):
                 continue

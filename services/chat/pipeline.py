@@ -189,9 +189,10 @@ class ChatService:
             return Refusal(reason="exchange_down")
         if self.translations is not None:
             t = self.translations.get(answer_language(question, t.locale))
+        block = market_block(views, horizon.note if horizon else None)
         messages = build_messages(
             locale=t.locale,
-            market_block=market_block(views, horizon.note if horizon else None),
+            market_block=block,
             history=conversation.history,
             user_text=question,
             token_budget=PROMPT_TOKEN_BUDGET,
@@ -208,7 +209,7 @@ class ChatService:
             conversation=conversation,
             messages=messages,
             translator=t,
-            facts=facts_from_views(views),
+            facts=facts_from_views(views, block),
         )
 
     async def _unknown_ticker(self, question: str) -> Refusal | None:

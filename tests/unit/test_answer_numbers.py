@@ -129,3 +129,11 @@ def test_counts(view: MarketView) -> None:
     counts.add(verify_answer("RSI14 at 41.2 and +7.31%", facts))
     assert (counts.answers, counts.answers_unverified, counts.numbers, counts.numbers_unverified) == (2, 1, 3, 2)
     assert counts.unverified_share == 0.5
+
+
+def test_the_numbers_of_the_whole_block_given_to_the_model_count(view: MarketView) -> None:
+    """A block with more than the views' lines (a comparison) backs its numbers too."""
+    text = "ETH outperformed BTC by 5.37% this week"
+    assert verify_answer(text, facts_from_views([view])).unverified == ("5.37%",)
+    block = "ratio_change_7d: +5.37%\ncorrelation_30d: 0.83"
+    assert verify_answer(text, facts_from_views([view], block)).unverified == ()
