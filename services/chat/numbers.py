@@ -2,7 +2,7 @@
 
 The model is given the market block (`services.chat.market_block`); every price, level,
 percentage, RSI reading and amount (volume, open interest) it writes must be explained by that
-data, or it is not shown as a fact.
+data (or be a number the user wrote in the question), or it is not shown as a fact.
 
 A number is explained when it is
 * **data**: equal to a number of the block, or to the exact value behind it, within a tolerance

@@ -209,7 +209,7 @@ class ChatService:
             conversation=conversation,
             messages=messages,
             translator=t,
-            facts=facts_from_views(views, block),
+            facts=facts_from_views(views, f"{block}\n{question}"),  # the user's own numbers may be quoted
         )
 
     async def _unknown_ticker(self, question: str) -> Refusal | None:

@@ -67,8 +67,9 @@ async def test_an_answer_built_from_the_data_is_left_as_it_is(
     app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI
 ) -> None:
     ann = tg.add_user("Ann", language_code="en")
-    messages = await ask(app_llm, tg, ann, "SOL 1h")  # the stand-in model repeats the data block
-    assert "unverified" not in messages[0].plain_text
+    # The stand-in model repeats the data block and the question: the user's own number is no invention.
+    messages = await ask(app_llm, tg, ann, "can SOL get back to 171.37 this week?")
+    assert "171.37" in messages[0].plain_text and "unverified" not in messages[0].plain_text
     counts = app_llm.resources.services.chat_service.numbers
     assert counts.answers == 1 and counts.numbers > 10 and counts.numbers_unverified == 0
 
