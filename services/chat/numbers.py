@@ -65,7 +65,7 @@ _MULTIPLIERS = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "万": 1e4, "亿": 1e8, 
 _NUMBER = re.compile(
     r"(?P<sign>[+\-−])?(?P<cur>\$\s?)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?P<suf>\s?%|[kKMB](?![A-Za-z])|万亿|万|亿)?"
+    r"(?P<suf>\s?[%％]|[kKMB](?![A-Za-z])|万亿|万|亿)?"
 )
 # Dates and times are not prices: 2026-12-01, 12-01 08:00, 15:30.
 _DATE_TIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}(?=\s+\d{1,2}:\d{2})|\d{1,2}:\d{2}(?::\d{2})?")
@@ -76,6 +76,11 @@ _COUNT_AFTER = re.compile(
     re.IGNORECASE,
 )
 _RSI = re.compile(r"rsi", re.IGNORECASE)
+_YEAR_BEFORE = re.compile(
+    r"(?i:\b(?:in|since|from|until|till|by|of|early|late|mid|end of|start of|year|q[1-4]|jan\w*|feb\w*|mar\w*"
+    r"|apr\w*|may|jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*))\s*$"
+)
+_PERIOD_BEFORE = re.compile(r"(?i:\b(?:ema|sma|ma|wma|ATR|bollinger|bb))\s?[(（]?\s?$")
 _RSI_WORDS = re.compile(r"rsi|overbought|oversold|超买|超卖|超買|超賣", re.IGNORECASE)
 _RSI_PERIOD = re.compile(r"^\s?[(（]?\s?(?:6|7|9|14|21|24)\s?[)）]?")
 
@@ -168,7 +173,7 @@ def facts_from_views(views: Sequence[MarketView], block: str = "") -> Facts:
             if _glued(masked, match):
                 continue
             number = _value(match)
-            if match.group("suf") and match.group("suf").strip() == "%":
+            if _suffix(match) == "%":
                 percents.append(abs(number))
             else:
                 values.append(number)
@@ -184,11 +189,15 @@ def facts_from_views(views: Sequence[MarketView], block: str = "") -> Facts:
     )
 
 
+def _suffix(match: re.Match[str]) -> str:
+    suffix = (match.group("suf") or "").strip()
+    return "%" if suffix == "％" else suffix
+
+
 def _value(match: re.Match[str]) -> float:
     """The number a match stands for, with its unit (K, M, 万…) applied; unsigned."""
     number = float(match.group("num").replace(",", ""))
-    suffix = (match.group("suf") or "").strip()
-    return number * _MULTIPLIERS.get(suffix, 1.0)
+    return number * _MULTIPLIERS.get(_suffix(match), 1.0)
 
 
 def _half_unit(match: re.Match[str]) -> float:
@@ -196,7 +205,7 @@ def _half_unit(match: re.Match[str]) -> float:
     in zeros is read as rounded to them, keeping two significant digits: "67,200" → 50, "21,000" →
     500, "3,050" → 5, "60,000" → 500."""
     raw = match.group("num").replace(",", "")
-    suffix = (match.group("suf") or "").strip()
+    suffix = _suffix(match)
     if "." in raw:
         unit = 10.0 ** -len(raw.split(".")[1])
     else:
@@ -287,7 +296,7 @@ def _judge(text: str, masked: str, match: re.Match[str], facts: Facts) -> bool |
     if _glued(masked, match):
         return None
     after = masked[match.end() : match.end() + 1]
-    suffix = (match.group("suf") or "").strip()
+    suffix = _suffix(match)
     if not suffix and after and ((after.isascii() and after.isalpha()) or after in "_/"):
         return None  # glued to letters: 4h, 1d, 20-EMA handled below
     x = _value(match)
@@ -297,6 +306,12 @@ def _judge(text: str, masked: str, match: re.Match[str], facts: Facts) -> bool |
     if _COUNT_AFTER.match(masked, match.end()):
         return None
     context = masked[max(0, start - RSI_CONTEXT) : start]
+    plain = not suffix and not match.group("cur") and not match.group("sign") and "," not in match.group("num")
+    if plain and "." not in match.group("num"):
+        if 1990 <= x <= 2100 and (_YEAR_BEFORE.search(context) or masked.startswith("年", match.end())):
+            return None  # a year: "since 2024", "2025年"
+        if x <= 400 and _PERIOD_BEFORE.search(context):
+            return None  # an indicator's period: "EMA 20", "MA(50)"
     if x <= 100 and not match.group("cur"):
         if _after_rsi(context):
             return _rsi_ok(x, half, facts)

@@ -137,3 +137,12 @@ def test_the_numbers_of_the_whole_block_given_to_the_model_count(view: MarketVie
     assert verify_answer(text, facts_from_views([view])).unverified == ("5.37%",)
     block = "ratio_change_7d: +5.37%\ncorrelation_30d: 0.83"
     assert verify_answer(text, facts_from_views([view], block)).unverified == ()
+
+
+def test_years_periods_and_full_width_percent(view: MarketView) -> None:
+    text = "Since 2024 and in March 2025 (2026年), the EMA 20 and MA(50) held; EMA 200 too."
+    assert _checked(text, view) == (text, ())
+    marked, unverified = _checked("24小时涨幅 7.31％", view)
+    assert unverified == ("7.31％",) and f"7.31％ {MARK}" in marked
+    change = format_pct(view.ticker.change_24h_pct).lstrip("+")
+    assert _checked(f"24小时涨幅 {change.replace('%', '％')}", view)[1] == ()
