@@ -5,19 +5,16 @@ percentage, RSI reading and amount (volume, open interest) it writes must be exp
 data (or be a number the user wrote in the question), or it is not shown as a fact.
 
 A number is explained when it is
-* **data**: equal to a number of the block, or to the exact value behind it, within a tolerance
-  (0.15 % of the value, or half a unit of the last digit written: "67,200" for 67,234.5 is fine);
-* **derived**: the price or a support or resistance level ± k × ATR for
-  k ∈ {0.5, 1, 1.5, 2, 2.5, 3} — the stops and targets analysts (and our rule-based analyst) write;
-  a percentage that is a level's or an EMA's distance from the price;
-* **round**: a round price (two significant digits, or three ending in 5: 65,000 · 3,050 · 0.5)
-  within 10 % or 3 ATR of the price — a psychological level, named as such; a round percentage
-  (1–3 %, or a multiple of 5 %) as in "a 5 % move"; the RSI thresholds 20/30/50/70/80 and periods.
-
-Which numbers are checked: percentages; RSI readings (a number ≤ 100 shortly after "RSI");
-amounts with a unit (K/M/B, 万/亿); and prices — any other number between a fifth and five times
-the price of a coin in the data. Not checked: numbers glued to letters (EMA20, RSI14, 4h, H4),
-counts ("3 candles", "2根K线"), list markers, dates and times, bare one-digit integers.
+* **data**: a number of the block or the exact value behind it, within 0.15 % or the precision
+  written (a whole number ending in zeros reads as rounded to them: "67,200" for 67,234.5);
+* **derived**: the price or a support/resistance level ± k × ATR, k ∈ {0.5, 1, …, 3} (the stops
+  and targets analysts write); a level's or an EMA's distance from the price in %;
+* **round**: a price of two significant digits (or three ending in 5: 65,000 · 3,050) within 10 %
+  or 3 ATR of the price; a percentage of 1–3 % or a multiple of 5 %; an RSI threshold or period.
+Checked: percentages; RSI readings (≤ 100 right after "RSI"); amounts with a unit (K/M/B, 万/亿);
+prices — other numbers within ×0.2…×5 of a coin's price. Not checked: numbers glued to letters
+(EMA20, 4h), counts ("3 candles", "2根K线"), list markers, dates, times, years ("since 2024"),
+indicator periods ("EMA 20"), bare one-digit integers.
 
 Policy (one, everywhere): a number that matches nothing is **marked** where it stands — the
 localized label `numbers-unverified` ("(⚠️ unverified)") follows it, and the answer ends with a
