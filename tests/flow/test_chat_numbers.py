@@ -105,3 +105,15 @@ async def test_the_rule_based_answer_follows_the_question_language_too(app: Runn
     assert "BTC/USDT · 1h" in zh[0].plain_text
     ticker_only = await ask(app, tg, li, "ETH 4h")  # no words: the interface language
     assert ticker_only[0].plain_text.startswith("🤖 自动分析")
+
+
+async def test_a_timeframe_written_in_the_question_wins_over_a_time_word(
+    app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI
+) -> None:
+    ann = tg.add_user("Ann", language_code="en")
+    await ask(app_llm, tg, ann, "BTC 4h, how is it doing today?")
+    prompt = llm.chat_requests[-1].messages[-1]["content"]
+    assert "timeframe: 4h" in prompt and "question_horizon: today" in prompt
+    await ask(app_llm, tg, ann, "and the long term?")  # a follow-up: the coin is kept, the horizon picks 1d
+    prompt = llm.chat_requests[-1].messages[-1]["content"]
+    assert "symbol: BTC/USDT" in prompt and "timeframe: 1d" in prompt and "question_horizon: long term" in prompt
