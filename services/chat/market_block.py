@@ -2,7 +2,8 @@
 
 Every number goes through `services.format`, the formatter of every answer the user sees, so the
 model quotes exactly what /price and /chart show. The block is English for the model whatever the
-user's language (amounts in the English unit style, funding per 8h, "—" for a missing value).
+user's language (funding per 8h, "—" for a missing value); amounts are in the English unit style,
+followed by the answer language's when it differs ("2.29B (22.87亿)"): one unit style per language.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ def _candles_ago(bars: int) -> str:
     return "on the latest candle" if bars == 0 else f"{bars} candle ago" if bars == 1 else f"{bars} candles ago"
 
 
-def describe(view: MarketView) -> str:
+def _amount(value: float | None, locale: str) -> str:
+    """An amount in the English unit style, and in the answer's own after it when that differs
+    ("456.7M (4.57亿)"), so a Chinese answer can quote amounts the way Chinese texts write them."""
+    english = fmt.format_compact(value)
+    own = fmt.format_compact(value, locale)
+    return english if own == english else f"{english} ({own})"
+
+
+def describe(view: MarketView, locale: str = "en") -> str:
     a = view.analysis
     ind = a.indicators
     momentum = a.momentum
@@ -43,7 +52,7 @@ def describe(view: MarketView) -> str:
         f"as_of_utc: {view.as_of.strftime('%Y-%m-%d %H:%M')}",
         f"price: {fmt.format_price(view.ticker.price)}",
         f"change_24h: {fmt.format_pct(view.ticker.change_24h_pct)}",
-        f"volume_24h_usdt: {fmt.format_compact(view.ticker.volume_24h)}",
+        f"volume_24h_usdt: {_amount(view.ticker.volume_24h, locale)}",
         f"ema20: {fmt.format_price(ind.ema20)}",
         f"ema50: {fmt.format_price(ind.ema50)}",
         f"ema200: {fmt.format_price(ind.ema200)}",
@@ -69,11 +78,12 @@ def describe(view: MarketView) -> str:
         lines.append(
             f"perp_funding_rate: {fmt.format_funding(d.funding_8h)} per 8h ({d.funding_bias or fmt.MISSING}{extreme})"
         )
-        lines.append(f"open_interest_usdt: {fmt.format_compact(d.open_interest_value)}")
+        lines.append(f"open_interest_usdt: {_amount(d.open_interest_value, locale)}")
     return "\n".join(lines)
 
 
-def market_block(views: list[MarketView], horizon: str | None = None) -> str:
-    """The block of every view; `horizon` (a `Horizon.note`) first when the question names one."""
-    block = "\n\n".join(describe(view) for view in views)
+def market_block(views: list[MarketView], horizon: str | None = None, locale: str = "en") -> str:
+    """The block of every view; `horizon` (a `Horizon.note`) first when the question names one;
+    amounts also in the unit style of the answer's language (`locale`)."""
+    block = "\n\n".join(describe(view, locale) for view in views)
     return f"question_horizon: {horizon}\n\n{block}" if horizon else block

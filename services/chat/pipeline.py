@@ -189,7 +189,7 @@ class ChatService:
             return Refusal(reason="exchange_down")
         if self.translations is not None:
             t = self.translations.get(answer_language(question, t.locale))
-        block = market_block(views, horizon.note if horizon else None)
+        block = market_block(views, horizon.note if horizon else None, t.locale)
         messages = build_messages(
             locale=t.locale,
             market_block=block,

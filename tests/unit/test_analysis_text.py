@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.chat.market_block import describe as data_block
+from services.chat.market_block import market_block
+from services.chat.numbers import facts_from_views, verify_answer
 from services.chat.rules import rule_based_answer
 from services.format import exchange_name, format_funding
 from services.i18n import Translations, Translator
@@ -197,4 +199,8 @@ def test_open_interest_in_one_unit_style_per_language(translations: Translations
         for text in (rules, quick):
             assert f"{expected} USDT" in text, text
             assert re.search(foreign, text) is None, text
-    assert f"open_interest_usdt: {en}" in data_block(view)  # the model's block is English
+    assert f"open_interest_usdt: {en}" in data_block(view).splitlines()  # the model's block is English
+    # … with the Chinese style beside it for a Chinese answer, and the model may quote either as data
+    assert f"open_interest_usdt: {en} ({zh})" in data_block(view, "zh").splitlines()
+    facts = facts_from_views([view], market_block([view], None, "zh"))
+    assert verify_answer(f"持仓量 {zh} USDT", facts).unverified == ()
