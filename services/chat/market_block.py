@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from services import format as fmt
 from services.market import MarketView
-from services.market.analysis import LEVEL_LOOKBACK, trend_key
+from services.market.analysis import trend_key
 
+# A side without a level, in words (no digits: readers of the block take digits for levels).
+_NO_SUPPORT = "none below: the price is at the low of the lookback"
+_NO_RESISTANCE = "none above: the price is at the high of the lookback"
+# After the trend's key (up, down, range, range-up, range-down), what it means in words.
 _TRENDS = {
-    "up": "up",
-    "down": "down",
-    "range": "sideways range (price between EMA20 and EMA50)",
-    "range-up": "no sustained trend, price pushing up (above EMA20 and EMA50)",
-    "range-down": "no sustained trend, price pressing down (below EMA20 and EMA50)",
+    "up": "",
+    "down": "",
+    "range": ": sideways, the price is between EMA20 and EMA50",
+    "range-up": ": no sustained trend yet, the price is pushing up above EMA20 and EMA50",
+    "range-down": ": no sustained trend yet, the price is pressing down below EMA20 and EMA50",
 }
 
 
@@ -42,7 +46,6 @@ def describe(view: MarketView, locale: str = "en") -> str:
     ind = a.indicators
     momentum = a.momentum
     ago = f" {_candles_ago(momentum.macd_cross_bars_ago)}" if momentum.macd_cross_bars_ago is not None else ""
-    lookback = min(LEVEL_LOOKBACK, a.candles_used)
     cross = f"{momentum.macd_cross or 'none'}{ago}"
     squeeze = ", bollinger squeeze" if a.volatility.bb_squeeze else ""
     lines = [
@@ -64,13 +67,11 @@ def describe(view: MarketView, locale: str = "en") -> str:
         f"bollinger_20_2: lower {fmt.format_price(ind.bb_lower)} mid {fmt.format_price(ind.bb_middle)}"
         f" upper {fmt.format_price(ind.bb_upper)}",
         f"volume_vs_20_mean: {fmt.format_number(ind.volume_ratio, 2)}x ({a.volume.state})",
-        f"trend: {_TRENDS[trend_key(a.trend)]} ({a.trend.label}, score {a.trend.score:+.2f})",
+        f"trend: {trend_key(a.trend)} ({a.trend.label}, score {a.trend.score:+.2f}){_TRENDS[trend_key(a.trend)]}",
         f"momentum: rsi {momentum.rsi_state}; macd cross {cross}; divergence {momentum.divergence or 'none'}",
         f"volatility: {a.volatility.regime} (ATR percentile {fmt.format_number(a.volatility.percentile, 0)}{squeeze})",
-        "support: "
-        + _prices([lv.price for lv in a.levels.support], f"none below (price at its {lookback}-candle low)"),
-        "resistance: "
-        + _prices([lv.price for lv in a.levels.resistance], f"none above (price at its {lookback}-candle high)"),
+        f"support: {_prices([lv.price for lv in a.levels.support], _NO_SUPPORT)}",
+        f"resistance: {_prices([lv.price for lv in a.levels.resistance], _NO_RESISTANCE)}",
     ]
     d = a.derivatives
     if d is not None:

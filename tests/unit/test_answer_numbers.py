@@ -146,3 +146,20 @@ def test_years_periods_and_full_width_percent(view: MarketView) -> None:
     assert unverified == ("7.31％",) and f"7.31％ {MARK}" in marked
     change = format_pct(view.ticker.change_24h_pct).lstrip("+")
     assert _checked(f"24小时涨幅 {change.replace('%', '％')}", view)[1] == ()
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_the_demo_models_answers_quote_only_the_data(seed: int, locale: str) -> None:
+    """The demo's stand-in model writes from the block: nothing of it is marked in `make demo`."""
+    from services.chat.market_block import market_block
+    from services.llm import build_messages
+    from standins.demo import demo_analysis
+
+    start = (0.08, 3.0, 150.0, 60_000.0)[seed]
+    view = generated_view(seed, [("random", 150), ("range", 150)], start_price=start)
+    block = market_block([view], None, locale)
+    messages = build_messages(locale=locale, market_block=block, history=[], user_text="?", token_budget=6000)
+    answer = demo_analysis({"messages": messages})
+    result = verify_answer(answer, facts_from_views([view], block))
+    assert result.unverified == () and result.checked >= 8, answer
