@@ -136,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from bot.startup import preflight
 
-        asyncio.run(preflight(settings))  # before the slow imports below; `prepare` checks again
+        asyncio.run(preflight(settings))  # before the slow imports below, so `prepare` need not check again
         from bot.runner import run_polling, run_webhook
 
-        asyncio.run(run_webhook(settings) if settings.webhook_mode else run_polling(settings))
+        run = run_webhook(settings, checked=True) if settings.webhook_mode else run_polling(settings, checked=True)
+        asyncio.run(run)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -26,7 +27,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.middlewares import ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
+from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
@@ -34,6 +35,8 @@ from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from handlers import setup_routers
 from handlers.callbacks import AlertAction, AlertCallback
+from services.admin.prices import ModelPrice
+from services.admin.throttled import RateLimitLog
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.container import Services
 from services.credits.charging import CreditsPolicy
@@ -55,6 +58,10 @@ from services.ratelimit import (
 )
 from services.risk import RiskConfig, RiskEngine
 from services.scheduling.scheduler import Scheduler
+from services.signals.chart import render_signal_chart_async
+from services.signals.commentary import CommentaryConfig
+from services.signals.engine import SignalEngine, SignalsConfig
+from services.signals.strategy import STRATEGIES
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -210,6 +217,8 @@ def build_resources(settings: Settings) -> AppResources:
         answer_slots=AnswerSlots(settings.answer_concurrency),
         credits_config=credits_config,
         admin_ids=frozenset(settings.admin_ids),
+        llm_prices={model: ModelPrice(*price) for model, price in settings.llm_prices.items()},
+        rate_limits=RateLimitLog(store),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
         risk_config=risk_config,
         risk=RiskEngine(
@@ -219,6 +228,15 @@ def build_resources(settings: Settings) -> AppResources:
             risk_config,
             on_enqueued=outbox_wake.set,
             rearm_callback=rearm_alert_callback,
+        ),
+        signals=SignalEngine(
+            sessionmaker,
+            market,
+            translations,
+            config=signals_config_from(settings),
+            llm=llm,
+            render_chart=partial(render_signal_chart_async, executor=chart_cache.executor),
+            on_enqueued=outbox_wake.set,
         ),
         outbox_wake=outbox_wake,
     )
@@ -256,6 +274,20 @@ def risk_config_from(settings: Settings) -> RiskConfig:
     )
 
 
+def signals_config_from(settings: Settings) -> SignalsConfig:
+    return SignalsConfig(
+        strategy=STRATEGIES[settings.signals_strategy],
+        use_funding=settings.signals_funding,
+        commentary=CommentaryConfig(
+            enabled=settings.signals_commentary,
+            model=settings.llm_model,
+            timeout=settings.signals_commentary_timeout,
+            max_tokens=settings.signals_commentary_max_tokens,
+            locale=settings.default_locale,
+        ),
+    )
+
+
 def outgoing_limits(settings: Settings) -> OutgoingLimits:
     private_window = settings.outgoing_private_burst / settings.outgoing_private_per_second
     return OutgoingLimits(
@@ -277,10 +309,18 @@ def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
     return MemoryLimiterBackend(limits=limits)
 
 
-def create_bot(settings: Settings, limiter: LimiterBackend | None = None, token: str | None = None) -> Bot:
-    """The Bot, with every Bot API call going through the one outgoing limiter."""
+def create_bot(
+    settings: Settings,
+    limiter: LimiterBackend | None = None,
+    token: str | None = None,
+    rate_limits: RateLimitLog | None = None,
+) -> Bot:
+    """The Bot, with every Bot API call going through the one outgoing limiter (which counts the
+    429s it gets in `rate_limits`, for /stats)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(RateLimitMiddleware(limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))))
+    backend = limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))
+    on_429 = rate_limits.note if rate_limits is not None else None
+    session.middleware(RateLimitMiddleware(backend, on_429=on_429))
     return Bot(
         token or settings.bot_token.get_secret_value(),
         session=session,
@@ -299,7 +339,8 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
     dp.update.outer_middleware(resources.inflight)
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
-    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar))
+    banned = BannedNotice(resources.store)
+    dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar, banned))
     if settings.throttle_enabled:
         throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
         dp.message.outer_middleware(throttling)

@@ -138,8 +138,10 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         max_wait: float = 900.0,
+        on_429: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.backend = backend
+        self.on_429 = on_429  # told of each 429 (the operators' /stats counts them)
         self.sleep = sleep
         self.local_clock = clock
         self.max_wait = max_wait
@@ -251,6 +253,8 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                         return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 self.stats.received_429 += 1
+                if self.on_429 is not None:
+                    await self.on_429()
                 scope = chat or GLOBAL
                 everything = await self.backend.paused(scope, exc.retry_after)
                 if everything:

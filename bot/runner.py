@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -21,7 +24,7 @@ from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
 from db.engine import warm_pool
 from services.llm import LLMError, LLMService
-from services.market.exchanges import load_ccxt
+from services.market.ccxt_loader import load_base as load_ccxt_base
 from services.market.indicators import warm_up
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,21 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+class FirstPoll(BaseRequestMiddleware):
+    """Sets `sent` when the bot's first getUpdates goes out: from then on the bot serves updates, and
+    the warm-up's threads (importing holds the GIL for most of a second) no longer delay its start."""
+
+    def __init__(self) -> None:
+        self.sent = asyncio.Event()
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
+        if isinstance(method, GetUpdates):
+            self.sent.set()
+        return await make_request(bot, method)
+
+
 # PostgreSQL connections opened at start (the outbox sender's claim and records, the first updates):
 # a push or a burst right after a start no longer waits for connections opened one by one (~0.8 s
 # for the first claims of two replicas in the outbox benchmark). The pool grows past it on demand.
@@ -62,30 +80,35 @@ async def check_token(bot: Bot) -> str:
     return me.username or str(me.id)
 
 
-async def prepare(settings: Settings, extra_routers: Sequence[Router] = ()) -> tuple[AppResources, Bot, Dispatcher]:
+async def prepare(
+    settings: Settings, extra_routers: Sequence[Router] = (), *, checked: bool = False
+) -> tuple[AppResources, Bot, Dispatcher]:
     """Check what the bot needs, then build it. Never migrates: that is `python -m bot migrate`'s job,
     run once per deploy, so replicas starting together cannot race on the schema.
 
     Each problem stops the start with a one-line `StartupError`: an unreachable database or Redis, a
-    database not at the code's revision, a token Telegram rejects.
+    database not at the code's revision, a token Telegram rejects. `checked`: `python -m bot` ran
+    the service and schema checks a moment ago (`bot.startup.preflight`), so they are not repeated;
+    the token is checked while the database pool warms up.
     """
-    await check_services(settings)
+    if not checked:
+        await check_services(settings)
     resources = build_resources(settings)
+    bot: Bot | None = None
     try:
-        await check_schema(resources.engine)
-        await warm_pool(resources.engine, min(settings.db_pool_size, WARM_CONNECTIONS))
-        bot = create_bot(settings, resources.limiter)
-        try:
-            username = await check_token(bot)
-        except StartupError:
-            await bot.session.close()
-            raise
+        if not checked:
+            await check_schema(resources.engine)
+        bot = create_bot(settings, resources.limiter, rate_limits=resources.services.rate_limits)
+        _, username = await asyncio.gather(
+            warm_pool(resources.engine, min(settings.db_pool_size, WARM_CONNECTIONS)), check_token(bot)
+        )
     except StartupError:
+        if bot is not None:
+            await bot.session.close()
         await resources.close()
         raise
     logger.info("authorised as @%s", username)
     dp = create_dispatcher(resources, extra_routers)
-    freeze_startup_heap()
     return resources, bot, dp
 
 
@@ -93,14 +116,17 @@ class WarmUp:
     """Heavy modules loaded in worker threads once the bot is up, so neither the start nor the first
     analysis or question waits for them: TA-Lib, ccxt (the markets' background load,
     `MarketService.start`, needs it at once anyway), and `openai` with the LLM client when one is
-    configured. A dispatcher startup hook starts it (aiogram passes the `llm` service); the runner
-    stops it. Its "warmed up" log line comes once all of them are loaded."""
+    configured. A dispatcher startup hook starts it (aiogram passes the `llm` service); it begins
+    when `ready` is set (the first getUpdates, or the webhook registered); the runner stops it. Once
+    all of them are loaded the start-up heap is frozen (`freeze_startup_heap`) and the "warmed up"
+    log line comes."""
 
-    def __init__(self) -> None:
+    def __init__(self, ready: asyncio.Event | None = None) -> None:
         self.task: asyncio.Task[None] | None = None
+        self.ready = ready
 
     async def start(self, llm: LLMService | None = None) -> None:
-        self.task = asyncio.create_task(self._run(llm), name="warm-up")
+        self.task = asyncio.create_task(self._run(llm, self.ready), name="warm-up")
 
     async def stop(self) -> None:
         if self.task is not None:
@@ -109,9 +135,12 @@ class WarmUp:
                 await self.task
 
     @staticmethod
-    async def _run(llm: LLMService | None) -> None:
+    async def _run(llm: LLMService | None, ready: asyncio.Event | None) -> None:
+        if ready is not None:
+            await ready.wait()
         began = time.perf_counter()
         await asyncio.gather(WarmUp._talib(), WarmUp._ccxt(), WarmUp._llm(llm))
+        freeze_startup_heap()
         logger.info("heavy modules warmed up in %.2f s", time.perf_counter() - began)
 
     @staticmethod
@@ -124,7 +153,7 @@ class WarmUp:
     @staticmethod
     async def _ccxt() -> None:
         try:
-            await asyncio.to_thread(load_ccxt)
+            await asyncio.to_thread(load_ccxt_base)
         except ImportError as exc:
             logger.error("ccxt could not be loaded (market data will fail): %s", exc)
 
@@ -138,10 +167,12 @@ class WarmUp:
             logger.error("the LLM client could not be created (answers will fail): %s", exc)
 
 
-async def run_polling(settings: Settings) -> None:
-    _resources, bot, dp = await prepare(settings)
+async def run_polling(settings: Settings, *, checked: bool = False) -> None:
+    _resources, bot, dp = await prepare(settings, checked=checked)
     await bot.delete_webhook(drop_pending_updates=False)
-    warm = WarmUp()
+    first_poll = FirstPoll()
+    bot.session.middleware(first_poll)
+    warm = WarmUp(first_poll.sent)
     dp.startup.register(warm.start)  # after the app's own startup hooks: the bot serves first
     try:
         await dp.start_polling(
@@ -176,9 +207,10 @@ def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Appli
     return app
 
 
-async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    _resources, bot, dp = await prepare(settings)
-    warm = WarmUp()
+async def run_webhook(settings: Settings, stop: asyncio.Event | None = None, *, checked: bool = False) -> None:
+    _resources, bot, dp = await prepare(settings, checked=checked)
+    registered = asyncio.Event()
+    warm = WarmUp(registered)
     dp.startup.register(warm.start)
     app = build_webhook_app(settings, bot, dp)
     runner = web.AppRunner(app, handle_signals=False)
@@ -192,6 +224,7 @@ async def run_webhook(settings: Settings, stop: asyncio.Event | None = None) -> 
         secret_token=settings.webhook_secret.get_secret_value(),
         allowed_updates=dp.resolve_used_update_types(),
     )
+    registered.set()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from services.admin.prices import parse_llm_prices
 from services.exchange_ids import is_ccxt_exchange
 from services.i18n import SUPPORTED_LOCALES
 
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""
     llm_model: str = "gpt-4o-mini"
+    # USD per 1M tokens, input/output, per model, for /stats' cost estimate: `model=in/out,…`.
+    llm_prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
+        default_factory=lambda: {"gpt-4o-mini": (0.15, 0.6)}
+    )
     llm_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     # A question's reservation (free-quota slot or credit hold) expires once every LLM attempt could
@@ -204,6 +209,53 @@ class Settings(BaseSettings):
         except UnsupportedTimeframe as exc:
             raise ValueError(str(exc)) from None
 
+    # Signal outcomes (services/signals/tracker.py): graded after costs — the taker fee per exchange
+    # as "exchange=percent per side" pairs ("*=…" for any other exchange) and a slippage allowance
+    # (percent per side), each paid on entry and on exit.
+    signal_fees: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: {"bybit": 0.055, "binance": 0.05, "okx": 0.05}
+    )
+    signal_slippage_pct: float = Field(default=0.02, ge=0, lt=5)
+
+    @field_validator("signal_fees", mode="before")
+    @classmethod
+    def _fee_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in _csv(value):
+            key, sep, fee = item.partition("=")
+            if not sep or not key.strip() or not fee.strip():
+                raise ValueError("expected exchange=percent pairs, e.g. bybit=0.055,binance=0.05,*=0.06")
+            pairs[key.strip().lower()] = fee.strip()
+        return pairs
+
+    @field_validator("signal_fees")
+    @classmethod
+    def _fees(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= fee < 5 for fee in value.values()):
+            raise ValueError("fees are percent per side from 0 to 5, e.g. 0.055 for 0.055 %")
+        return value
+
+    # Signals engine (services/signals/engine.py): the strategy run at candle closes for what live
+    # signals feeds follow (one of services.signals.strategy.STRATEGIES), the funding rate as context,
+    # and optional LLM commentary — bounded in time and tokens; the signal goes out without it.
+    signals_strategy: str = "trend"
+    signals_funding: bool = True
+    signals_commentary: bool = False
+    signals_commentary_timeout: float = Field(default=8.0, gt=0, le=60)
+    signals_commentary_max_tokens: int = Field(default=120, ge=16, le=1000)
+
+    @field_validator("signals_strategy")
+    @classmethod
+    def _signals_strategy(cls, value: str) -> str:
+        from services.signals.strategy import STRATEGIES
+
+        name = value.strip().lower()
+        if name not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r} (one of {', '.join(STRATEGIES)})")
+        return name
+
     # Scheduler (bot/scheduler.py, services/scheduling): one leader across replicas runs the jobs — a
     # Redis lock with REDIS_URL, a PostgreSQL advisory lock without it, this process on SQLite. A
     # leader renews every SCHEDULER_RENEW_SECONDS (others try to take over as often); a dead one is
@@ -263,6 +315,13 @@ class Settings(BaseSettings):
     @classmethod
     def _admin_ids(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _llm_prices(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return {model: (price.prompt, price.completion) for model, price in parse_llm_prices(value).items()}
 
     @field_validator("exchange_api_urls", mode="before")
     @classmethod

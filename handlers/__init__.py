@@ -25,6 +25,7 @@ from handlers import (
     membership,
     payments,
     positions,
+    signals_admin,
 )
 
 
@@ -37,6 +38,7 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         common.build_router(),
         membership.build_router(),
         *credit_routers,
+        signals_admin.build_router(),
         *extra,
         feeds.build_router(),
         alerts.build_router(),

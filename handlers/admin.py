@@ -1,7 +1,9 @@
 """Operators' commands (Telegram user ids in settings.admin_ids), in private chats. Everyone else
 falls through to the unknown-command hint. Every action, refused or done, is written to audit_log.
 
-/refund <charge_id> [force]: prepare_refund → refundStarPayment → apply_refund.
+/refund <charge_id> [force]: prepare_refund → refundStarPayment → apply_refund (here);
+/admin, /stats, /audit: handlers/admin_menu.py; /user, /grant, /revoke, /plan, /ban, /unban:
+handlers/admin_users.py. One router for all of them, so one filter decides who sees them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from handlers import admin_menu, admin_users
 from handlers.credits_ui import format_time, plan_title
 from handlers.filters import IsAdmin
 from services.audit import record_admin_action
@@ -147,5 +150,8 @@ async def refund(message: Message, command: CommandObject, bot: Bot, session: Se
 def build_router() -> Router:
     router = Router(name="admin")
     router.message.filter(IsAdmin(), F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(IsAdmin(), F.message.chat.type == ChatType.PRIVATE)
     router.message.register(refund, Command("refund"))
+    admin_menu.register(router)
+    admin_users.register(router)
     return router

@@ -94,3 +94,47 @@ class PositionCallback(CallbackData, prefix="pos"):
 
     action: PositionAction
     id: int
+
+
+class SignalDraftAction(StrEnum):
+    PUBLISH = "pub"
+    CANCEL = "no"
+
+
+class SignalDraftCallback(CallbackData, prefix="sigd"):
+    """A button of an operator's /signal preview: publish or cancel the draft kept under `token`."""
+
+    action: SignalDraftAction
+    token: str
+
+
+class AdminSection(StrEnum):
+    STATS = "stats"
+    AUDIT = "audit"
+    USERS = "users"  # how to look a user up
+    CREDITS = "credits"  # the credit, plan and ban commands
+
+
+class AdminMenuCallback(CallbackData, prefix="adm"):
+    """A button of the operators' /admin menu (only operators' presses are handled)."""
+
+    section: AdminSection
+
+
+class AdminUserAction(StrEnum):
+    SHOW = "show"
+    BAN = "ban"
+    UNBAN = "unban"
+    VIP = "vip"  # the plan for its duration from now
+    PRO = "pro"
+    FREE = "free"
+    GRANT = "grant"  # shows the command to complete (amount and reason are typed)
+    REVOKE = "revoke"
+    AUDIT = "audit"
+
+
+class AdminUserCallback(CallbackData, prefix="admu"):
+    """A button under an operator's /user profile: an action on the user with this Telegram id."""
+
+    action: AdminUserAction
+    tg: int

@@ -36,6 +36,8 @@ TX_KEYS = {
     "invite_first": "tx-invite-first",
     "invite_purchase": "tx-invite-purchase",
     "invite_purchase_refund": "tx-invite-purchase-refund",
+    "admin_grant": "tx-admin-grant",
+    "admin_revoke": "tx-admin-revoke",
 }
 
 PRE_CHECKOUT_KEYS = {

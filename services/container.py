@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from services.admin.prices import ModelPrice
+from services.admin.throttled import RateLimitLog
 from services.chat import AnswerGate, AnswerSlots, ChatService
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
@@ -22,6 +24,7 @@ from services.llm import LLMService
 from services.market import MarketService
 from services.market.chart_cache import ChartCache
 from services.risk import RiskConfig, RiskEngine
+from services.signals.engine import SignalEngine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,11 +39,14 @@ class Services:
     answer_slots: AnswerSlots  # analyst answers running at once (ANSWER_CONCURRENCY), first come first served
     credits_config: CreditsConfig
     admin_ids: frozenset[int]
+    llm_prices: dict[str, ModelPrice] = field(default_factory=dict)  # LLM_PRICES, for /stats
+    rate_limits: RateLimitLog | None = None  # Telegram's 429s per minute (the limiter notes them), for /stats
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
     risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
     risk: RiskEngine  # the scheduler's risk tick and scans
+    signals: SignalEngine  # the strategy at the scans' candle closes, for what signals feeds follow
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

@@ -6,6 +6,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 
+from bot.middlewares.banned import BannedNotice
 from db.models import utcnow
 from db.repositories.users import TelegramProfile
 from services.i18n import Translations
@@ -14,13 +15,15 @@ from services.users import ChatInfo, resolve_locale
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Registers the user and chat, drops updates from banned users, and picks the language.
+    """Registers the user and chat, stops updates from banned users (they get `BannedNotice`'s one
+    line), and picks the language.
 
     A returning user costs no write and, while their view is cached, no query (`Registrar`)."""
 
-    def __init__(self, translations: Translations, registrar: Registrar) -> None:
+    def __init__(self, translations: Translations, registrar: Registrar, banned: BannedNotice | None = None) -> None:
         self.translations = translations
         self.registrar = registrar
+        self.banned = banned
 
     async def __call__(
         self,
@@ -50,6 +53,8 @@ class ContextMiddleware(BaseMiddleware):
         data["locale"] = locale
         data["t"] = self.translations.get(locale)
         if seen.user is not None and seen.user.banned and not _is_payment(event):
+            if self.banned is not None and isinstance(event, Update):
+                await self.banned(event, data["bot"], data["t"])
             return None
         return await handler(event, data)
 

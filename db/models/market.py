@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TimestampMixin
@@ -26,26 +40,71 @@ class Feed(TimestampMixin, Base):
     level: Mapped[str] = mapped_column(String(8), default="on", server_default="on")
     # Forum supergroups: the topic the feed posts into (message_thread_id); None = the general topic.
     thread_id: Mapped[int | None]
+    # signals feeds: also the weekly performance digest
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Signal(TimestampMixin, Base):
+    """A published trade idea and, once closed, its graded outcome (services/signals).
+
+    Prices are the coin's quote (USDT). `take_profits` holds the 1-3 targets (comma-separated,
+    ordered away from entry; `take_profit` is the first, the one outcomes are graded on).
+    `reason` holds rule codes (rendered in each chat's language), never prose. `strategy` and
+    `strategy_version` name the rules that made it: a change of rules starts a new track record.
+    Outcomes: `exit_price`/`closed_at`, `result_r` (after costs, in units of the entry-stop risk)
+    and `outcome_pct` (after costs), with the `fee_pct`/`slippage_pct` that were applied.
+    """
+
     __tablename__ = "signals"
+    __table_args__ = (
+        CheckConstraint("direction IN ('long', 'short')", name="direction"),
+        CheckConstraint("status IN ('open', 'tp', 'sl', 'expired')", name="status"),
+        CheckConstraint("source IN ('auto', 'manual')", name="source"),
+        CheckConstraint("confidence >= 0 AND confidence <= 100", name="confidence"),
+        CheckConstraint(
+            "(direction = 'long' AND stop < entry AND take_profit > entry)"
+            " OR (direction = 'short' AND stop > entry AND take_profit < entry)",
+            name="sides",
+        ),
+        # No second open signal for a coin/timeframe/direction from the same source.
+        Index(
+            "uq_signals_open",
+            "symbol",
+            "timeframe",
+            "direction",
+            "source",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_signals_closed", "status", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     symbol: Mapped[str] = mapped_column(String(32), index=True)
+    exchange: Mapped[str] = mapped_column(String(16), default="", server_default="")
     timeframe: Mapped[str] = mapped_column(String(8))
     direction: Mapped[str] = mapped_column(String(8))
     entry: Mapped[float] = mapped_column(Float)
     stop: Mapped[float] = mapped_column(Float)
     take_profit: Mapped[float] = mapped_column(Float)
+    take_profits: Mapped[str] = mapped_column(String(128), default="", server_default="")
     confidence: Mapped[float] = mapped_column(Float)
     strategy: Mapped[str] = mapped_column(String(32))
+    strategy_version: Mapped[str] = mapped_column(String(16), default="1", server_default="1")
     reason: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    commentary: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(8), default="auto")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)  # the admin's Telegram id (manual)
+    signal_at: Mapped[datetime | None]  # close time of the candle the decision used
     valid_until: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(8), default="open", index=True)
     exit_price: Mapped[float | None] = mapped_column(Float)
     outcome_pct: Mapped[float | None] = mapped_column(Float)
+    result_r: Mapped[float | None] = mapped_column(Float)
+    fee_pct: Mapped[float | None] = mapped_column(Float)
+    slippage_pct: Mapped[float | None] = mapped_column(Float)
     closed_at: Mapped[datetime | None]
 
 

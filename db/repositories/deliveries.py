@@ -2,7 +2,8 @@
 
 Claims lease rows: a claimed row is `sending` until `lease_until` (also its `next_attempt_at`, so a
 lease that expires without a recorded result makes the row due again). Only the oldest open row of a
-chat is ever due, so a chat's messages go out in order and at most one per chat is in flight; on
+chat is ever due (rows enqueued for a later time count from that time on), so a chat's messages go
+out in order and at most one per chat is in flight; on
 PostgreSQL `FOR UPDATE SKIP LOCKED` lets several senders claim at once without taking the same row.
 Results of a failed attempt are fenced by the attempt number: a sender whose lease expired (and whose
 row another sender took over) cannot overwrite the newer attempt's state.
@@ -153,7 +154,12 @@ class DeliveryRepository:
     # ----------------------------------------------------------------- claiming
     def _due(self, now: datetime) -> ColumnElement[bool]:
         older = _OLDER
-        is_head = ~exists().where(older.chat_id == Delivery.chat_id, _open(older.status), older.id < Delivery.id)
+        # An older row scheduled for later and never tried (a signal delayed by the chat's plan) does
+        # not hold the chat's other pushes back: it takes its place in the order once it is due.
+        waiting = and_(older.attempts == 0, older.next_attempt_at > now)
+        is_head = ~exists().where(
+            older.chat_id == Delivery.chat_id, _open(older.status), older.id < Delivery.id, ~waiting
+        )
         return and_(_open(Delivery.status), Delivery.next_attempt_at <= now, is_head)
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedDelivery]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import ccxt.async_support as ccxt
+    from ccxt.base.errors import BaseError
 
 
 class MarketError(Exception):
@@ -93,9 +93,11 @@ class NotEnoughData(MarketError):
 PARSE_ERRORS: tuple[type[Exception], ...] = (TypeError, KeyError, IndexError, ValueError, AttributeError)
 
 
-def map_ccxt_error(exc: ccxt.BaseError, exchange: str, *, symbol: str | None = None) -> MarketError:
+def map_ccxt_error(exc: BaseError, exchange: str, *, symbol: str | None = None) -> MarketError:
     """Translate a ccxt exception into the domain error (order matters: most specific first)."""
-    import ccxt.async_support as ccxt  # loaded already: `exc` came from it (never on the start path)
+    from services.market.ccxt_loader import errors
+
+    ccxt = errors()  # loaded already: `exc` came from it (never on the start path)
 
     text = f"{exchange}: {type(exc).__name__}: {str(exc)[:300]}"
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):

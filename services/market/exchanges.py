@@ -8,19 +8,19 @@ unified structures into our dataclasses happens here and nowhere else.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 from services.exchange_ids import is_ccxt_exchange
+from services.market.ccxt_loader import errors as ccxt_errors
+from services.market.ccxt_loader import exchange_class
 from services.market.errors import PARSE_ERRORS, BadResponse, ExchangeUnavailable, MarketError, map_ccxt_error
 from services.market.models import Derivatives, FloatArray, Ticker, ms_to_datetime
 from services.market.retry import RetryPolicy, retry_async
@@ -69,12 +69,6 @@ def rewrite_urls(node: Any, base_url: str) -> Any:
 ROLLING_WINDOW_MS = 10_000
 
 
-def load_ccxt() -> ModuleType:
-    """`ccxt.async_support`, imported on first use: its package `__init__` loads every exchange (~0.5 s
-    of CPU, ~70 MB), so the bot's start path never imports it; `ExchangeClient` does, in a thread."""
-    return importlib.import_module("ccxt.async_support")
-
-
 def create_ccxt_exchange(
     exchange_id: str, *, api_url: str | None, timeout_ms: int, extra_config: Mapping[str, Any] | None = None
 ) -> Any:
@@ -83,12 +77,7 @@ def create_ccxt_exchange(
     `extra_config` is merged into ccxt's constructor config (e.g. ``{"rateLimit": 50}``, proxies);
     its "options" are merged into ours.
     """
-    if not is_ccxt_exchange(exchange_id):
-        raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
-    ccxt = load_ccxt()
-    exchange_class = getattr(ccxt, exchange_id, None)
-    if not isinstance(exchange_class, type) or exchange_id not in ccxt.exchanges:
-        raise ValueError(f"unknown ccxt exchange id {exchange_id!r}")
+    exchange_type = exchange_class(exchange_id)  # this exchange's module only (services/market/ccxt_loader.py)
     config: dict[str, Any] = {
         "enableRateLimit": True,
         # ccxt's default leaky bucket charges each request's cost to the *next* request, so even
@@ -101,7 +90,7 @@ def create_ccxt_exchange(
     }
     for key, value in (extra_config or {}).items():
         config[key] = {**config["options"], **value} if key == "options" else value
-    exchange = exchange_class(config)
+    exchange = exchange_type(config)
     # Currencies are not needed, and on several exchanges they need API keys or extra requests.
     exchange.has["fetchCurrencies"] = False
     if api_url:
@@ -120,7 +109,7 @@ def _strict_json_body(exchange_id: str) -> Callable[..., str]:
             try:
                 json.loads(text)
             except ValueError as exc:
-                raise load_ccxt().BadResponse(
+                raise ccxt_errors().BadResponse(
                     f"{exchange_id} {method} {url} returned malformed JSON: {text[:120]!r}"
                 ) from exc
         return text
@@ -220,19 +209,20 @@ class ExchangeClient:
         if self._closed:
             raise ExchangeUnavailable(f"{self.id}: client closed", exchange=self.id, retryable=False)
         if self._raw is None:
-            await asyncio.to_thread(load_ccxt)  # the one slow part; the event loop keeps serving meanwhile
+            # The one slow part (this exchange's ccxt module); the event loop keeps serving meanwhile.
+            await asyncio.to_thread(exchange_class, self.id)
             if self._closed:  # closed while ccxt was loading: create nothing left unclosed
                 raise ExchangeUnavailable(f"{self.id}: client closed", exchange=self.id, retryable=False)
             _ = self.raw
 
     async def _call(self, what: str, call: Callable[[], Awaitable[T]], *, symbol: str | None = None) -> T:
         await self._ensure_created()
-        ccxt = load_ccxt()
+        base_error = ccxt_errors().BaseError
 
         async def once() -> T:
             try:
                 result = await call()
-            except ccxt.BaseError as exc:
+            except base_error as exc:
                 raise map_ccxt_error(exc, self.id, symbol=symbol) from exc
             except PARSE_ERRORS as exc:
                 raise BadResponse(f"{self.id}: unexpected {what} response: {exc!r}", exchange=self.id) from exc

@@ -92,7 +92,7 @@ async def test_command_menu_is_set_per_language(app: RunningBot, tg: FakeTelegra
     assert set(english) == set(chinese)
 
 
-async def test_banned_users_are_ignored(app: RunningBot, tg: FakeTelegramServer) -> None:
+async def test_banned_users_get_one_line_and_nothing_else(app: RunningBot, tg: FakeTelegramServer) -> None:
     eve = tg.add_user("Eve")
     await tg.send_command(eve, "/start")
     await tg.wait_for_messages(eve, 1)
@@ -105,7 +105,9 @@ async def test_banned_users_are_ignored(app: RunningBot, tg: FakeTelegramServer)
     ann = tg.add_user("Ann")
     await tg.send_command(ann, "/help")
     await tg.wait_for_messages(ann, 1)
-    assert len(tg.bot_messages(eve)) == 1
+    await tg.wait_for_messages(eve, 2)
+    await app.settle()
+    assert [m.plain_text for m in tg.bot_messages(eve)[1:]] == ["Sorry, this account can no longer use the bot."]
 
 
 async def test_blocking_and_unblocking_the_bot_is_recorded(app: RunningBot, tg: FakeTelegramServer) -> None:

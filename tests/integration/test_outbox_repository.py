@@ -214,3 +214,26 @@ async def test_concurrent_claims_never_share_a_row_or_a_chat(sessionmaker: Sessi
     assert len({row.id for row in leased}) == len(leased) == 50
     assert sorted(row.chat_id for row in leased) == list(range(1, 51))
     assert all(row.ref_id == "r0" for row in leased)
+
+
+async def test_a_row_scheduled_for_later_does_not_hold_back_the_chats_other_pushes(sessionmaker: Sessions) -> None:
+    later = NOW + timedelta(minutes=15)  # a signal delayed by the chat's plan
+    async with sessionmaker() as session:
+        repository = DeliveryRepository(session)
+        await repository.enqueue([NewDelivery(kind="signal", ref_id="a", chat_id=1, payload="{}")], later)
+        await repository.enqueue([NewDelivery(kind="alert", ref_id="b", chat_id=1, payload="{}")], NOW)
+        await session.commit()
+    assert [row.ref_id for row in await _claim(sessionmaker)] == ["b"]
+    assert await _claim(sessionmaker) == []  # "b" is in flight; "a" is not due yet
+    # A failed row, due again later, still holds the chat's newer rows back (order is kept).
+    async with sessionmaker() as session:
+        repository = DeliveryRepository(session)
+        await repository.enqueue([NewDelivery(kind="alert", ref_id="c", chat_id=2, payload="{}")], NOW)
+        await session.commit()
+    (claimed,) = await _claim(sessionmaker)
+    async with sessionmaker() as session:
+        await DeliveryRepository(session).mark_failed(claimed, "timeout", NOW + timedelta(minutes=1))
+        await DeliveryRepository(session).enqueue([NewDelivery(kind="alert", ref_id="d", chat_id=2, payload="{}")], NOW)
+        await session.commit()
+    assert await _claim(sessionmaker) == []
+    assert [row.ref_id for row in await _claim(sessionmaker, now=later)] == ["a", "c"]

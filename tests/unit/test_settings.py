@@ -66,6 +66,11 @@ def test_lists_and_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
         ("THROTTLE_RATE", "0"),
         ("THROTTLE_PERIOD", "-3"),
         ("CONVERSATION_IDLE_HOURS", "0"),
+        ("SIGNALS_STRATEGY", "scalper"),
+        ("SIGNALS_COMMENTARY_TIMEOUT", "0"),
+        ("SIGNALS_COMMENTARY_MAX_TOKENS", "5000"),
+        ("LLM_PRICES", "gpt-4o-mini=0.15"),
+        ("LLM_PRICES", "gpt-4o-mini=cheap/dear"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
@@ -75,6 +80,12 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable:
     message = str(caught.value)
     assert message.startswith(f"Invalid {variable}:")
     assert "\n" not in message
+
+
+def test_llm_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().llm_prices == {"gpt-4o-mini": (0.15, 0.6)}
+    monkeypatch.setenv("LLM_PRICES", "deepseek-chat=0.27/1.1, qwen-max=1.6/6.4")
+    assert load_settings().llm_prices == {"deepseek-chat": (0.27, 1.1), "qwen-max": (1.6, 6.4)}
 
 
 def test_webhook_needs_a_valid_secret(monkeypatch: pytest.MonkeyPatch) -> None:

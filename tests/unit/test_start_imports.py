@@ -17,7 +17,7 @@ HEAVY = ("pandas", "matplotlib", "mplfinance", "talib")
 LATER = ("ccxt", "openai", "alembic")  # not on the start path either
 
 SCRIPT = """
-import asyncio, json, sys
+import asyncio, gc, json, sys
 
 import numpy as np
 
@@ -43,18 +43,24 @@ async def main():
     resources = build_resources(settings)
     create_dispatcher(resources)
     built = loaded(HEAVY + LATER)
-    warm = WarmUp()
+    ready = asyncio.Event()  # the runner's: the first getUpdates went out
+    warm = WarmUp(ready)
     llm = resources.services.llm
     assert llm is not None and not llm.connected
     await warm.start(llm)
     assert warm.task is not None
+    for _ in range(20):
+        await asyncio.sleep(0)
+    waited = loaded() == [] and not warm.task.done()
+    ready.set()
     await asyncio.wait_for(asyncio.shield(warm.task), 60)
     await warm.stop()
     connected = llm.connected
     later = loaded(LATER)
     await resources.close()
     ema = float(ta().EMA(np.arange(30.0), 10)[-1])
-    print(json.dumps({{"built": built, "warmed": loaded(), "later": later, "connected": connected, "ema": ema}}))
+    result = {{"built": built, "waited": waited, "warmed": loaded(), "later": later, "connected": connected}}
+    print(json.dumps({{**result, "ema": ema, "frozen": gc.get_freeze_count() > 0}}))
 
 
 asyncio.run(main())
@@ -71,7 +77,9 @@ def test_start_path_leaves_heavy_modules_and_clients_for_later(tmp_path: Path) -
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["built"] == [], f"imported while building the bot: {result['built']}"
+    assert result["waited"], "the warm-up began before the bot was serving"
     assert result["warmed"] == ["talib"], f"after the warm-up: {result['warmed']}"
+    assert result["frozen"], "the start-up heap is frozen once warmed up"
     assert result["later"] == ["ccxt", "openai"], f"after the warm-up: {result['later']}"
     assert result["connected"], "the warm-up creates the LLM client"
     assert abs(result["ema"] - 24.5) < 1e-9  # TA-Lib works without pandas: EMA10 of 0..29
