@@ -204,3 +204,17 @@ def test_open_interest_in_one_unit_style_per_language(translations: Translations
     assert f"open_interest_usdt: {en} ({zh})" in data_block(view, "zh").splitlines()
     facts = facts_from_views([view], market_block([view], None, "zh"))
     assert verify_answer(f"持仓量 {zh} USDT", facts).unverified == ()
+
+
+def test_the_signal_commentary_model_sees_the_exchange_as_people_write_it() -> None:
+    from services.signals.commentary import _messages
+    from services.signals.model import SignalIdea
+
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    idea = SignalIdea(
+        symbol="BTC/USDT", exchange="okx", timeframe="4h", direction="long", entry=100.0, stop=95.0,
+        targets=(110.0,), confidence=60, reason=("trend-up",), signal_at=at, valid_until=at + timedelta(hours=8),
+        strategy="trend", version="1",
+    )  # fmt: skip
+    data = _messages(idea, "en")[-1]["content"]
+    assert "exchange: OKX" in data and "okx" not in data
