@@ -10,8 +10,8 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -20,10 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import utcnow
 from services.chat import memory
 from services.chat.market_block import market_block
+from services.chat.numbers import Facts, NumberCounts, StreamVerifier, facts_from_views, verify_answer
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
-from services.i18n import Translator
+from services.i18n import Translations, Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
+from services.intent.horizon import find_horizon
+from services.intent.language import answer_language
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
 from services.llm.prompts import MAX_USER_CHARS
 from services.market import (
@@ -68,7 +71,8 @@ class Prepared:
     decision: ChargeDecision
     conversation: memory.ConversationState
     messages: list[dict[str, str]]
-    translator: Translator
+    translator: Translator  # the answer's language: the question's (`answer_language`), not always the interface's
+    facts: Facts = field(default_factory=Facts)  # what the model was given, to check its numbers against
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class ChatService:
     charge: ChargePolicy
     model: str
     idle: timedelta = timedelta(hours=3)
+    translations: Translations | None = None  # to answer in the question's language; None: the interface's
+    numbers: NumberCounts = field(default_factory=NumberCounts)  # numbers checked in answers (services.chat.numbers)
     _markets_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def _known_bases(self) -> set[str]:
@@ -156,7 +162,8 @@ class ChatService:
                 return unknown
         conversation = await memory.current(session, user_id, chat_id, now, self.idle)
         coins = intent.coins
-        timeframe = intent.timeframe
+        horizon = find_horizon(question)
+        timeframe = intent.timeframe or (horizon.timeframe if horizon else None)
         if not coins and conversation.last_symbol:
             coins = tuple(conversation.last_symbol.split(","))
         timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
@@ -180,9 +187,12 @@ class ChatService:
             log.warning("market data unavailable for %s %s: %s", coins, timeframe, exc)
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="exchange_down")
+        if self.translations is not None:
+            t = self.translations.get(answer_language(question, t.locale))
+        block = market_block(views, horizon.note if horizon else None, t.locale)
         messages = build_messages(
             locale=t.locale,
-            market_block=market_block(views),
+            market_block=block,
             history=conversation.history,
             user_text=question,
             token_budget=PROMPT_TOKEN_BUDGET,
@@ -199,6 +209,7 @@ class ChatService:
             conversation=conversation,
             messages=messages,
             translator=t,
+            facts=facts_from_views(views, f"{block}\n{question}"),  # the user's own numbers may be quoted
         )
 
     async def _unknown_ticker(self, question: str) -> Refusal | None:
@@ -216,6 +227,33 @@ class ChatService:
         return None
 
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
+        """Deltas of the answer, then `Done`, every number checked (`services.chat.numbers`): one the
+        data does not explain is marked as unverified, in the streamed text and in the final answer."""
+        t = prepared.translator
+        label = t("numbers-unverified")
+        verifier = StreamVerifier(prepared.facts, label=label)
+        async with aclosing(self._answer_events(prepared)) as events:
+            async for event in events:
+                if isinstance(event, Delta):
+                    shown = verifier.feed(event.text)
+                    if shown:
+                        yield Delta(shown)
+                elif isinstance(event, Restart):
+                    verifier = StreamVerifier(prepared.facts, label=label)
+                    yield event
+                else:
+                    rest = verifier.finish()
+                    if rest:
+                        yield Delta(rest)
+                    checked = verify_answer(event.answer.text, prepared.facts, label=label)
+                    self.numbers.add(checked)
+                    if checked.has_unverified:
+                        log.info("answer with %d unverified number(s): %s", len(checked.unverified), checked.unverified)
+                        text = f"{checked.text}\n\n{t('numbers-note')}"
+                        event = Done(replace(event.answer, text=text))
+                    yield event
+
+    async def _answer_events(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
         if self.llm is None:
             text = rule_based_answer(prepared.translator, prepared.views, fallback=False)

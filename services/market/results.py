@@ -44,6 +44,9 @@ class Trend:
     score: float  # -1 (strong down) .. +1 (strong up)
     ema_alignment: float  # -1..1: price > EMA20 > EMA50 (> EMA200) is +1
     slope_atr: float  # price slope in ATR per candle (EMA50 and a 50-candle regression)
+    # A range (no sustained slope) whose price sits above both EMA20 and EMA50 leans up, below both
+    # leans down: "sideways" is only said when the price is between them (`analysis.trend_key`).
+    lean: Literal["up", "down"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
