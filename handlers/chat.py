@@ -55,7 +55,8 @@ async def refuse(message: Message, t: Translator, refusal: Refusal) -> None:
     if refusal.reason == "need_coin":
         await message.answer(t("chat-need-coin"), reply_markup=examples_keyboard(t))
     elif refusal.reason == "unknown_coin":
-        text = t("chat-unknown-coin", query=refusal.query or "?")
+        exchanges = "/".join(refusal.exchanges) or "—"
+        text = t("chat-unknown-coin", query=refusal.query or "?", exchanges=exchanges)
         if refusal.suggestions:
             text += "\n" + t("chat-did-you-mean", suggestions=", ".join(refusal.suggestions[:4]))
         await message.answer(text, reply_markup=suggestions_keyboard(refusal.suggestions))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,8 +21,11 @@ from services.chat import memory
 from services.chat.market_block import market_block
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
+from services.format import exchange_name
 from services.i18n import Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
+from services.intent.compare import asks_comparison
+from services.intent.unknown import near_matches, unknown_coins
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
 from services.llm.prompts import MAX_USER_CHARS
 from services.market import (
@@ -40,9 +42,6 @@ PROMPT_TOKEN_BUDGET = 6000
 ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3
 
-# `$XYZ`, or a pair like `XYZUSDT` / `XYZ/USDT`: the user clearly means a ticker.
-EXPLICIT_TICKER = re.compile(r"\$([A-Za-z][A-Za-z0-9]{1,14})\b|\b([A-Z][A-Z0-9]{1,14})[-/]?USDT\b")
-
 RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
 Source = Literal["llm", "rules", "rules_fallback"]
 
@@ -54,6 +53,7 @@ class Refusal:
     suggestions: tuple[str, ...] = ()
     timeframe: str | None = None
     decision: ChargeDecision | None = None
+    exchanges: tuple[str, ...] = ()  # display names of the configured exchanges (unknown_coin)
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,9 @@ class ChatService:
         if not bases:
             return Refusal(reason="exchange_down")
         intent = extract(question, known_bases=bases)
-        if not intent.coins:
-            unknown = await self._unknown_ticker(question)
-            if unknown is not None:
-                return unknown
+        unknown = self._unknown_coin(question, intent, bases)
+        if unknown is not None:
+            return unknown
         conversation = await memory.current(session, user_id, chat_id, now, self.idle)
         coins = intent.coins
         timeframe = intent.timeframe
@@ -172,7 +171,12 @@ class ChatService:
             views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))
         except UnknownSymbol as exc:
             await self.charge.settle(session, decision, success=False)
-            return Refusal(reason="unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
+            return Refusal(
+                reason="unknown_coin",
+                query=exc.query,
+                suggestions=tuple(exc.suggestions),
+                exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+            )
         except NotEnoughData:
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="not_enough_data", query=",".join(coins), timeframe=timeframe)
@@ -201,19 +205,19 @@ class ChatService:
             translator=t,
         )
 
-    async def _unknown_ticker(self, question: str) -> Refusal | None:
-        """A ticker written explicitly (`$XYZ`, `XYZUSDT`) that no exchange lists: say so, with suggestions."""
-        match = EXPLICIT_TICKER.search(question)
-        if match is None:
+    def _unknown_coin(self, question: str, intent: Intent, bases: set[str]) -> Refusal | None:
+        """A coin-like word that no exchange lists ("how is FOOBARCOIN doing?", "$SOLL", "BTC vs FOOBAR"):
+        said to be unknown, with the nearest listed coins, before anything is charged — never answered
+        with the conversation's last coin."""
+        unknown = unknown_coins(question, bases)
+        if not unknown or (intent.coins and not asks_comparison(question)):
             return None
-        candidate = (match.group(1) or match.group(2)).upper()
-        try:
-            await self.market.resolve(candidate)
-        except UnknownSymbol as exc:
-            return Refusal(reason="unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
-        except MarketError:
-            return Refusal(reason="exchange_down")
-        return None
+        return Refusal(
+            reason="unknown_coin",
+            query=unknown[0],
+            suggestions=near_matches(unknown[0], bases),
+            exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+        )
 
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
