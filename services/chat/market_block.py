@@ -44,8 +44,8 @@ def describe(view: MarketView) -> str:
         f"trend: {a.trend.direction} ({a.trend.label}, score {a.trend.score:+.2f})",
         f"momentum: rsi {momentum.rsi_state}; macd cross {cross}; divergence {momentum.divergence or 'none'}",
         f"volatility: {a.volatility.regime} (ATR percentile {fmt.format_number(a.volatility.percentile, 0)}{squeeze})",
-        f"support: {_prices([level.price for level in a.levels.support])}",
-        f"resistance: {_prices([level.price for level in a.levels.resistance])}",
+        f"support: {_prices([level.price for level in a.levels.key_support])}",  # the chart's levels
+        f"resistance: {_prices([level.price for level in a.levels.key_resistance])}",
     ]
     d = a.derivatives
     if d is not None:
