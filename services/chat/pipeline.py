@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
 from services.chat import memory
+from services.chat.comparison_text import comparison_answer, comparison_block
 from services.chat.market_block import market_block
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
@@ -35,6 +36,7 @@ from services.market import (
     NotEnoughData,
     UnknownSymbol,
 )
+from services.market.comparison import Comparison, compare
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Prepared:
     conversation: memory.ConversationState
     messages: list[dict[str, str]]
     translator: Translator
+    comparison: Comparison | None = None  # two or three coins: answered as one comparison
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,11 @@ class ChatService:
             log.warning("market data unavailable for %s %s: %s", coins, timeframe, exc)
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="exchange_down")
+        comparison = _comparison(views)
+        data = market_block(views) if comparison is None else f"{market_block(views)}\n\n{comparison_block(comparison)}"
         messages = build_messages(
             locale=t.locale,
-            market_block=market_block(views),
+            market_block=data,
             history=conversation.history,
             user_text=question,
             token_budget=PROMPT_TOKEN_BUDGET,
@@ -203,6 +208,7 @@ class ChatService:
             conversation=conversation,
             messages=messages,
             translator=t,
+            comparison=comparison,
         )
 
     def _unknown_coin(self, question: str, intent: Intent, bases: set[str]) -> Refusal | None:
@@ -222,7 +228,7 @@ class ChatService:
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
         if self.llm is None:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=False)
+            text = _rules(prepared, fallback=False)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules"))
             return
@@ -241,13 +247,13 @@ class ChatService:
             log.warning("LLM failed (%s), answering with the rule-based analyst", exc)
             if parts:
                 yield Restart()
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
             return
         text = "".join(parts).strip()
         if not text:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Restart()
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
@@ -293,3 +299,20 @@ class ChatService:
             model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
         )
         await memory.touch(session, conversation_id, now, ",".join(prepared.coins), prepared.timeframe)
+
+
+def _comparison(views: list[MarketView]) -> Comparison | None:
+    """Two or three coins in one question are compared (one table, one chart), not analysed one by one."""
+    if len(views) < 2:
+        return None
+    try:
+        return compare(views)
+    except NotEnoughData:
+        return None  # no shared candles: each coin on its own
+
+
+def _rules(prepared: Prepared, *, fallback: bool) -> str:
+    """The rule-based answer: the comparison's when there is one, else each coin's analysis."""
+    if prepared.comparison is not None:
+        return comparison_answer(prepared.translator, prepared.comparison, fallback=fallback)
+    return rule_based_answer(prepared.translator, prepared.views, fallback=fallback)

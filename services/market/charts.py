@@ -46,7 +46,7 @@ RIGHT_STRIP = 0.12  # of the candles' width left free on the right for the tags
 # What the picture looks like, as part of every chart's cache key: change it with the drawing, so
 # file_ids stored for the old picture (in Redis, by an earlier release) are not sent for the new one.
 CHART_STYLE = "candles-dark-2"
-_render_lock = threading.Lock()
+render_lock = threading.Lock()  # every picture (charts and comparison charts) renders under it
 
 
 @dataclass(eq=False)
@@ -204,7 +204,8 @@ def _fixed(values: Sequence[float]) -> Any:
     return FixedLocator(list(values))
 
 
-def save_png(chart: ChartFigure) -> bytes:
+def save_png(chart: ChartFigure | Any) -> bytes:
+    """The drawn figure (anything with a `.figure`) as PNG bytes."""
     buffer = io.BytesIO()
     chart.figure.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND, pil_kwargs={"compress_level": 3})
     return buffer.getvalue()
@@ -221,7 +222,7 @@ def render_chart(
     max_candles: int = MAX_CANDLES,
 ) -> bytes:
     """PNG bytes (WIDTH_PX × HEIGHT_PX): see the module docstring."""
-    with _render_lock:
+    with render_lock:
         chart = build_chart(
             candles,
             analysis,

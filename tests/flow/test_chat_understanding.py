@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models import DailyUsage, User
 from standins.exchanges import FakeBinance, FakeBybit, default_specs
-from standins.openai_server import FakeOpenAI
+from standins.openai_server import ErrorReply, FakeOpenAI
 from standins.telegram import FakeTelegramServer
 from tests.flow.chat_helpers import ask
 from tests.harness import RunningBot, running_bot
@@ -82,3 +82,50 @@ async def test_the_configured_exchanges_are_named(
             messages = await ask(app, tg, ann, "what about FOOBARCOIN?")
     assert messages[0].plain_text == "I can't find FOOBARCOIN on Bybit/Binance."
     assert llm.chat_requests == []
+
+
+async def test_compare_gives_one_comparison_with_one_chart_charged_once(
+    app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI
+) -> None:
+    ann = tg.add_user("Ann")
+    messages = await ask(app_llm, tg, ann, "Compare BTC and ETH")
+    prompt = llm.chat_requests[0].messages[-1]["content"]
+    assert "symbol: BTC/USDT" in prompt and "symbol: ETH/USDT" in prompt
+    assert "comparison: BTC/USDT vs ETH/USDT on 4h, the last 120 shared candles" in prompt
+    assert "correlation_of_returns_BTC_ETH: " in prompt and "ratio_BTC_ETH: " in prompt
+    photos = [m for m in messages if m.photo is not None]
+    assert len(photos) == 1 and photos[0].plain_text.startswith("📊 BTC/USDT vs ETH/USDT · 4h · Bybit\n")
+    assert len(llm.chat_requests) == 1 and await _questions_today(app_llm, ann.id) == 1
+    # A follow-up keeps comparing the same coins.
+    more = await ask(app_llm, tg, ann, "and on the daily?")
+    assert "comparison: BTC/USDT vs ETH/USDT on 1d" in llm.chat_requests[-1].messages[-1]["content"]
+    captions = [m.plain_text.split("\n")[0] for m in more if m.photo is not None]
+    assert captions == ["📊 BTC/USDT vs ETH/USDT · 1d · Bybit"]
+
+
+async def test_rule_based_comparison_in_both_languages(app: RunningBot, tg: FakeTelegramServer) -> None:
+    li = tg.add_user("Li", language_code="zh-hans")
+    ann = tg.add_user("Ann")
+    zh = await ask(app, tg, li, "比较 BTC 和 ETH")
+    en = await ask(app, tg, ann, "BTC vs ETH")
+    expected = ((zh, ("价格", "相对强弱", "相关性", "结论")), (en, ("Price", "Relative strength", "Verdict")))
+    for messages, words in expected:
+        text = messages[0].plain_text
+        assert all(word in text for word in words), text
+        assert text.count("BTC/ETH") >= 2  # the ratio: relative strength and verdict
+        assert "Key levels" not in text and "关键价位：" not in text  # not two stacked analyses
+        assert [m.photo is not None for m in messages] == [False, True]
+        assert messages[-1].plain_text.startswith("📊 BTC/USDT vs ETH/USDT · 4h · Bybit\n")
+    assert await _questions_today(app, li.id) == 1 and await _questions_today(app, ann.id) == 1
+
+
+async def test_a_failing_model_falls_back_to_the_rule_based_comparison_for_free(
+    app_llm: RunningBot, tg: FakeTelegramServer, llm: FakeOpenAI
+) -> None:
+    llm.script(ErrorReply(500, should_retry=False), ErrorReply(500, should_retry=False))
+    ann = tg.add_user("Ann")
+    messages = await ask(app_llm, tg, ann, "SOL vs ETH 1h", timeout=30)
+    assert messages[0].plain_text.startswith("⚠️ The AI analyst is unavailable right now")
+    assert "Relative strength: the SOL/ETH ratio" in messages[0].plain_text
+    assert messages[-1].plain_text.startswith("📊 SOL/USDT vs ETH/USDT · 1h · Bybit\n")
+    assert await _questions_today(app_llm, ann.id) == 0
