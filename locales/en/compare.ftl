@@ -29,3 +29,8 @@ compare-caption-title = 📊 <b>{ $pairs }</b> · { $timeframe } · { $exchange 
 compare-caption-changes = Rebased to 100 over { $candles } candles: { $changes }
 compare-caption-correlation = Correlation { $value } · { $ratio } ratio { $change }
 compare-caption-note = <i>Last candle { $time } · not financial advice</i>
+compare-verdict-many = ⚖️ **Verdict:** { $stronger } is the strongest of the three on the { $timeframe } ({ $changes } over the window){ $weakest ->
+        [yes] , { $weaker } the weakest.
+       *[no] .
+    }
+compare-verdict-none-many = ⚖️ **Verdict:** no clear leader among { $coins } on the { $timeframe } ({ $changes } over the window); trade each on its own levels.

@@ -29,3 +29,8 @@ compare-caption-title = 📊 <b>{ $pairs }</b> · { $timeframe } · { $exchange 
 compare-caption-changes = 以 100 为基准，{ $candles } 根K线：{ $changes }
 compare-caption-correlation = 相关系数 { $value } · { $ratio } 比值 { $change }
 compare-caption-note = <i>最新K线 { $time } · 不构成投资建议</i>
+compare-verdict-many = ⚖️ **结论：**在 { $timeframe } 周期上，三者中 { $stronger } 最强（区间内 { $changes }）{ $weakest ->
+        [yes] ，{ $weaker } 最弱。
+       *[no] 。
+    }
+compare-verdict-none-many = ⚖️ **结论：**在 { $timeframe } 周期上，{ $coins } 之间没有明显的强者（区间内 { $changes }）；请按各自的关键价位分别操作。

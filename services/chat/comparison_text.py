@@ -22,7 +22,7 @@ from services.market import MarketView
 from services.market.comparison import Comparison, PairStats
 from services.market.models import ms_to_datetime
 
-CORRELATION_HIGH, CORRELATION_MODERATE = 0.8, 0.5
+CORRELATION_HIGH, CORRELATION_MODERATE, CORRELATION_NEGATIVE = 0.8, 0.5, -0.3
 
 
 def _r(text: str) -> Raw:
@@ -51,7 +51,7 @@ def _funding(view: MarketView) -> str:
 def _correlation_key(value: float | None) -> str:
     if value is None:
         return "compare-correlation-unknown"
-    if value < 0:
+    if value <= CORRELATION_NEGATIVE:
         return "compare-correlation-negative"
     if value >= CORRELATION_HIGH:
         return "compare-correlation-high"
@@ -133,7 +133,30 @@ def _relative(t: Translator, c: Comparison, pair: PairStats) -> str:
     )
 
 
+def _verdict_many(t: Translator, c: Comparison) -> str:
+    """Three coins: the one stronger than both others leads; else no clear leader."""
+    wins = [sum(1 for pair in c.pairs if pair.stronger == i) for i in range(len(c.views))]
+    losses = [sum(1 for pair in c.pairs if i in (pair.first, pair.second) and pair.stronger not in (i, None))
+              for i in range(len(c.views))]  # fmt: skip
+    changes = ", ".join(f"{_base(c, i)} {format_pct(change)}" for i, change in enumerate(c.changes_pct))
+    leader = next((i for i, w in enumerate(wins) if w == len(c.views) - 1), None)
+    if leader is None:
+        coins = ", ".join(_base(c, i) for i in range(len(c.views)))
+        return t("compare-verdict-none-many", timeframe=_r(c.timeframe), coins=_r(coins), changes=_r(changes))
+    weakest = next((i for i, lost in enumerate(losses) if lost == len(c.views) - 1), None)
+    return t(
+        "compare-verdict-many",
+        timeframe=_r(c.timeframe),
+        stronger=_r(_base(c, leader)),
+        weaker=_r(_base(c, weakest) if weakest is not None else MISSING),
+        changes=_r(changes),
+        weakest=_r("yes" if weakest is not None else "no"),
+    )
+
+
 def _verdict(t: Translator, c: Comparison) -> str:
+    if len(c.views) > 2:
+        return _verdict_many(t, c)
     pair = c.main
     if pair.stronger is None:
         return t(

@@ -111,22 +111,24 @@ class Tag:
 
 def spread_tags(items: Sequence[tuple[float, str, str]], ax: Any, low: float, high: float) -> list[Tag]:
     """Place (value, text, colour) labels near their values, at least one label height apart, inside
-    [low, high]: sorted by value, pushed up from the bottom, then down from the top if they overflowed."""
+    [low, high]: in value order, pushed up from the bottom, then down from the top if they overflowed.
+    Returned in the order of `items`."""
     if not items:
         return []
     per_px = (high - low) / max(panel_height_px(ax), 1.0)
     step = (label_height_px() + TAG_GAP_PX) * per_px
     half = label_height_px() / 2 * per_px
-    ordered = sorted(items, key=lambda item: item[0])
-    ys = [min(max(value, low + half), high - half) for value, _, _ in ordered]
-    for i in range(1, len(ys)):
-        ys[i] = max(ys[i], ys[i - 1] + step)
+    order = sorted(range(len(items)), key=lambda i: items[i][0])
+    ys = [min(max(items[i][0], low + half), high - half) for i in order]
+    for k in range(1, len(ys)):
+        ys[k] = max(ys[k], ys[k - 1] + step)
     overflow = ys[-1] - (high - half)
     if overflow > 0:
         ys[-1] -= overflow
-        for i in range(len(ys) - 2, -1, -1):
-            ys[i] = min(ys[i], ys[i + 1] - step)
-    return [Tag(value=v, text=text, color=color, y=y) for (v, text, color), y in zip(ordered, ys, strict=True)]
+        for k in range(len(ys) - 2, -1, -1):
+            ys[k] = min(ys[k], ys[k + 1] - step)
+    placed = dict(zip(order, ys, strict=True))
+    return [Tag(value=v, text=text, color=color, y=placed[i]) for i, (v, text, color) in enumerate(items)]
 
 
 def draw_tags(ax: Any, tags: Sequence[Tag], *, boxed_text: str = BACKGROUND) -> list[Any]:

@@ -112,12 +112,8 @@ def build_chart(
     price_ax.plot([n - 1], [last], marker="o", markersize=4, color=PRICE_COLOR, gid="price-marker")
     items = [(level.price, format_price(level.price), UP if level.kind == "support" else DOWN) for level in levels]
     items.append((last, format_price(last), PRICE_COLOR))
-    tags = layout.spread_tags(items, price_ax, low, high)
-    texts = layout.draw_tags(price_ax, tags)
-    by_value = dict(zip([id(tag) for tag in tags], texts, strict=True))
-    ordered_tags = [(tag, by_value[id(tag)]) for tag in tags]
-    price_tag = next(text for tag, text in ordered_tags if tag.color == PRICE_COLOR and tag.value == last)
-    level_tags = [next(text for tag, text in ordered_tags if tag.value == level.price) for level in levels]
+    texts = layout.draw_tags(price_ax, layout.spread_tags(items, price_ax, low, high))
+    level_tags, price_tag = texts[:-1], texts[-1]  # in the order of `items`
 
     _draw_volume(volume_ax, window, x, body_pt)
     _draw_rsi(rsi_ax, series.rsi14[-n:], x)

@@ -61,9 +61,7 @@ def build_comparison_chart(c: Comparison) -> ComparisonFigure:
     high = max(float(np.max(s)) for s in rebased)
     low, high = layout.padded(min(low, 100.0), max(high, 100.0), 0.08)
     layout.set_y(lines_ax, low, high, lambda value: format_number(value, 0), nbins=6)
-    end_tags = layout.draw_tags(lines_ax, layout.spread_tags(items, lines_ax, low, high))
-    by_text = {tag.get_text(): tag for tag in end_tags}
-    ordered = [by_text[text] for _, text, _ in items]
+    end_tags = layout.draw_tags(lines_ax, layout.spread_tags(items, lines_ax, low, high))  # one per coin, in order
 
     pair = c.main
     ratio = c.closes[pair.first] / c.closes[pair.second]
@@ -86,7 +84,7 @@ def build_comparison_chart(c: Comparison) -> ComparisonFigure:
              fontweight="bold", ha="left", va="top")  # fmt: skip
     legend = layout.legend_above(lines_ax, handles, [h.get_label() for h in handles])
     return ComparisonFigure(
-        figure=fig, lines_ax=lines_ax, ratio_ax=ratio_ax, legend=legend, end_tags=ordered, ratio_tag=ratio_tag
+        figure=fig, lines_ax=lines_ax, ratio_ax=ratio_ax, legend=legend, end_tags=end_tags, ratio_tag=ratio_tag
     )
 
 

@@ -159,3 +159,24 @@ def test_a_comparison_chart_has_its_own_cache_key(btc_eth: Any) -> None:
     assert key != ChartKey.of(btc_eth.views[0], style="s", language="en")
     swapped = compare(list(reversed(btc_eth.views)))
     assert ChartKey.of_comparison(swapped, style="s", language="en") != key
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_three_coins_get_one_verdict_naming_the_strongest(locale: str) -> None:
+    base = walk(12)
+    c = compare([view("MID", base), view("TOP", base * np.exp(np.linspace(0, 0.5, 300))),
+                 view("LOW", base * np.exp(np.linspace(0, -0.5, 300)))])  # fmt: skip
+    assert [p.stronger for p in c.pairs] == [1, 0, 1]
+    html = markdown_to_telegram_html(comparison_answer(Translations().get(locale), c, fallback=False))
+    verdict = next(line for line in html.splitlines() if line.startswith("⚖️"))
+    expected = {"en": "TOP is the strongest of the three", "zh": "三者中 TOP 最强"}[locale]
+    assert expected in verdict and "LOW" in verdict.split("）")[-1] + verdict.split(")")[-1]
+    assert html.count("⚖️") == 1
+
+
+def test_equal_changes_keep_their_own_tags() -> None:
+    b = walk(13)
+    chart = build_comparison_chart(compare([view("AAA", b * 2), view("BBB", b)]))
+    assert [tag.get_text() for tag in chart.end_tags] == [tag.get_text() for tag in reversed(chart.end_tags)]
+    faces = [tag.get_bbox_patch().get_facecolor() for tag in chart.end_tags]
+    assert faces[0] != faces[1]  # each coin's tag in its line's colour
