@@ -36,6 +36,10 @@ _TAGGED = re.compile(r"(?<![A-Za-z0-9])[$#]([A-Za-z][A-Za-z0-9]{1,19})(?![A-Za-z
 _WORD = re.compile(r"(?<![A-Za-z0-9$#])[A-Za-z][A-Za-z0-9]{1,19}(?![A-Za-z0-9])")
 _COIN_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,15}(?:coin|token)$", re.I)
 _SUFFIX = re.compile(r"(?:COIN|TOKEN)$")
+# Indicator settings and calendar words with digits: EMA200, RSI14, MA50, BB20, Q3, FY25.
+_TERM_WITH_DIGITS = re.compile(
+    r"^(?:EMA|SMA|WMA|HMA|MA|RSI|ATR|BB|ADX|CCI|MFI|KDJ|VWAP|OBV|MACD|STOCH|Q|FY|W)\d+$", re.I
+)
 
 
 # Capitalised words people write about markets that are not coins (everyday words and trading
@@ -52,6 +56,8 @@ NOT_COINS = _words(
     bos choch smc ict liq liqs lev ipo ico ido ieo kyc aml otc p2p api ui ux faq bot bots gpt ai
     usdt usdc usd busd dai cny rmb hkd jpy krw eur gbp
     altcoin stablecoin memecoin shitcoin bitcoin coin token
+    gm gn lfg ngmi wagmi btfd rekt dyor nfa iirc tbh afaik idk ngl smh lmao rofl lmk pls plz thx ty
+    btcd total2 total3 others usdtd
     """
 )
 
@@ -103,7 +109,13 @@ def _looks_like_ticker(word: str, shouting: bool) -> bool:
         return False
     if _COIN_WORD.match(word):
         return True
-    return word.isupper() and not shouting and lower not in SECTOR_WORDS and find_timeframe(word) is None
+    return (
+        word.isupper()
+        and not shouting
+        and lower not in SECTOR_WORDS
+        and _TERM_WITH_DIGITS.match(word) is None
+        and find_timeframe(word) is None
+    )
 
 
 def near_matches(query: str, known_bases: Iterable[str], n: int = NEAR_MATCHES) -> tuple[str, ...]:

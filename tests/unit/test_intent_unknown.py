@@ -43,6 +43,11 @@ def test_coin_like_words_that_no_exchange_lists(text: str, expected: tuple[str, 
         "bitcoin vs ethereum",
         "$ETH 1D",
         "ETHUSDT",
+        "and the EMA200?",
+        "what about RSI14 and MA50",
+        "any news for Q3?",
+        "GM! LFG",
+        "BTCD and TOTAL2 look heavy",
     ],
 )
 def test_ordinary_words_and_listed_coins_are_not_unknown_coins(text: str) -> None:
