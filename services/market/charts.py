@@ -31,7 +31,7 @@ import numpy as np
 
 from services.format import exchange_name, format_compact, format_number, format_price
 from services.market import chart_layout as layout
-from services.market.chart_layout import BACKGROUND, DOWN, MUTED, TEXT, UP
+from services.market.chart_layout import BACKGROUND, DOWN, MUTED, UP
 from services.market.indicators import compute_indicators
 from services.market.models import Candles
 from services.market.results import Analysis, Level, MarketView
@@ -255,16 +255,3 @@ async def render_chart_async(
     """`render_chart` in a worker thread of `executor` (None: asyncio's default), keeping the event loop free."""
     render = partial(render_chart, candles, analysis, symbol=symbol, timeframe=timeframe, exchange=exchange)
     return await asyncio.get_running_loop().run_in_executor(executor, render)
-
-
-__all__ = [
-    "CHART_STYLE",
-    "MAX_CANDLES",
-    "TEXT",
-    "ChartFigure",
-    "build_chart",
-    "render_chart",
-    "render_chart_async",
-    "render_view",
-    "save_png",
-]

@@ -15,7 +15,7 @@ import numpy as np
 
 from services.format import exchange_name, format_number, format_pct, format_price
 from services.market import chart_layout as layout
-from services.market.chart_layout import DPI, TEXT
+from services.market.chart_layout import TEXT
 from services.market.charts import render_lock, save_png
 from services.market.comparison import Comparison
 from services.market.models import ms_to_datetime
@@ -93,6 +93,3 @@ def render_comparison(c: Comparison) -> bytes:
     with render_lock:
         chart = build_comparison_chart(c)
         return save_png(chart)
-
-
-__all__ = ["COMPARISON_STYLE", "DPI", "HEIGHT_PX", "ComparisonFigure", "build_comparison_chart", "render_comparison"]
