@@ -25,8 +25,7 @@ from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult
 from services.format import exchange_name
 from services.i18n import Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
-from services.intent.compare import asks_comparison
-from services.intent.unknown import near_matches, unknown_coins
+from services.intent.unknown import asked_unknown_coins, near_matches
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
 from services.llm.prompts import MAX_USER_CHARS
 from services.market import (
@@ -215,8 +214,8 @@ class ChatService:
         """A coin-like word that no exchange lists ("how is FOOBARCOIN doing?", "$SOLL", "BTC vs FOOBAR"):
         said to be unknown, with the nearest listed coins, before anything is charged — never answered
         with the conversation's last coin."""
-        unknown = unknown_coins(question, bases)
-        if not unknown or (intent.coins and not asks_comparison(question)):
+        unknown = asked_unknown_coins(question, bases, names_a_coin=bool(intent.coins))
+        if not unknown:
             return None
         return Refusal(
             reason="unknown_coin",

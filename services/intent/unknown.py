@@ -22,11 +22,12 @@ import unicodedata
 from collections.abc import Iterable, Set
 
 from services.intent.aliases import COINS, STABLECOINS
-from services.intent.extract import resolve_base
+from services.intent.compare import asks_comparison
+from services.intent.extract import extract, resolve_base
 from services.intent.timeframe import find_timeframe
 from services.intent.words import COMMON_WORDS, SECTOR_WORDS
 
-__all__ = ["NEAR_MATCHES", "near_matches", "unknown_coins"]
+__all__ = ["NEAR_MATCHES", "asked_unknown_coins", "near_matches", "unknown_coins"]
 
 NEAR_MATCHES = 4  # suggestions offered as buttons
 _CUTOFF, _CUTOFF_SHORT = 0.7, 0.66  # difflib ratio; queries of up to 4 letters allow one wrong letter
@@ -101,6 +102,36 @@ def unknown_coins(text: str, known_bases: Iterable[str]) -> tuple[str, ...]:
         if _looks_like_ticker(word, shouting):
             add(match.start(), word)
     return tuple(sorted(found, key=found.__getitem__))
+
+
+def asked_unknown_coins(text: str, known_bases: Iterable[str], *, names_a_coin: bool) -> tuple[str, ...]:
+    """The unknown coin-like words the question is about, to be answered as unknown: all of them when
+    it names no listed coin ("how is FOOBARCOIN doing?" — never the conversation's last coin); else
+    those it compares with a listed coin ("BTC vs FOOBAR", "is SOL stronger than FOOBAR") or lists
+    beside one ("BTC and FOOBAR 4h", "比特币和FOOBAR"). "BTC after the NFP" asks about BTC alone."""
+    unknown = unknown_coins(text, known_bases)
+    if not unknown or not names_a_coin or asks_comparison(text):
+        return unknown
+    known = {b.upper() for b in known_bases}
+    return tuple(word for word in unknown if _listed_with_a_coin(text, word, known))
+
+
+_GAP = r"\s*(?:,|、|/|&|\+|and|or|vs\.?|versus|和|与|跟|及|以及|或|还是)\s*"
+_NEIGHBOUR = r"([$#]?[A-Za-z0-9\u3400-\u9fff]+)"
+_BEFORE = re.compile(_NEIGHBOUR + _GAP + r"$", re.IGNORECASE)
+_AFTER = re.compile(r"^" + _GAP + _NEIGHBOUR, re.IGNORECASE)
+
+
+def _listed_with_a_coin(text: str, word: str, known: Set[str]) -> bool:
+    """`word` (as typed, a cashtag or a pair) with only a list separator between it and a listed coin."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9])[$#]?{re.escape(word)}(?:[-/]?(?:USDT|USDC|PERP))?(?![A-Za-z0-9])", re.I)
+    for match in pattern.finditer(unicodedata.normalize("NFKC", text)):
+        before = _BEFORE.search(match.string[: match.start()])
+        after = _AFTER.search(match.string[match.end() :])
+        for neighbour in (before, after):
+            if neighbour is not None and extract(neighbour.group(1), known_bases=known).coins:
+                return True
+    return False
 
 
 def _looks_like_ticker(word: str, shouting: bool) -> bool:

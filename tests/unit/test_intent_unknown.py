@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.intent.compare import asks_comparison
-from services.intent.unknown import near_matches, unknown_coins
+from services.intent.unknown import asked_unknown_coins, near_matches, unknown_coins
 from tests.unit.test_intent_extract import CASES, KNOWN_BASES
 
 
@@ -106,3 +106,24 @@ def test_near_matches_only_offer_listed_coins() -> None:
 )
 def test_comparison_words(text: str, expected: bool) -> None:
     assert asks_comparison(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("BTC and FOOBAR 4h", ("FOOBAR",)),
+        ("比特币和FOOBAR", ("FOOBAR",)),
+        ("BTC, ETH and QWERTY", ("QWERTY",)),
+        ("$BTC & $FOOBAR", ("FOOBAR",)),
+        ("BTC vs FOOBAR", ("FOOBAR",)),
+        ("is SOL stronger than FOOBAR?", ("FOOBAR",)),
+        ("BTC after the NFP", ()),
+        ("how is BTC? also the XYZCORP earnings", ()),  # not a list of coins: BTC alone
+    ],
+)
+def test_unknown_coins_asked_beside_a_listed_one(text: str, expected: tuple[str, ...]) -> None:
+    assert asked_unknown_coins(text, KNOWN_BASES, names_a_coin=True) == expected
+
+
+def test_without_a_listed_coin_every_unknown_one_is_asked() -> None:
+    assert asked_unknown_coins("how is XYZCORP doing?", KNOWN_BASES, names_a_coin=False) == ("XYZCORP",)
