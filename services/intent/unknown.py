@@ -32,7 +32,7 @@ __all__ = ["NEAR_MATCHES", "asked_unknown_coins", "near_matches", "unknown_coins
 NEAR_MATCHES = 4  # suggestions offered as buttons
 _CUTOFF, _CUTOFF_SHORT = 0.7, 0.66  # difflib ratio; queries of up to 4 letters allow one wrong letter
 
-_PAIR = re.compile(r"(?<![A-Za-z0-9])\$?([A-Za-z][A-Za-z0-9]{1,14}?)\s?[-/]?(?:USDT|USDC|PERP)(?![A-Za-z0-9])", re.I)
+_PAIR = re.compile(r"(?<![A-Za-z0-9])\$?([A-Za-z][A-Za-z0-9]{1,14}?)[-/]?(?:USDT|USDC|PERP)(?![A-Za-z0-9])", re.I)
 _TAGGED = re.compile(r"(?<![A-Za-z0-9])[$#]([A-Za-z][A-Za-z0-9]{1,19})(?![A-Za-z0-9])")
 _WORD = re.compile(r"(?<![A-Za-z0-9$#])[A-Za-z][A-Za-z0-9]{1,19}(?![A-Za-z0-9])")
 _COIN_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,15}(?:coin|token)$", re.I)
@@ -63,6 +63,9 @@ NOT_COINS = _words(
 )
 
 
+_NOT_TICKERS = COMMON_WORDS | NOT_COINS
+
+
 def _is_shouting(words: list[str]) -> bool:
     letters = [w for w in words if w.isalpha() and len(w) > 1]
     return len(letters) >= 3 and sum(1 for w in letters if w.isupper()) >= 0.8 * len(letters)
@@ -90,7 +93,8 @@ def unknown_coins(text: str, known_bases: Iterable[str]) -> tuple[str, ...]:
     taken: list[tuple[int, int]] = []
     for pattern in (_PAIR, _TAGGED):
         for match in pattern.finditer(text):
-            add(match.start(1), match.group(1))
+            if match.group(1).lower() not in _NOT_TICKERS:
+                add(match.start(1), match.group(1))
             taken.append(match.span())
     words = [m for m in _WORD.finditer(text) if not any(a <= m.start() < b for a, b in taken)]
     shouting = _is_shouting([m.group(0) for m in words])

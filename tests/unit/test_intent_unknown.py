@@ -48,6 +48,9 @@ def test_coin_like_words_that_no_exchange_lists(text: str, expected: tuple[str, 
         "any news for Q3?",
         "GM! LFG",
         "BTCD and TOTAL2 look heavy",
+        "the perp funding is high",
+        "I have some usdc to deploy",
+        "#gm everyone",
     ],
 )
 def test_ordinary_words_and_listed_coins_are_not_unknown_coins(text: str) -> None:
