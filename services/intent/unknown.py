@@ -58,7 +58,7 @@ NOT_COINS = _words(
     usdt usdc usd busd dai cny rmb hkd jpy krw eur gbp
     altcoin stablecoin memecoin shitcoin bitcoin coin token
     gm gn lfg ngmi wagmi btfd rekt dyor nfa iirc tbh afaik idk ngl smh lmao rofl lmk pls plz thx ty
-    btcd total2 total3 others usdtd
+    btcd total2 total3 others usdtd cvd delta poc vah val vpvr vrvp hvn lvn mn mn1 ltf htf mtf rr
     """
 )
 
