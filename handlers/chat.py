@@ -17,7 +17,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import AskCallback
-from handlers.charts import send_chart
+from handlers.charts import send_chart, send_comparison_chart
 from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
 from handlers.streaming import deliver
@@ -55,7 +55,8 @@ async def refuse(message: Message, t: Translator, refusal: Refusal) -> None:
     if refusal.reason == "need_coin":
         await message.answer(t("chat-need-coin"), reply_markup=examples_keyboard(t))
     elif refusal.reason == "unknown_coin":
-        text = t("chat-unknown-coin", query=refusal.query or "?")
+        exchanges = "/".join(refusal.exchanges) or "—"
+        text = t("chat-unknown-coin", query=refusal.query or "?", exchanges=exchanges)
         if refusal.suggestions:
             text += "\n" + t("chat-did-you-mean", suggestions=", ".join(refusal.suggestions[:4]))
         await message.answer(text, reply_markup=suggestions_keyboard(refusal.suggestions))
@@ -157,7 +158,9 @@ async def _answer(turn: Turn, services: Services) -> None:
             )
             if delivered and answer is not None:
                 answering.delivered(answer)
-        if delivered:
+        if delivered and result.comparison is not None:
+            await send_comparison_chart(bot, chat_id, result.comparison, t, services.chart_cache)
+        elif delivered:
             await send_chart(bot, chat_id, result.views[0], t, services.chart_cache)
         else:
             try:

@@ -70,8 +70,8 @@ def describe(view: MarketView, locale: str = "en") -> str:
         f"trend: {trend_key(a.trend)} ({a.trend.label}, score {a.trend.score:+.2f}){_TRENDS[trend_key(a.trend)]}",
         f"momentum: rsi {momentum.rsi_state}; macd cross {cross}; divergence {momentum.divergence or 'none'}",
         f"volatility: {a.volatility.regime} (ATR percentile {fmt.format_number(a.volatility.percentile, 0)}{squeeze})",
-        f"support: {_prices([lv.price for lv in a.levels.support], _NO_SUPPORT)}",
-        f"resistance: {_prices([lv.price for lv in a.levels.resistance], _NO_RESISTANCE)}",
+        f"support: {_prices([lv.price for lv in a.levels.key_support], _NO_SUPPORT)}",  # the chart's levels
+        f"resistance: {_prices([lv.price for lv in a.levels.key_resistance], _NO_RESISTANCE)}",
     ]
     d = a.derivatives
     if d is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -19,14 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
 from services.chat import memory
+from services.chat.comparison_text import comparison_answer, comparison_block
 from services.chat.market_block import market_block
 from services.chat.numbers import Facts, NumberCounts, StreamVerifier, facts_from_views, verify_answer
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
+from services.format import exchange_name
 from services.i18n import Translations, Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
 from services.intent.horizon import find_horizon
 from services.intent.language import answer_language
+from services.intent.unknown import asked_unknown_coins, near_matches
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
 from services.llm.prompts import MAX_USER_CHARS
 from services.market import (
@@ -36,15 +38,13 @@ from services.market import (
     NotEnoughData,
     UnknownSymbol,
 )
+from services.market.comparison import Comparison, compare
 
 log = logging.getLogger(__name__)
 
 PROMPT_TOKEN_BUDGET = 6000
 ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3
-
-# `$XYZ`, or a pair like `XYZUSDT` / `XYZ/USDT`: the user clearly means a ticker.
-EXPLICIT_TICKER = re.compile(r"\$([A-Za-z][A-Za-z0-9]{1,14})\b|\b([A-Z][A-Z0-9]{1,14})[-/]?USDT\b")
 
 RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
 Source = Literal["llm", "rules", "rules_fallback"]
@@ -57,6 +57,7 @@ class Refusal:
     suggestions: tuple[str, ...] = ()
     timeframe: str | None = None
     decision: ChargeDecision | None = None
+    exchanges: tuple[str, ...] = ()  # display names of the configured exchanges (unknown_coin)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Prepared:
     messages: list[dict[str, str]]
     translator: Translator  # the answer's language: the question's (`answer_language`), not always the interface's
     facts: Facts = field(default_factory=Facts)  # what the model was given, to check its numbers against
+    comparison: Comparison | None = None  # two or three coins: answered as one comparison
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,9 @@ class ChatService:
         if not bases:
             return Refusal(reason="exchange_down")
         intent = extract(question, known_bases=bases)
-        if not intent.coins:
-            unknown = await self._unknown_ticker(question)
-            if unknown is not None:
-                return unknown
+        unknown = self._unknown_coin(question, intent, bases)
+        if unknown is not None:
+            return unknown
         conversation = await memory.current(session, user_id, chat_id, now, self.idle)
         coins = intent.coins
         horizon = find_horizon(question)
@@ -179,7 +180,12 @@ class ChatService:
             views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))
         except UnknownSymbol as exc:
             await self.charge.settle(session, decision, success=False)
-            return Refusal(reason="unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
+            return Refusal(
+                reason="unknown_coin",
+                query=exc.query,
+                suggestions=tuple(exc.suggestions),
+                exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+            )
         except NotEnoughData:
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="not_enough_data", query=",".join(coins), timeframe=timeframe)
@@ -189,7 +195,10 @@ class ChatService:
             return Refusal(reason="exchange_down")
         if self.translations is not None:
             t = self.translations.get(answer_language(question, t.locale))
+        comparison = _comparison(views)
         block = market_block(views, horizon.note if horizon else None, t.locale)
+        if comparison is not None:
+            block = f"{block}\n\n{comparison_block(comparison)}"
         messages = build_messages(
             locale=t.locale,
             market_block=block,
@@ -210,21 +219,22 @@ class ChatService:
             messages=messages,
             translator=t,
             facts=facts_from_views(views, f"{block}\n{question}"),  # the user's own numbers may be quoted
+            comparison=comparison,
         )
 
-    async def _unknown_ticker(self, question: str) -> Refusal | None:
-        """A ticker written explicitly (`$XYZ`, `XYZUSDT`) that no exchange lists: say so, with suggestions."""
-        match = EXPLICIT_TICKER.search(question)
-        if match is None:
+    def _unknown_coin(self, question: str, intent: Intent, bases: set[str]) -> Refusal | None:
+        """A coin-like word that no exchange lists ("how is FOOBARCOIN doing?", "$SOLL", "BTC vs FOOBAR"):
+        said to be unknown, with the nearest listed coins, before anything is charged — never answered
+        with the conversation's last coin."""
+        unknown = asked_unknown_coins(question, bases, names_a_coin=bool(intent.coins))
+        if not unknown:
             return None
-        candidate = (match.group(1) or match.group(2)).upper()
-        try:
-            await self.market.resolve(candidate)
-        except UnknownSymbol as exc:
-            return Refusal(reason="unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
-        except MarketError:
-            return Refusal(reason="exchange_down")
-        return None
+        return Refusal(
+            reason="unknown_coin",
+            query=unknown[0],
+            suggestions=near_matches(unknown[0], bases),
+            exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+        )
 
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`, every number checked (`services.chat.numbers`): one the
@@ -256,7 +266,7 @@ class ChatService:
     async def _answer_events(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
         if self.llm is None:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=False)
+            text = _rules(prepared, fallback=False)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules"))
             return
@@ -275,13 +285,13 @@ class ChatService:
             log.warning("LLM failed (%s), answering with the rule-based analyst", exc)
             if parts:
                 yield Restart()
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
             return
         text = "".join(parts).strip()
         if not text:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Restart()
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
@@ -327,3 +337,20 @@ class ChatService:
             model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
         )
         await memory.touch(session, conversation_id, now, ",".join(prepared.coins), prepared.timeframe)
+
+
+def _comparison(views: list[MarketView]) -> Comparison | None:
+    """Two or three coins in one question are compared (one table, one chart), not analysed one by one."""
+    if len(views) < 2:
+        return None
+    try:
+        return compare(views)
+    except NotEnoughData:
+        return None  # no shared candles: each coin on its own
+
+
+def _rules(prepared: Prepared, *, fallback: bool) -> str:
+    """The rule-based answer: the comparison's when there is one, else each coin's analysis."""
+    if prepared.comparison is not None:
+        return comparison_answer(prepared.translator, prepared.comparison, fallback=fallback)
+    return rule_based_answer(prepared.translator, prepared.views, fallback=fallback)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from services.market.models import Candles, Derivatives, ResolvedSymbol, Ticker
 
 Direction = Literal["up", "down", "range"]
+# Levels each side an answer names and its chart draws: the nearest ones (`Levels.key`).
+KEY_LEVELS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,19 @@ class Level:
 class Levels:
     support: tuple[Level, ...]  # nearest first
     resistance: tuple[Level, ...]  # nearest first
+
+    @property
+    def key_support(self) -> tuple[Level, ...]:
+        return self.support[:KEY_LEVELS]
+
+    @property
+    def key_resistance(self) -> tuple[Level, ...]:
+        return self.resistance[:KEY_LEVELS]
+
+    @property
+    def key(self) -> tuple[Level, ...]:
+        """The levels the answer lists and the chart draws: `KEY_LEVELS` nearest on each side."""
+        return (*self.key_support, *self.key_resistance)
 
 
 @dataclass(frozen=True, slots=True)

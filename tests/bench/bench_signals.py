@@ -26,7 +26,7 @@ from services.market.models import Candles
 from services.market.timeframes import TIMEFRAME_MS, candle_open
 from services.signals.engine import last_closed
 from services.signals.strategy import DEFAULT_STRATEGY, evaluate
-from standins.exchanges.candles import ending_at, generate_scenario
+from standins.exchanges import ending_at, generate_scenario
 
 SYMBOLS, TIMEFRAMES, CANDLES = 200, ("1h", "4h"), 300
 REPEATS = 7

@@ -14,8 +14,7 @@ from services.market.models import Candles
 from services.market.timeframes import candle_open
 from services.scheduling.jobs import Outcome
 from services.signals.strategy import evaluate
-from standins.exchanges import FakeBybit
-from standins.exchanges.candles import ending_at, generate_scenario
+from standins.exchanges import FakeBybit, ending_at, generate_scenario
 from standins.telegram import FakeTelegramServer
 from tests.flow.feeds_helpers import command, set_plan
 from tests.harness import RunningBot, running_bot

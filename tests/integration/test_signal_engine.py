@@ -27,8 +27,7 @@ from services.signals.chart import render_signal_chart_async
 from services.signals.commentary import CommentaryConfig
 from services.signals.engine import SignalEngine, SignalsConfig
 from services.signals.strategy import closed_only, evaluate
-from standins.exchanges import DEFAULT_NOW, FakeBybit, FakeClock, MarketEnv, market_env
-from standins.exchanges.candles import ending_at, generate_scenario
+from standins.exchanges import DEFAULT_NOW, FakeBybit, FakeClock, MarketEnv, ending_at, generate_scenario, market_env
 from standins.openai_server import ErrorReply, FakeOpenAI, Hang, Reply
 
 HOUR_MS = 3_600_000
