@@ -25,7 +25,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -57,6 +57,9 @@ class Reply:
     usage: tuple[int, int] | None = None  # (prompt, completion); default: word counts
     include_usage: bool | None = None  # None: as the request asks; False: a provider that ignores it
     model: str | None = None  # default: the requested model
+    # Holds the first content chunk until set (the role chunk is sent at once): a test proves what
+    # the bot did before the model's first token without relying on timing.
+    hold: asyncio.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class RecordedRequest:
     # Wall-clock time (time.time, like the Bot API stand-in's call log) the last content chunk of a
     # streamed answer was written: when the model's last token left the server.
     last_chunk_time: float | None = None
+    first_chunk_time: float | None = None  # the same for the first content chunk (the first token)
+    disconnected: bool = False  # the client closed the connection before the answer ended
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -180,6 +185,7 @@ class FakeOpenAI:
         self._script: deque[ScriptItem] = deque()
         self._closing = asyncio.Event()
         self._arrived = asyncio.Event()  # set on every request (see wait_for_chat_requests)
+        self._hung_up = asyncio.Event()  # set whenever a client closes a stream early
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._counter = 0
@@ -234,6 +240,13 @@ class FakeOpenAI:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.chat_requests
+
+    async def wait_disconnected(self, record: RecordedRequest, timeout: float = 30.0) -> None:
+        """Wait until the client closed `record`'s connection before its answer ended."""
+        async with asyncio.timeout(timeout):
+            while not record.disconnected:
+                self._hung_up.clear()
+                await self._hung_up.wait()
 
     # ---- handlers ------------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:
@@ -299,6 +312,24 @@ class FakeOpenAI:
         return web.json_response(
             _error_body(item.message, item.type, item.param, item.code), status=item.status, headers=headers
         )
+
+    async def _until_hung_up(self, request: web.Request, waiting: Awaitable[object]) -> None:
+        """Await `waiting`, or raise ConnectionResetError as soon as the client closes the
+        connection (looked at every 10 ms: aiohttp tells a handler only when it writes)."""
+        task = asyncio.ensure_future(waiting)
+        try:
+            while not task.done():
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    raise ConnectionResetError("the client closed the connection")
+                await asyncio.wait({task}, timeout=0.01)
+        finally:
+            task.cancel()
+        task.result()
+
+    def _hang_up(self, record: RecordedRequest) -> None:
+        record.disconnected = True
+        self._hung_up.set()
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -367,24 +398,31 @@ class FakeOpenAI:
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
             }
 
-        await send(chunk({"role": "assistant", "content": "", "refusal": None}))
-        text = item.text if isinstance(item, Reply) else item.text_before
-        pieces = split_text(text, item.chunks if isinstance(item, Reply) else 2)
-        for piece in pieces:
-            if isinstance(item, Reply) and item.delay:
-                await asyncio.sleep(item.delay)
-            await send(chunk({"content": piece}))
-            record.last_chunk_time = time.time()
-        if isinstance(item, Hang):
-            await self._wait(item.seconds)
-            return response
-        if isinstance(item, StreamError):
-            await send(_error_body(item.message, item.type, None, item.code))
-            await response.write_eof()
-            return response
-        if isinstance(item, Drop):
-            if request.transport is not None:
-                request.transport.abort()
+        try:
+            await send(chunk({"role": "assistant", "content": "", "refusal": None}))
+            text = item.text if isinstance(item, Reply) else item.text_before
+            pieces = split_text(text, item.chunks if isinstance(item, Reply) else 2)
+            if isinstance(item, Reply) and item.hold is not None and pieces:
+                await self._until_hung_up(request, item.hold.wait())
+            for piece in pieces:
+                if isinstance(item, Reply) and item.delay:
+                    await self._until_hung_up(request, asyncio.sleep(item.delay))
+                await send(chunk({"content": piece}))
+                record.last_chunk_time = time.time()
+                record.first_chunk_time = record.first_chunk_time or record.last_chunk_time
+            if isinstance(item, Hang):
+                await self._until_hung_up(request, self._wait(item.seconds))
+                return response
+            if isinstance(item, StreamError):
+                await send(_error_body(item.message, item.type, None, item.code))
+                await response.write_eof()
+                return response
+            if isinstance(item, Drop):
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+        except ConnectionResetError:
+            self._hang_up(record)
             return response
         assert isinstance(item, Reply)
         await send(chunk({}, item.finish_reason))
