@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from services.chat import AnswerGate, AnswerSlots, ChatService
+from services.chat.stops import RunningAnswers
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
 from services.feeds.access import AdminCache
@@ -41,6 +42,8 @@ class Services:
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
     risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
     risk: RiskEngine  # the scheduler's risk tick and scans
+    # Analyst answers being written in this process, for the Stop buttons (drafts' and inline).
+    running_answers: RunningAnswers = field(default_factory=RunningAnswers)
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""
