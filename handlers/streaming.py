@@ -31,7 +31,14 @@ from services.chat import ChatEvent, Delta, Done, Restart
 from services.chat.pipeline import Answer
 from services.chat.stops import RunningAnswer
 from services.i18n import Translator
-from services.text import StreamPreview, escape, html_to_plain, markdown_to_telegram_html, split_html
+from services.text import (
+    StreamPreview,
+    close_dangling_markdown,
+    escape,
+    html_to_plain,
+    markdown_to_telegram_html,
+    split_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -275,4 +282,4 @@ class AnswerStream:
         mark = f"<i>{escape(self.t('stream-stopped'))}</i>"
         if not shown:
             return [mark]
-        return split_html(markdown_to_telegram_html(shown) + "\n\n" + mark)
+        return split_html(markdown_to_telegram_html(close_dangling_markdown(shown)) + "\n\n" + mark)
