@@ -5,6 +5,7 @@ prompt even when the model reproduces it on its own."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 from datetime import UTC, datetime
@@ -74,7 +75,8 @@ async def test_private_chat_streams_a_draft_from_before_the_first_token_to_a_rea
     # The model has not produced a token yet (it is held): the placeholder came first.
     assert request.first_chunk_time is None
     assert placeholder.ok and placeholder.params["text"] == THINKING and placeholder.params["can_stop"] is True
-    assert tg.chat(ann).draft is not None and tg.chat(ann).draft.text == THINKING
+    shown = tg.chat(ann).draft
+    assert shown is not None and shown.text == THINKING
     first_token.set()
     await tg.wait_until(lambda: app_llm.resources.inflight.count == 0 and len(tg.bot_messages(ann)) >= 2, timeout=20)
     drafts = _to(ann.id, "sendMessageDraft", tg)
@@ -161,9 +163,14 @@ async def test_only_the_asker_can_stop_a_group_answer(
     assert answer.reply_markup is None
 
 
+def _flat(text: str) -> str:
+    """Text as read: no tags, entities decoded, no Markdown marks, case and spacing ignored."""
+    return " ".join(re.sub(r"<[^>]*>|[>*_`#]", " ", html.unescape(text)).lower().split())
+
+
 def _leaks(text: str, system: str) -> bool:
-    flat, prompt = " ".join(text.lower().split()), " ".join(system.lower().split())
-    return canary() in text or any(prompt[i : i + 50] in flat for i in range(0, max(1, len(prompt) - 49)))
+    flat, prompt = _flat(text), _flat(system)
+    return canary() in flat or any(prompt[i : i + 50] in flat for i in range(max(1, len(prompt) - 49)))
 
 
 @pytest.mark.parametrize("leak", ["prompt", "canary"])
