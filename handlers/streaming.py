@@ -202,6 +202,8 @@ class AnswerStream:
         else:
             self.writer = DraftWriter(bot, chat_id, running.answer_id)
         self.interval = GROUP_EDIT_INTERVAL if group else PRIVATE_EDIT_INTERVAL
+        self.preview = StreamPreview(min_interval=self.interval, clock=clock)
+        self._pending = False  # text received that the preview has not shown yet
         self._last_shown = clock()
 
     async def thinking(self) -> None:
@@ -218,24 +220,50 @@ class AnswerStream:
     async def _show(self, html: str) -> None:
         await self.writer.show(html)
         self._last_shown = self.clock()
+        self._pending = False
+
+    def _feed(self, text: str) -> str | None:
+        self.preview.feed(text)
+        html = self.preview.poll()
+        self._pending = html is None
+        return html
+
+    def _timeout(self) -> float | None:
+        """How long the next event may be waited for: until a held-back preview is due (the model
+        paused mid-answer), or a private chat's draft needs sending again."""
+        due: list[float] = []
+        if self._pending:
+            due.append(self._last_shown + self.interval)
+        if not self.group:
+            due.append(self._last_shown + DRAFT_REFRESH)
+        return max(0.0, min(due) - self.clock()) if due else None
+
+    async def _tick(self) -> None:
+        if self._pending:
+            self._pending = False
+            html = self.preview.poll()
+            if html is not None:
+                await self._show(html)
+                return
+        if not self.group and self.clock() - self._last_shown >= DRAFT_REFRESH:
+            await self.writer.refresh()
+            self._last_shown = self.clock()
 
     async def _events(self, events: AsyncGenerator[ChatEvent, None]) -> AsyncGenerator[ChatEvent, None]:
         """The events until a stop: then the wait for the next one is cancelled (the model's request
-        with it) and `_Stopped` raised. A private chat's draft is sent again when it gets old."""
+        with it) and `_Stopped` raised. While waiting, a due preview is shown and an old draft renewed."""
         stop = asyncio.ensure_future(self.running.stopped.wait())
         try:
             while not self.running.stopped.is_set():  # stopped before it began: the model is never asked
                 step = asyncio.ensure_future(anext(events))
                 while not step.done():
-                    timeout = None if self.group else max(0.0, self._last_shown + DRAFT_REFRESH - self.clock())
-                    await asyncio.wait({step, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait({step, stop}, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED)
                     if stop.done():
                         step.cancel()
                         await asyncio.wait({step})  # its cancellation, not ours, if we are cancelled meanwhile
                         break
                     if not step.done():
-                        await self.writer.refresh()
-                        self._last_shown = self.clock()
+                        await self._tick()
                 else:
                     try:
                         yield step.result()
@@ -247,7 +275,6 @@ class AnswerStream:
 
     async def deliver(self, events: AsyncGenerator[ChatEvent, None]) -> Delivered:
         """Stream the events into the chat until the answer is done or the user stops it."""
-        preview = StreamPreview(min_interval=self.interval)
         answer: Answer | None = None
         stopped = False
         try:
@@ -255,18 +282,17 @@ class AnswerStream:
                 try:
                     async for event in stream:
                         if isinstance(event, Delta):
-                            preview.feed(event.text)
-                            html = preview.poll()
+                            html = self._feed(event.text)
                             if html is not None:
                                 await self._show(html)
                         elif isinstance(event, Restart):
-                            preview = StreamPreview(min_interval=self.interval)
+                            self.preview = StreamPreview(min_interval=self.interval, clock=self.clock)
                         elif isinstance(event, Done):
                             answer = event.answer
                 except _Stopped:
                     stopped = True
             if stopped:
-                shown = preview.text.strip()
+                shown = self.preview.text.strip()
                 log.info("answer stopped by the user in chat %s after %d characters", self.chat_id, len(shown))
                 await self.writer.finish(self._stopped_parts(shown))
                 return Delivered(None, True, stopped=shown)
