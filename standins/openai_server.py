@@ -60,6 +60,7 @@ class Reply:
     # Holds the first content chunk until set (the role chunk is sent at once): a test proves what
     # the bot did before the model's first token without relying on timing.
     hold: asyncio.Event | None = None
+    first_delay: float = 0.0  # seconds before the first content chunk (the model's time to first token)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any] | None
     at: float = field(default_factory=time.monotonic)
+    arrived: float = field(default_factory=time.time)  # the same moment in wall-clock time
     # Wall-clock time (time.time, like the Bot API stand-in's call log) the last content chunk of a
     # streamed answer was written: when the model's last token left the server.
     last_chunk_time: float | None = None
@@ -404,6 +406,8 @@ class FakeOpenAI:
             pieces = split_text(text, item.chunks if isinstance(item, Reply) else 2)
             if isinstance(item, Reply) and item.hold is not None and pieces:
                 await self._until_hung_up(request, item.hold.wait())
+            if isinstance(item, Reply) and item.first_delay and pieces:
+                await self._until_hung_up(request, asyncio.sleep(item.first_delay))
             for piece in pieces:
                 if isinstance(item, Reply) and item.delay:
                     await self._until_hung_up(request, asyncio.sleep(item.delay))
