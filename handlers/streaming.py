@@ -253,14 +253,13 @@ class AnswerStream:
         """The events until a stop: then the wait for the next one is cancelled (the model's request
         with it) and `_Stopped` raised. While waiting, a due preview is shown and an old draft renewed."""
         stop = asyncio.ensure_future(self.running.stopped.wait())
+        step: asyncio.Future[ChatEvent] | None = None
         try:
             while not self.running.stopped.is_set():  # stopped before it began: the model is never asked
                 step = asyncio.ensure_future(anext(events))
                 while not step.done():
                     await asyncio.wait({step, stop}, timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED)
                     if stop.done():
-                        step.cancel()
-                        await asyncio.wait({step})  # its cancellation, not ours, if we are cancelled meanwhile
                         break
                     if not step.done():
                         await self._tick()
@@ -269,9 +268,16 @@ class AnswerStream:
                         yield step.result()
                     except StopAsyncIteration:
                         return
+                    continue
+                break
             raise _Stopped
         finally:
             stop.cancel()
+            if step is not None and not step.done():
+                # Stopped, or a preview failed while the model was being waited for: the wait is
+                # cancelled, and the model's request with it.
+                step.cancel()
+                await asyncio.wait({step})  # its cancellation, not ours, if we are cancelled meanwhile
 
     async def deliver(self, events: AsyncGenerator[ChatEvent, None]) -> Delivered:
         """Stream the events into the chat until the answer is done or the user stops it."""
