@@ -154,6 +154,8 @@ async def _answer_running(turn: Turn, services: Services, running: RunningAnswer
     stream = AnswerStream(
         bot, chat_id, t=t, running=running, group=group, reply_to=message.message_id if group else None
     )
+    # The first feedback, before the question is prepared. Not sent alongside the preparation: no
+    # Telegram call is made while this update holds a database connection.
     await stream.thinking()
     # Groups see "typing…" while the question is prepared (a private chat has its draft already).
     async with ChatActionSender.typing(bot=bot, chat_id=chat_id) if group else nullcontext():
