@@ -8,18 +8,20 @@ import asyncio
 import html
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
+from bot.settings import Settings
 from db.models import CreditAccount, CreditHold, DailyUsage, User
 from services.credits import ledger
 from services.llm.prompts import canary
 from standins.openai_server import ErrorReply, FakeOpenAI, Reply
 from standins.telegram import Call, FakeTelegramServer, FakeUser
 from tests.flow.chat_helpers import ask
-from tests.harness import RunningBot
+from tests.harness import RunningBot, running_bot
 
 THINKING = "🤔 Looking at the market…"
 STOPPED = "⏹ Stopped — nothing was charged."
@@ -216,3 +218,30 @@ async def test_llm_down_still_answers_by_rules_through_the_draft(
     drafts = _to(ann.id, "sendMessageDraft", tg)
     assert drafts[0].params["text"] == THINKING and all(c.ok for c in drafts)
     assert _to(ann.id, "editMessageText", tg) == [] and tg.count_429 == 0
+
+
+async def test_a_question_stopped_while_it_waits_for_its_turn_never_reaches_the_model(
+    tg: FakeTelegramServer, llm: FakeOpenAI, settings_factory: Callable[..., Settings]
+) -> None:
+    settings = settings_factory(
+        openai_api_key="sk-test", openai_base_url=llm.base_url, llm_max_retries=0, answer_concurrency=1
+    )
+    release = asyncio.Event()
+    llm.script(Reply("BTC answer.", chunks=2, hold=release))
+    async with running_bot(settings, tg) as app:
+        ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
+        await tg.send_message(ann, "BTC 4h")
+        await llm.wait_for_chat_requests(1)  # Ann's answer holds the only answer slot
+        await tg.send_message(bob, "ETH 4h")
+        await tg.wait_until(lambda: app.resources.services.answer_slots.waiting == 1, what="Bob waiting his turn")
+        shown = tg.chat(bob).draft
+        assert shown is not None and shown.text == THINKING and shown.can_stop
+        tg.stop_generation(bob)
+        release.set()
+        await tg.wait_until(lambda: app.resources.inflight.count == 0 and bool(tg.bot_messages(bob)), timeout=20)
+        assert [m.plain_text for m in tg.bot_messages(bob)] == [STOPPED]
+        assert len(llm.chat_requests) == 1  # Bob's question never reached the model
+        async with app.resources.sessionmaker() as session:
+            rows = {u.telegram_id: u.id for u in (await session.scalars(select(User))).all()}
+            usage = {row.user_id: row.questions for row in (await session.scalars(select(DailyUsage))).all()}
+        assert usage.get(rows[bob.id], 0) == 0 and usage[rows[ann.id]] == 1
