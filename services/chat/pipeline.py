@@ -30,7 +30,8 @@ from services.intent.horizon import find_horizon
 from services.intent.language import answer_language
 from services.intent.unknown import asked_unknown_coins, near_matches
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
-from services.llm.prompts import MAX_USER_CHARS
+from services.llm.leak import LeakGuard, PromptLeak, guarded
+from services.llm.prompts import MAX_USER_CHARS, canary
 from services.market import (
     MarketError,
     MarketService,
@@ -47,7 +48,8 @@ ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3
 
 RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
-Source = Literal["llm", "rules", "rules_fallback"]
+# "refused": the model's answer was replaced by a short refusal (it was leaking the system prompt).
+Source = Literal["llm", "rules", "rules_fallback", "refused"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,13 @@ class Answer:
     source: Source
     usage: Usage | None = None
     model: str | None = None
+    stopped: bool = False  # the user stopped it: `text` is what had been shown
+
+    @property
+    def charged(self) -> bool:
+        """Users pay for the analyst they asked for, delivered whole: not for the rule-based fallback
+        after an LLM failure, a refusal, or an answer they stopped."""
+        return self.source in ("llm", "rules") and not self.stopped
 
 
 @dataclass(frozen=True)
@@ -272,15 +281,32 @@ class ChatService:
             return
         parts: list[str] = []
         usage: Usage | None = None
+        events = self.llm.stream_chat(
+            prepared.messages, model=self.model, max_tokens=ANSWER_MAX_TOKENS, temperature=TEMPERATURE
+        )
         try:
-            async for event in self.llm.stream_chat(
-                prepared.messages, model=self.model, max_tokens=ANSWER_MAX_TOKENS, temperature=TEMPERATURE
-            ):
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    yield Delta(event.text)
-                else:
-                    usage = event
+            # Closed on leaving, whatever the way (a stop closes this generator at a yield): the
+            # model's HTTP stream ends at once, not when the garbage collector gets to it.
+            async with aclosing(guarded(events, _leak_guard(prepared))) as safe:
+                async for event in safe:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        yield Delta(event.text)
+                    else:
+                        usage = event
+        except PromptLeak as leak:
+            log.warning(
+                "prompt leak blocked (%s) in chat %s: the answer was replaced after %d safe characters",
+                leak.what,
+                prepared.chat_id,
+                leak.shown_chars,
+            )
+            if parts:
+                yield Restart()
+            text = prepared.translator("chat-leak-refused")
+            yield Delta(text)
+            yield Done(Answer(text=text, source="refused"))
+            return
         except LLMError as exc:
             log.warning("LLM failed (%s), answering with the rule-based analyst", exc)
             if parts:
@@ -302,17 +328,24 @@ class ChatService:
     async def answering(self, session: AsyncSession, prepared: Prepared) -> AsyncIterator[Answering]:
         """The answer's charge lifecycle. The handler streams and delivers inside the block and calls
         `answering.delivered(answer)` once the answer reached the chat. Leaving the block always
-        settles: a delivered answer is remembered and charged (the rule-based fallback after an LLM
-        failure is free: users pay for the analyst they asked for); anything else — not delivered,
-        an exception, a cancellation — releases the reservation. `answering.settled` has the result."""
+        settles: a delivered answer is remembered (not a refusal) and charged when `answer.charged`
+        (not the rule-based fallback after an LLM failure, a refusal or a stopped answer); anything
+        else — not delivered, an exception, a cancellation — releases the reservation.
+        `answering.settled` has the result."""
         turn = Answering(prepared=prepared)
         async with charged(self.charge, session, prepared.decision) as charge:
             yield turn
-            if turn.answer is not None:
-                await self._remember(session, prepared, turn.answer)
-                if turn.answer.source != "rules_fallback":
+            answer = turn.answer
+            if answer is not None:
+                if answer.source != "refused" and answer.text.strip():
+                    await self._remember(session, prepared, answer)
+                if answer.charged:
                     charge.succeed()
         turn.settled = charge.result
+
+    def stopped(self, shown: str) -> Answer:
+        """The answer the user stopped, as far as it was shown (never charged)."""
+        return Answer(text=shown, source="llm" if self.llm is not None else "rules", stopped=True)
 
     async def give_back(self, session: AsyncSession, prepared: Prepared) -> None:
         """The prepared question will not be answered (dropped while it waited for its turn): its
@@ -354,3 +387,9 @@ def _rules(prepared: Prepared, *, fallback: bool) -> str:
     if prepared.comparison is not None:
         return comparison_answer(prepared.translator, prepared.comparison, fallback=fallback)
     return rule_based_answer(prepared.translator, prepared.views, fallback=fallback)
+
+
+def _leak_guard(prepared: Prepared) -> LeakGuard:
+    """A guard against the model reproducing this request's system prompt or the canary in it."""
+    system = "\n".join(m["content"] for m in prepared.messages if m.get("role") == "system")
+    return LeakGuard(system, canary())
