@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "migrate": "apply the database migrations up to REVISION (default: head). The bot never migrates "
     "itself: run this once per deploy (`make run` and docker compose do).",
     "downgrade": "roll the database back to REVISION (default: one step; `base` empties it).",
+    "backtest": "run the signal strategy and the outcome rules over recorded candles (--candles PATH: an "
+    "OHLCV .json/.csv file or a folder; --strategy, --fees, --slippage, --seeds, --periods) and print "
+    "the track record next to a random-entry baseline, overall and per walk-forward period.",
 }
 
 DESCRIPTION = "Coinsight, a Telegram bot for crypto traders."
@@ -104,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("command", nargs="?", default="run", choices=list(COMMANDS), help="what to do (default: run)")
     parser.add_argument("revision", nargs="?", help="migrate/downgrade target (default: head / one step down)")
+    from bot.backtest_cli import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
@@ -117,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
+    if args.command == "backtest":
+        from bot.backtest_cli import run
+
+        return run(args, settings.performance_min_signals)
     try:
         if args.command in ("migrate", "downgrade"):
             default = "head" if args.command == "migrate" else "-1"
