@@ -7,12 +7,11 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from services.signals.backtest import BacktestConfig, backtest
-from services.signals.backtest_report import format_report
-from services.signals.candle_files import CandleFileError, CandleSeries, candle_paths, load_candles
-from services.signals.model import Costs
-from services.signals.strategy import STRATEGIES
+if TYPE_CHECKING:  # the services load only when the command runs (not on the bot's start path)
+    from services.signals.backtest import BacktestConfig
+    from services.signals.candle_files import CandleSeries
 
 USAGE_ERROR = 2
 
@@ -20,9 +19,9 @@ USAGE_ERROR = 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backtest")
     group.add_argument("--candles", type=Path, help="backtest: an OHLCV file (.json/.csv) or a folder of them")
-    group.add_argument("--strategy", default="trend", help=f"backtest: strategy ({', '.join(STRATEGIES)})")
-    group.add_argument("--fees", type=float, default=Costs().fee_pct, help="backtest: taker fee, %% per side")
-    group.add_argument("--slippage", type=float, default=Costs().slippage_pct, help="backtest: slippage, %% per side")
+    group.add_argument("--strategy", default="trend", help="backtest: strategy name (default: trend)")
+    group.add_argument("--fees", type=float, help="backtest: taker fee, %% per side (default 0.055)")
+    group.add_argument("--slippage", type=float, help="backtest: slippage allowance, %% per side (default 0.02)")
     group.add_argument("--seeds", type=int, default=100, help="backtest: random-entry baseline runs")
     group.add_argument("--periods", type=int, default=4, help="backtest: walk-forward periods")
     group.add_argument(
@@ -36,6 +35,8 @@ class BacktestArgumentError(Exception):
 
 def load_series(path: Path) -> tuple[list[CandleSeries], list[str]]:
     """Every series under `path`, and one line per file skipped (a single file that fails is an error)."""
+    from services.signals.candle_files import CandleFileError, candle_paths, load_candles
+
     paths = candle_paths(path)
     series: list[CandleSeries] = []
     skipped: list[str] = []
@@ -52,12 +53,18 @@ def load_series(path: Path) -> tuple[list[CandleSeries], list[str]]:
 
 
 def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
+    from services.signals.backtest import BacktestConfig
+    from services.signals.model import Costs
+    from services.signals.strategy import STRATEGIES
+
     if args.candles is None:
         raise BacktestArgumentError("backtest needs --candles PATH (an OHLCV .json/.csv file or a folder)")
     strategy = STRATEGIES.get(args.strategy)
     if strategy is None:
         raise BacktestArgumentError(f"unknown strategy {args.strategy!r} (known: {', '.join(STRATEGIES)})")
-    if not (0 <= args.fees < 10 and 0 <= args.slippage < 10):
+    fees = Costs().fee_pct if args.fees is None else args.fees
+    slippage = Costs().slippage_pct if args.slippage is None else args.slippage
+    if not (0 <= fees < 10 and 0 <= slippage < 10):
         raise BacktestArgumentError("--fees and --slippage are percent per side, 0 to 10")
     if not (1 <= args.seeds <= 10_000 and 1 <= args.periods <= 100):
         raise BacktestArgumentError("--seeds is 1-10000 and --periods 1-100")
@@ -66,7 +73,7 @@ def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
         raise BacktestArgumentError("--min-signals is at least 1")
     return BacktestConfig(
         strategy=strategy,
-        costs=Costs(fee_pct=args.fees, slippage_pct=args.slippage),
+        costs=Costs(fee_pct=fees, slippage_pct=slippage),
         seeds=args.seeds,
         periods=args.periods,
         min_signals=wanted,
@@ -74,6 +81,10 @@ def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
 
 
 def run(args: argparse.Namespace, min_signals: int) -> int:
+    from services.signals.backtest import backtest
+    from services.signals.backtest_report import format_report
+    from services.signals.candle_files import CandleFileError
+
     try:
         config = config_of(args, min_signals)
         series, skipped = load_series(args.candles)
