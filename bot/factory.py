@@ -77,6 +77,7 @@ MENU_COMMANDS = (
     "subscribe",
     "unsubscribe",
     "linkchannel",
+    "performance",
     "paysupport",
     "language",
     "settings",
@@ -220,6 +221,7 @@ def build_resources(settings: Settings) -> AppResources:
             rearm_callback=rearm_alert_callback,
         ),
         outbox_wake=outbox_wake,
+        performance_min_signals=settings.performance_min_signals,
     )
     resources = AppResources(
         settings=settings,

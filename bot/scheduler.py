@@ -29,6 +29,7 @@ from services.scheduling.jobs import JobRunner, JobSpec, candle_close, every, ig
 from services.scheduling.leader import LeaderElector, Lease, LocalLease, PostgresLease, RedisLease
 from services.scheduling.plan_expiry import PlanExpiry
 from services.scheduling.scheduler import Scheduler
+from services.signals.digest import run_digests
 from services.user_cache import LastSeen
 
 Wake = Callable[[], None]
@@ -101,6 +102,8 @@ def build_jobs(
         # Market scans at candle closes for what feeds, alerts and positions need: snapshots, candle
         # highs/lows for alerts (RISK_CANDLE_TIMEFRAME), market risk for risk feeds.
         *market_scan_jobs(_scan(services), scan_timeframes(settings), settings.scan_delay_seconds),
+        # The weekly track-record digest for signals feeds with `digest` on, at each weekly close.
+        JobSpec("signals-digest", candle_close("1w", settings.scan_delay_seconds), _digest(sessionmaker, services)),
     ]
 
 
@@ -114,6 +117,21 @@ def _scan(services: Services) -> Callable[[str, datetime], Awaitable[object]]:
         return await services.risk.scan(tick, timeframe)
 
     return scan
+
+
+def _digest(
+    sessionmaker: async_sessionmaker[AsyncSession], services: Services
+) -> Callable[[datetime], Awaitable[object]]:
+    async def digest(tick: datetime) -> object:
+        return await run_digests(
+            sessionmaker,
+            services.translations,
+            tick,
+            min_signals=services.performance_min_signals,
+            wake=services.outbox_wake,
+        )
+
+    return digest
 
 
 def build_scheduler(

@@ -24,6 +24,7 @@ from handlers import (
     market,
     membership,
     payments,
+    performance,
     positions,
 )
 
@@ -39,6 +40,7 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         *credit_routers,
         *extra,
         feeds.build_router(),
+        performance.build_router(),
         alerts.build_router(),
         positions.build_router(),
         market.build_router(),

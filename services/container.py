@@ -41,6 +41,8 @@ class Services:
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
     risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
     risk: RiskEngine  # the scheduler's risk tick and scans
+    # Track record (/performance, digest): no figure below this many graded signals (PERFORMANCE_MIN_SIGNALS).
+    performance_min_signals: int = 20
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

@@ -3,6 +3,7 @@ a new record instead of blending into the old one), for a coin, a timeframe and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,10 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.signals import SignalRepository
+from services.market.errors import UnsupportedTimeframe
+from services.market.timeframes import validate_timeframe
 from services.signals.model import SignalRecord
 from services.signals.performance import DEFAULT_MIN_SIGNALS, Performance, performance, trades_of_records
 
 PERIODS: dict[str, int | None] = {"30d": 30, "90d": 90, "all": None}  # days back from now (closes)
+COIN = re.compile(r"[A-Z0-9]{1,20}")
 MAX_RECORDS = 3  # strategies/versions shown, the most recently active first
 
 
@@ -56,5 +60,32 @@ async def track_records(
     period: str = "all",
     min_signals: int = DEFAULT_MIN_SIGNALS,
 ) -> list[TrackRecord]:
+    """The track records of a scope; ends its read transaction (no connection held while the caller replies)."""
     rows = await SignalRepository(session).closed(since=since_of(period, now), symbol=symbol, timeframe=timeframe)
+    await session.rollback()
     return group_records(rows, min_signals=min_signals)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    symbol: str | None = None
+    timeframe: str | None = None
+    period: str = "all"
+
+
+def parse_scope(text: str) -> Scope | None:
+    """`[coin] [timeframe] [30d|90d|all]` in any order; None when a word fits none or repeats."""
+    found: dict[str, str] = {}
+    for word in text.split():
+        key, value = "period", word.lower()
+        if value not in PERIODS:
+            try:
+                key, value = "timeframe", validate_timeframe(word)
+            except UnsupportedTimeframe:
+                key, value = "symbol", word.lstrip("$").upper()
+                if not COIN.fullmatch(value):
+                    return None
+        if key in found:
+            return None
+        found[key] = value
+    return Scope(**found)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_chat, bench_intent, bench_load, bench_market, bench_outbox, bench_risk
+from tests.bench import (
+    bench_backtest,
+    bench_chat,
+    bench_intent,
+    bench_load,
+    bench_market,
+    bench_outbox,
+    bench_risk,
+)
 
 
 def main() -> int:
     status = 0
-    for bench in (bench_market, bench_chat, bench_intent, bench_outbox, bench_risk, bench_load):
+    for bench in (bench_market, bench_chat, bench_intent, bench_outbox, bench_risk, bench_load, bench_backtest):
         print(f"\n=== {bench.__name__} ===")
         status |= bench.main()
     return status
