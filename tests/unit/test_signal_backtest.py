@@ -17,7 +17,7 @@ from services.signals.backtest import BacktestConfig, backtest, decide, run_seri
 from services.signals.candle_files import CandleSeries
 from services.signals.model import Costs, SignalIdea
 from services.signals.strategy import DEFAULT_STRATEGY, evaluate, timeframe_ms
-from standins.exchanges.candles import generate_scenario
+from standins.exchanges import generate_scenario
 
 SEGMENTS = [("range", 120), ("up", 150), ("range", 80), ("down", 150), ("up", 120)]
 STEP = timeframe_ms("4h")
