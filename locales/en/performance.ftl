@@ -8,7 +8,10 @@ performance-period-30d = last 30 days
 performance-period-90d = last 90 days
 performance-period-all = all time
 performance-none = No signal has closed in this selection yet.
-performance-strategy = <b>{ $strategy } v{ $version }</b>: { $signals } closed signals ({ $wins } won, { $losses } lost)
+performance-strategy = <b>{ $strategy } v{ $version }</b>: { $signals ->
+    [one] 1 closed signal
+   *[other] { $signals } closed signals
+} ({ $wins } won, { $losses } lost)
 performance-unfilled = { $count } limit entries were never reached: no trade, left out of the figures.
 performance-too-few = Only { $trades } graded trades: too few for the figures to mean anything (at least { $needed } are needed).
 performance-undefined = n/a
