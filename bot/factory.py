@@ -12,6 +12,7 @@ import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -55,6 +56,10 @@ from services.ratelimit import (
 )
 from services.risk import RiskConfig, RiskEngine
 from services.scheduling.scheduler import Scheduler
+from services.signals.chart import render_signal_chart_async
+from services.signals.commentary import CommentaryConfig
+from services.signals.engine import SignalEngine, SignalsConfig
+from services.signals.strategy import STRATEGIES
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -220,6 +225,15 @@ def build_resources(settings: Settings) -> AppResources:
             on_enqueued=outbox_wake.set,
             rearm_callback=rearm_alert_callback,
         ),
+        signals=SignalEngine(
+            sessionmaker,
+            market,
+            translations,
+            config=signals_config_from(settings),
+            llm=llm,
+            render_chart=partial(render_signal_chart_async, executor=chart_cache.executor),
+            on_enqueued=outbox_wake.set,
+        ),
         outbox_wake=outbox_wake,
         performance_min_signals=settings.performance_min_signals,
     )
@@ -254,6 +268,20 @@ def risk_config_from(settings: Settings) -> RiskConfig:
         funding_8h=settings.risk_funding_extreme,
         oi_change_pct=settings.risk_oi_change_pct,
         cooldown=timedelta(minutes=settings.risk_cooldown_minutes),
+    )
+
+
+def signals_config_from(settings: Settings) -> SignalsConfig:
+    return SignalsConfig(
+        strategy=STRATEGIES[settings.signals_strategy],
+        use_funding=settings.signals_funding,
+        commentary=CommentaryConfig(
+            enabled=settings.signals_commentary,
+            model=settings.llm_model,
+            timeout=settings.signals_commentary_timeout,
+            max_tokens=settings.signals_commentary_max_tokens,
+            locale=settings.default_locale,
+        ),
     )
 
 

@@ -100,7 +100,8 @@ def build_jobs(
         # (the fired ones go through the outbox, which the engine wakes itself).
         JobSpec("risk-tick", candle_close("1m", settings.scan_delay_seconds), services.risk.tick),
         # Market scans at candle closes for what feeds, alerts and positions need: snapshots, candle
-        # highs/lows for alerts (RISK_CANDLE_TIMEFRAME), market risk for risk feeds.
+        # highs/lows for alerts (RISK_CANDLE_TIMEFRAME), market risk for risk feeds, then the signals
+        # strategy for what signals feeds follow.
         *market_scan_jobs(_scan(services), scan_timeframes(settings), settings.scan_delay_seconds),
         # The weekly track-record digest for signals feeds with `digest` on, at each weekly close.
         JobSpec("signals-digest", candle_close("1w", settings.scan_delay_seconds), _digest(sessionmaker, services)),
@@ -113,8 +114,13 @@ def scan_timeframes(settings: Settings) -> list[str]:
 
 
 def _scan(services: Services) -> Callable[[str, datetime], Awaitable[object]]:
+    """Risk first (snapshots, alerts, market risk), then signals: the candles the risk scan fetched
+    are in the market cache, so the signals engine's requests for the same coins are cache hits."""
+
     async def scan(timeframe: str, tick: datetime) -> object:
-        return await services.risk.scan(tick, timeframe)
+        risk = await services.risk.scan(tick, timeframe)
+        signals = await services.signals.scan(tick, timeframe)
+        return (risk, signals) if signals else risk
 
     return scan
 

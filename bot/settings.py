@@ -207,6 +207,25 @@ class Settings(BaseSettings):
         except UnsupportedTimeframe as exc:
             raise ValueError(str(exc)) from None
 
+    # Signals engine (services/signals/engine.py): the strategy run at candle closes for what live
+    # signals feeds follow (one of services.signals.strategy.STRATEGIES), the funding rate as context,
+    # and optional LLM commentary — bounded in time and tokens; the signal goes out without it.
+    signals_strategy: str = "trend"
+    signals_funding: bool = True
+    signals_commentary: bool = False
+    signals_commentary_timeout: float = Field(default=8.0, gt=0, le=60)
+    signals_commentary_max_tokens: int = Field(default=120, ge=16, le=1000)
+
+    @field_validator("signals_strategy")
+    @classmethod
+    def _signals_strategy(cls, value: str) -> str:
+        from services.signals.strategy import STRATEGIES
+
+        name = value.strip().lower()
+        if name not in STRATEGIES:
+            raise ValueError(f"unknown strategy {value!r} (one of {', '.join(STRATEGIES)})")
+        return name
+
     # Scheduler (bot/scheduler.py, services/scheduling): one leader across replicas runs the jobs — a
     # Redis lock with REDIS_URL, a PostgreSQL advisory lock without it, this process on SQLite. A
     # leader renews every SCHEDULER_RENEW_SECONDS (others try to take over as often); a dead one is

@@ -22,6 +22,7 @@ from services.llm import LLMService
 from services.market import MarketService
 from services.market.chart_cache import ChartCache
 from services.risk import RiskConfig, RiskEngine
+from services.signals.engine import SignalEngine
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,7 @@ class Services:
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)
     risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
     risk: RiskEngine  # the scheduler's risk tick and scans
+    signals: SignalEngine  # the strategy at the scans' candle closes, for what signals feeds follow
     # Track record (/performance, digest): no figure below this many graded signals (PERFORMANCE_MIN_SIGNALS).
     performance_min_signals: int = 20
 

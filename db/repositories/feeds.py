@@ -8,7 +8,7 @@ needs. Never commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,8 @@ from db.models import Plan
 from db.models.market import Feed
 from db.models.users import Chat, User
 from db.repositories.dialect import dialect_insert
+
+LOOKUP_CHUNK = 1000  # ids per IN (…) lookup
 
 
 def split_list(value: str) -> tuple[str, ...]:
@@ -120,6 +122,18 @@ class FeedReadRepository:
             _feed_row(feed, chat_locale or user_locale or language_code, chat_type)
             for feed, chat_locale, chat_type, user_locale, language_code in rows
         ]
+
+    async def user_plans(self, telegram_ids: Iterable[int]) -> dict[int, tuple[str, datetime | None]]:
+        """(plan, plan_expires_at) of these people, by Telegram id (unknown people are left out)."""
+        found: dict[int, tuple[str, datetime | None]] = {}
+        ids = sorted(set(telegram_ids))
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            statement = select(User.telegram_id, User.plan, User.plan_expires_at).where(
+                User.telegram_id.in_(ids[start : start + LOOKUP_CHUNK])
+            )
+            for telegram_id, plan, expires_at in (await self.session.execute(statement)).all():
+                found[telegram_id] = (plan, expires_at)
+        return found
 
 
 class FeedRepository:

@@ -27,6 +27,7 @@ class Recipient:
     silent: bool  # level "silent": sent with disable_notification
     thread_id: int | None  # forum topic
     chat_type: str
+    owner: int | None = None  # the feed's creator (Telegram id): their plan sets a signal's delay
 
     def message(
         self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), photo: str | None = None
@@ -57,6 +58,7 @@ async def recipients(session: Session, kind: str, symbol: str, timeframe: str | 
             silent=feed.level == "silent",
             thread_id=feed.thread_id,
             chat_type=feed.chat_type,
+            owner=feed.created_by,
         )
         for feed in feeds
         if _matches(feed, symbol, timeframe)

@@ -135,6 +135,11 @@ class ChartCache:
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chart-render")
         return cls(store, render, executor, style=style, max_entries=max_entries, ttl=ttl)
 
+    @property
+    def executor(self) -> Executor:
+        """The bounded render pool: other charts (a signal's) render here too, never on the event loop."""
+        return self._executor
+
     def __len__(self) -> int:
         """PNGs held now (expired ones are dropped first)."""
         self._png.expire()

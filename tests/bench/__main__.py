@@ -12,12 +12,14 @@ from tests.bench import (
     bench_market,
     bench_outbox,
     bench_risk,
+    bench_signals,
 )
 
 
 def main() -> int:
     status = 0
-    for bench in (bench_market, bench_chat, bench_intent, bench_outbox, bench_risk, bench_load, bench_backtest):
+    benches = (bench_market, bench_chat, bench_intent, bench_outbox, bench_risk, bench_signals, bench_backtest)
+    for bench in (*benches, bench_load):
         print(f"\n=== {bench.__name__} ===")
         status |= bench.main()
     return status

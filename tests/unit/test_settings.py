@@ -66,6 +66,9 @@ def test_lists_and_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
         ("THROTTLE_RATE", "0"),
         ("THROTTLE_PERIOD", "-3"),
         ("CONVERSATION_IDLE_HOURS", "0"),
+        ("SIGNALS_STRATEGY", "scalper"),
+        ("SIGNALS_COMMENTARY_TIMEOUT", "0"),
+        ("SIGNALS_COMMENTARY_MAX_TOKENS", "5000"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
