@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "itself: run this once per deploy (`make run` and docker compose do).",
     "downgrade": "roll the database back to REVISION (default: one step; `base` empties it).",
     "backtest": "run the signal strategy and the outcome rules over recorded candles (--candles PATH: an "
-    "OHLCV .json/.csv file or a folder; --strategy, --fees, --slippage, --seeds, --periods) and print "
+    "OHLCV .json/.csv file or a folder; --strategy, --exchange/--fees, --slippage, --seeds, --periods) and print "
     "the track record next to a random-entry baseline, overall and per walk-forward period.",
 }
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backtest":
         from bot.backtest_cli import run
 
-        return run(args, settings.performance_min_signals)
+        return run(args, settings)
     try:
         if args.command in ("migrate", "downgrade"):
             default = "head" if args.command == "migrate" else "-1"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the services load only when the command runs (not on the bot's start path)
+    from bot.settings import Settings
     from services.signals.backtest import BacktestConfig
     from services.signals.candle_files import CandleSeries
 
@@ -20,8 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backtest")
     group.add_argument("--candles", type=Path, help="backtest: an OHLCV file (.json/.csv) or a folder of them")
     group.add_argument("--strategy", default="trend", help="backtest: strategy name (default: trend)")
-    group.add_argument("--fees", type=float, help="backtest: taker fee, %% per side (default 0.055)")
-    group.add_argument("--slippage", type=float, help="backtest: slippage allowance, %% per side (default 0.02)")
+    group.add_argument(
+        "--exchange", default="bybit", help="backtest: whose taker fee from SIGNAL_FEES applies (default: bybit)"
+    )
+    group.add_argument("--fees", type=float, help="backtest: taker fee, %% per side (default: the exchange's)")
+    group.add_argument("--slippage", type=float, help="backtest: slippage, %% per side (default: SIGNAL_SLIPPAGE_PCT)")
     group.add_argument("--seeds", type=int, default=100, help="backtest: random-entry baseline runs")
     group.add_argument("--periods", type=int, default=4, help="backtest: walk-forward periods")
     group.add_argument(
@@ -52,9 +56,11 @@ def load_series(path: Path) -> tuple[list[CandleSeries], list[str]]:
     return series, skipped
 
 
-def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
+def config_of(args: argparse.Namespace, settings: Settings) -> BacktestConfig:
+    """The live costs (SIGNAL_FEES for --exchange, SIGNAL_SLIPPAGE_PCT) unless --fees/--slippage say otherwise."""
     from services.signals.backtest import BacktestConfig
     from services.signals.model import Costs
+    from services.signals.outcomes import CostTable
     from services.signals.strategy import STRATEGIES
 
     if args.candles is None:
@@ -62,13 +68,15 @@ def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
     strategy = STRATEGIES.get(args.strategy)
     if strategy is None:
         raise BacktestArgumentError(f"unknown strategy {args.strategy!r} (known: {', '.join(STRATEGIES)})")
-    fees = Costs().fee_pct if args.fees is None else args.fees
-    slippage = Costs().slippage_pct if args.slippage is None else args.slippage
+    live = CostTable(fees=dict(settings.signal_fees), slippage_pct=settings.signal_slippage_pct)
+    live_costs = live.for_exchange(args.exchange)
+    fees = live_costs.fee_pct if args.fees is None else args.fees
+    slippage = live_costs.slippage_pct if args.slippage is None else args.slippage
     if not (0 <= fees < 10 and 0 <= slippage < 10):
         raise BacktestArgumentError("--fees and --slippage are percent per side, 0 to 10")
     if not (1 <= args.seeds <= 10_000 and 1 <= args.periods <= 100):
         raise BacktestArgumentError("--seeds is 1-10000 and --periods 1-100")
-    wanted = args.min_signals if args.min_signals is not None else min_signals
+    wanted = args.min_signals if args.min_signals is not None else settings.performance_min_signals
     if wanted < 1:
         raise BacktestArgumentError("--min-signals is at least 1")
     return BacktestConfig(
@@ -80,13 +88,13 @@ def config_of(args: argparse.Namespace, min_signals: int) -> BacktestConfig:
     )
 
 
-def run(args: argparse.Namespace, min_signals: int) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from services.signals.backtest import backtest
     from services.signals.backtest_report import format_report
     from services.signals.candle_files import CandleFileError
 
     try:
-        config = config_of(args, min_signals)
+        config = config_of(args, settings)
         series, skipped = load_series(args.candles)
     except (BacktestArgumentError, CandleFileError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)

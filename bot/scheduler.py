@@ -30,6 +30,8 @@ from services.scheduling.leader import LeaderElector, Lease, LocalLease, Postgre
 from services.scheduling.plan_expiry import PlanExpiry
 from services.scheduling.scheduler import Scheduler
 from services.signals.digest import run_digests
+from services.signals.outcomes import CostTable
+from services.signals.tracker import OutcomeTracker
 from services.user_cache import LastSeen
 
 Wake = Callable[[], None]
@@ -85,6 +87,13 @@ def build_jobs(
     keep = timedelta(hours=settings.scheduler_runs_keep_hours)
     sweep = ignoring_tick(partial(sweep_expired_holds, sessionmaker))
     refresh = ignoring_tick(partial(_refresh_markets, services.market))
+    outcomes = OutcomeTracker(
+        sessionmaker,
+        services.market,
+        services.translations,
+        CostTable(fees=dict(settings.signal_fees), slippage_pct=settings.signal_slippage_pct),
+        on_enqueued=wake,
+    )
     return [
         # Holds and free-quota slots a crash left behind (answer never settled), released once expired.
         JobSpec("hold-sweeper", every(settings.hold_sweep_seconds), sweep),
@@ -99,6 +108,9 @@ def build_jobs(
         # Risk: armed alerts and open positions against one ticker batch per exchange, every minute
         # (the fired ones go through the outbox, which the engine wakes itself).
         JobSpec("risk-tick", candle_close("1m", settings.scan_delay_seconds), services.risk.tick),
+        # Signal outcomes: open signals graded at each 5-minute close (the shortest signal timeframe;
+        # an expiry is seen within 5 minutes), each chat told once, in reply to its signal.
+        JobSpec("signal-outcomes", candle_close("5m", settings.scan_delay_seconds), outcomes.run),
         # Market scans at candle closes for what feeds, alerts and positions need: snapshots, candle
         # highs/lows for alerts (RISK_CANDLE_TIMEFRAME), market risk for risk feeds, then the signals
         # strategy for what signals feeds follow.

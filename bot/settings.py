@@ -207,6 +207,34 @@ class Settings(BaseSettings):
         except UnsupportedTimeframe as exc:
             raise ValueError(str(exc)) from None
 
+    # Signal outcomes (services/signals/tracker.py): graded after costs — the taker fee per exchange
+    # as "exchange=percent per side" pairs ("*=…" for any other exchange) and a slippage allowance
+    # (percent per side), each paid on entry and on exit.
+    signal_fees: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=lambda: {"bybit": 0.055, "binance": 0.05, "okx": 0.05}
+    )
+    signal_slippage_pct: float = Field(default=0.02, ge=0, lt=5)
+
+    @field_validator("signal_fees", mode="before")
+    @classmethod
+    def _fee_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in _csv(value):
+            key, sep, fee = item.partition("=")
+            if not sep or not key.strip() or not fee.strip():
+                raise ValueError("expected exchange=percent pairs, e.g. bybit=0.055,binance=0.05,*=0.06")
+            pairs[key.strip().lower()] = fee.strip()
+        return pairs
+
+    @field_validator("signal_fees")
+    @classmethod
+    def _fees(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(not 0 <= fee < 5 for fee in value.values()):
+            raise ValueError("fees are percent per side from 0 to 5, e.g. 0.055 for 0.055 %")
+        return value
+
     # Signals engine (services/signals/engine.py): the strategy run at candle closes for what live
     # signals feeds follow (one of services.signals.strategy.STRATEGIES), the funding rate as context,
     # and optional LLM commentary — bounded in time and tokens; the signal goes out without it.

@@ -26,6 +26,7 @@ from handlers import (
     payments,
     performance,
     positions,
+    signals_admin,
 )
 
 
@@ -38,6 +39,7 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         common.build_router(),
         membership.build_router(),
         *credit_routers,
+        signals_admin.build_router(),
         *extra,
         feeds.build_router(),
         performance.build_router(),

@@ -94,3 +94,15 @@ class PositionCallback(CallbackData, prefix="pos"):
 
     action: PositionAction
     id: int
+
+
+class SignalDraftAction(StrEnum):
+    PUBLISH = "pub"
+    CANCEL = "no"
+
+
+class SignalDraftCallback(CallbackData, prefix="sigd"):
+    """A button of an operator's /signal preview: publish or cancel the draft kept under `token`."""
+
+    action: SignalDraftAction
+    token: str

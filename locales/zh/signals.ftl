@@ -29,3 +29,30 @@ signal-reason-funding-supports = 资金费由对手方支付
 signal-reason-funding-crowded = 同向拥挤：资金费率极端（已降低信心分）
 signal-reason-manual = 团队自己的分析
 signal-reason-other = 策略的其他规则
+
+# /signal（仅限运营者）
+signal-usage =
+    ✍️ <b>手动信号</b>：<code>/signal BTC long 4h entry=65000 sl=63500 tp=67000,69000 valid=12h note=突破回踩</code>
+    方向 long 或 short（多/空）；周期 { $timeframes }；1-3 个止盈，用逗号分隔；有效期 30m-30d（默认 24h）；可选 conf=1-100（默认 50）；note= 之后的整行都是备注。
+signal-error-usage = 需要币种、方向和周期。
+signal-error-key = 我不认识 <code>{ $name }=</code>。
+signal-error-missing = 缺少 <code>{ $name }=</code>。
+signal-error-number = <code>{ $name }={ $value }</code> 不是我能识别的价格（例如 65000、65000.5 或 65k）。
+signal-error-valid = <code>valid={ $value }</code>：请写 30m 到 30d 之间的时长，例如 12h 或 2d。
+signal-error-targets = 请给出 1-{ $limit } 个止盈，用逗号分隔：<code>tp=67000,69000</code>。
+signal-error-conf = <code>conf={ $value }</code>：信心分是 1 到 100 的整数。
+signal-error-note = 备注有 { $length } 个字符，最多 { $limit } 个。
+signal-error-timeframe = 我不认识周期 <code>{ $value }</code>。
+signal-error-stop-wrong-side = ⛔ 已拒绝：止损在入场价的错误一侧（做多止损应低于入场价，做空应高于入场价）。
+signal-error-target-wrong-side = ⛔ 已拒绝：有止盈在入场价的错误一侧（做多止盈应高于入场价，做空应低于入场价）。
+signal-error-targets-order = ⛔ 已拒绝：止盈必须按顺序远离入场价（止盈1 最近）。
+signal-preview = 👀 <b>预览</b>：确认发布前不会发送任何内容。当前订阅 { $pair } { $timeframe } 的聊天：{ $chats } 个。
+signal-preview-no-chart = （没有图表：交易所未响应，信号将不带图表发送。）
+signal-button-publish = ✅ 发布
+signal-button-cancel = ✖️ 取消
+signal-published = ✅ <b>已发布</b>，信号 #{ $id }：已为 { $chats } 个聊天排队发送。
+signal-already-open = ⛔ 未发布：{ $pair } { $timeframe } 的手动{ $direction }信号仍未结束。
+signal-cancelled = ✖️ <b>已取消</b>：没有发送任何内容。
+signal-draft-gone = 此预览已过期或已处理。
+signal-direction-long = 做多
+signal-direction-short = 做空

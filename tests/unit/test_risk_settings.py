@@ -40,3 +40,23 @@ def test_bad_risk_settings_stop_the_start_with_one_line(name: str, value: str, m
     with pytest.raises(ConfigError) as caught:
         load_settings(_env_file=None, **{name: value})
     assert str(caught.value).startswith(message)
+
+
+def test_signal_costs_come_from_fee_pairs_and_one_slippage() -> None:
+    settings = load_settings(_env_file=None, signal_fees="Bybit=0.055, okx=0.05,*=0.1", signal_slippage_pct=0.03)
+    assert settings.signal_fees == {"bybit": 0.055, "okx": 0.05, "*": 0.1}
+    assert settings.signal_slippage_pct == 0.03
+    assert load_settings(_env_file=None).signal_fees == {"bybit": 0.055, "binance": 0.05, "okx": 0.05}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("bybit", "Invalid SIGNAL_FEES: expected exchange=percent pairs"),
+        ("bybit=7", "Invalid SIGNAL_FEES: fees are percent per side from 0 to 5"),
+    ],
+)
+def test_bad_signal_fees_stop_the_start_with_one_line(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_env_file=None, signal_fees=value)
+    assert str(caught.value).startswith(message)

@@ -116,6 +116,19 @@ def test_command_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "skipped " in out and "broken.json: not valid JSON" in out
 
 
+def test_command_uses_the_live_costs_unless_told(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIGNAL_FEES", "bybit=0.07,okx=0.04")
+    monkeypatch.setenv("SIGNAL_SLIPPAGE_PCT", "0.03")
+    path = tmp_path / "TST_USDT-4h.json"
+    path.write_text(json.dumps(rows(8).tolist()))
+    assert main(["backtest", "--candles", str(path), "--seeds", "2"]) == 0
+    assert "fee 0.070 % + slippage 0.030 %" in capsys.readouterr().out
+    assert main(["backtest", "--candles", str(path), "--seeds", "2", "--exchange", "okx", "--slippage", "0"]) == 0
+    assert "fee 0.040 % + slippage 0.000 %" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -6,6 +6,7 @@ and the same result."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -257,3 +258,78 @@ def test_timeframes_outside_the_market_list_still_grade() -> None:
     assert candle_ms("30m") == 1_800_000 and candle_ms("2h") == 7_200_000 and candle_ms("4h") == 14_400_000
     with pytest.raises(UnsupportedTimeframe):
         candle_ms("fortnight")
+
+
+def random_walk(seed: int, n: int = 60) -> list[Bar]:
+    """A seeded 1h path around 100 with wicks and the odd gap (every bar valid: low ≤ open/close ≤ high)."""
+    rng = random.Random(seed)
+    bars: list[Bar] = [DECISION]
+    close = 100.0
+    for _ in range(n):
+        gap = rng.choice([0.0] * 9 + [rng.uniform(-4, 4)])
+        open_ = close + gap
+        close = open_ + rng.gauss(0, 1.2)
+        high = max(open_, close) + abs(rng.gauss(0, 0.8))
+        low = min(open_, close) - abs(rng.gauss(0, 0.8))
+        bars.append((open_, high, low, close))
+    return bars
+
+
+def reference(signal: SignalIdea, bars: list[Bar], now: datetime) -> tuple[str, float | None] | None:
+    """The module docstring's rules walked candle by candle (a second, plain reading of them)."""
+    sign = 1 if signal.direction == "long" else -1
+    counted = [
+        (T0 + (i - 1) * HOUR, bar)
+        for i, bar in enumerate(bars)
+        if T0 + (i - 1) * HOUR >= signal.signal_at and T0 + i * HOUR <= min(now, signal.valid_until)
+    ]
+    filled = signal.source == "auto"
+    previous = bars[0][3]
+    last: float | None = None
+    for _, (open_, high, low, close) in counted:
+        fill_candle = False
+        if not filled:
+            crossed = (previous - signal.entry) * (open_ - signal.entry) < 0
+            if low <= signal.entry <= high or crossed:
+                filled = fill_candle = True
+        previous = close
+        if not filled:
+            continue
+        adverse, favourable = (low, high) if sign > 0 else (high, low)
+        if sign * (adverse - signal.stop) <= 0:
+            return "sl", open_ if sign * (open_ - signal.stop) <= 0 else signal.stop
+        reached = close if fill_candle else favourable
+        if sign * (reached - signal.targets[0]) >= 0:
+            return "tp", signal.targets[0]
+        last = close
+    if now < signal.valid_until:
+        return None
+    if not filled:
+        return "expired", None
+    return "expired", last if last is not None else signal.entry
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_paths_follow_the_rules_long_and_mirrored_short(seed: int) -> None:
+    rng = random.Random(1000 + seed)
+    bars = random_walk(seed)
+    stop_distance, target_distance = rng.uniform(1, 6), rng.uniform(1, 10)
+    manual = seed % 3 == 0
+    entry = 100.0 + (rng.uniform(-3, 3) if manual else 0.0)
+    signal = idea(
+        entry=entry,
+        stop=entry - stop_distance,
+        targets=(entry + target_distance,),
+        source="manual" if manual else "auto",
+        valid_until=T0 + rng.randint(3, 50) * HOUR,
+    )
+    now = T0 + rng.uniform(1, 70) * HOUR
+    outcome = grade(signal, candles(bars), NO_COSTS, now=now)
+    expected = reference(signal, bars, now)
+    got = None if outcome is None else (outcome.status, outcome.exit_price)
+    assert got == expected
+    short = grade(mirror(signal), candles([mirror_bar(bar) for bar in bars]), NO_COSTS, now=now)
+    assert (short is None) == (outcome is None)
+    if outcome is not None and short is not None:
+        assert (short.status, short.exit_at) == (outcome.status, outcome.exit_at)
+        assert short.result_r == pytest.approx(outcome.result_r)
