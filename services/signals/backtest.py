@@ -9,11 +9,12 @@ Per series (one coin, one timeframe, oldest first):
 - As live: no new signal for a direction while one is open for it (open = not yet graded at `now`).
 - Grading: `grade` (services/signals/outcomes.py) with the same costs for every signal, over the
   whole series; a signal still open when the data ends is counted as `open` and left out.
-- Baseline, per seed: as many entries as the strategy made in the series, at random decision
-  candles (uniform over the same candles the strategy could decide at, without repeats), each a
-  random direction; entry = that candle's close, stop = `stop_atr` × ATR14 (the strategy's stop
-  rule, ATR up to that candle), targets at the strategy's R multiples, the same validity and costs,
-  graded by the same `grade`. Reported as the mean ± standard deviation of each figure over seeds.
+- Baseline, per seed: as many entries as the strategy made in each walk-forward period of the
+  series (the same rate), at random decision candles of that period (uniform over the candles the
+  strategy could decide at, without repeats), each a random direction; entry = that candle's close,
+  stop = `stop_atr` × ATR14 (the strategy's stop rule, ATR up to that candle), targets at the
+  strategy's R multiples, the same validity and costs, graded by the same `grade`. Reported as the
+  mean ± standard deviation of each figure over seeds.
 - Walk-forward: the strategy's rules are fixed (nothing is fitted), so every period is out of
   sample; each series is cut into `periods` consecutive spans of equal candle count, a signal
   belongs to the span of its decision candle, and span k of every series makes period k.
@@ -56,6 +57,7 @@ class BacktestConfig:
 class Graded:
     idea: SignalIdea
     outcome: Outcome
+    index: int  # the decision candle
     period: int
 
 
@@ -135,32 +137,46 @@ def _period(index: int, count: int, periods: int) -> int:
 
 def _grade_all(
     ideas: Sequence[tuple[int, SignalIdea]], candles: Candles, config: BacktestConfig, *, one_open: bool
-) -> tuple[list[Graded], int]:
+) -> tuple[list[Graded], list[int]]:
+    """The graded signals, and the decision candles of those still open when the data ends."""
     end = ms_to_datetime(int(candles.timestamp[-1]) + timeframe_ms(candles.timeframe))
     busy: dict[str, float] = {}  # direction → close time (ms) of its open signal
-    graded, still_open = [], 0
+    graded: list[Graded] = []
+    still_open: list[int] = []
     for index, idea in ideas:
         at = idea.signal_at.timestamp()
         if one_open and busy.get(idea.direction, -math.inf) > at:
             continue
         outcome = grade(idea, candles, config.costs, now=end)
         if outcome is None:
-            still_open += 1
+            still_open.append(index)
             busy[idea.direction] = math.inf
             continue
         busy[idea.direction] = outcome.exit_at.timestamp()
-        graded.append(Graded(idea=idea, outcome=outcome, period=_period(index, len(candles), config.periods)))
+        period = _period(index, len(candles), config.periods)
+        graded.append(Graded(idea=idea, outcome=outcome, index=index, period=period))
     return graded, still_open
 
 
 def baseline_ideas(
-    candles: Candles, count: int, rng: random.Random, *, coin: str, config: StrategyConfig, atr: np.ndarray
+    candles: Candles,
+    counts: Sequence[int],
+    rng: random.Random,
+    *,
+    coin: str,
+    config: StrategyConfig,
+    atr: np.ndarray,
 ) -> list[tuple[int, SignalIdea]]:
-    """`count` random entries with the strategy's stop, targets and validity (see the module docstring)."""
+    """`counts[k]` random entries in walk-forward period k (the strategy's own rate there), with the
+    strategy's stop, targets and validity (see the module docstring)."""
     step = timeframe_ms(candles.timeframe)
-    eligible = [i for i in range(config.min_candles - 1, len(candles)) if math.isfinite(atr[i]) and atr[i] > 0]
+    usable = [i for i in range(config.min_candles - 1, len(candles)) if math.isfinite(atr[i]) and atr[i] > 0]
+    chosen: list[int] = []
+    for period, count in enumerate(counts):
+        eligible = [i for i in usable if _period(i, len(candles), len(counts)) == period]
+        chosen += rng.sample(eligible, min(count, len(eligible)))
     ideas = []
-    for i in sorted(rng.sample(eligible, min(count, len(eligible)))):
+    for i in sorted(chosen):
         side = rng.choice((1, -1))
         price, risk = float(candles.close[i]), config.stop_atr * float(atr[i])
         targets = tuple(price + side * r * risk for r in config.targets_r)
@@ -213,13 +229,14 @@ def run_series(series: CandleSeries, config: BacktestConfig, *, evaluator: Evalu
         return skip("too few candles")
     ideas = decide(candles, coin=series.coin, config=config.strategy, evaluator=evaluator)
     graded, still_open = _grade_all(ideas, candles, config, one_open=True)
+    counts = [0] * config.periods  # the strategy's entries per period (open ones too): the baseline's rate
+    for index in [item.index for item in graded] + still_open:
+        counts[_period(index, len(candles), config.periods)] += 1
     atr = ta().ATR(candles.high, candles.low, candles.close, config.strategy.atr_period)
     baselines = []
     for seed in range(config.seeds):
         rng = random.Random(f"{series.source}:{seed}")
-        picks = baseline_ideas(
-            candles, len(graded) + still_open, rng, coin=series.coin, config=config.strategy, atr=atr
-        )
+        picks = baseline_ideas(candles, counts, rng, coin=series.coin, config=config.strategy, atr=atr)
         baselines.append(_grade_all(picks, candles, config, one_open=False)[0])
     return SeriesRun(
         source=series.source,
@@ -227,7 +244,7 @@ def run_series(series: CandleSeries, config: BacktestConfig, *, evaluator: Evalu
         timeframe=series.timeframe,
         candles=len(candles),
         graded=graded,
-        still_open=still_open,
+        still_open=len(still_open),
         baselines=baselines,
     )
 

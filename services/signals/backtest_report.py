@@ -104,6 +104,9 @@ def format_report(report: BacktestReport, *, per_series: bool = True) -> str:
         "walk-forward (each period out of sample: nothing is fitted)",
         *(period_line(table) for table in report.periods),
     ]
+    for table in report.periods:  # the full table of each period with figures (the line above says too few)
+        if table.strategy.enough:
+            lines += ["", *table_lines(table)]
     if per_series:
         lines += ["", f"{'series':<44} {'tf':<4} {'candles':>7} {'signals':>7} {'open':>4}"]
         for run in report.runs:

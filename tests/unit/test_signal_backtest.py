@@ -69,9 +69,11 @@ def test_baseline_mirrors_the_strategy_and_periods_add_up() -> None:
     config = BacktestConfig(seeds=12, periods=3, min_signals=1)
     run = run_series(series(rows(3)), config)
     assert run.graded and len(run.baselines) == 12
-    count = len(run.graded) + run.still_open
-    for seed in run.baselines:
-        assert len(seed) <= count
+    per_period = [sum(1 for g in run.graded if g.period == k) for k in range(3)]
+    for seed in run.baselines:  # the strategy's rate in each period (signals still open only in the last)
+        picked = [sum(1 for g in seed if g.period == k) for k in range(3)]
+        assert picked[:2] == per_period[:2]
+        assert picked[2] <= per_period[2] + run.still_open
         for item in seed:
             idea = item.idea
             assert idea.strategy == "random" and idea.confidence == 0
