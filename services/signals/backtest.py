@@ -158,23 +158,31 @@ def _grade_all(
     return graded, still_open
 
 
+def eligible_by_period(candles: Candles, periods: int, *, config: StrategyConfig, atr: np.ndarray) -> list[list[int]]:
+    """The candles a decision could be made at (warmed up, a usable ATR), per walk-forward period."""
+    spans: list[list[int]] = [[] for _ in range(periods)]
+    for i in range(config.min_candles - 1, len(candles)):
+        if math.isfinite(atr[i]) and atr[i] > 0:
+            spans[_period(i, len(candles), periods)].append(i)
+    return spans
+
+
 def baseline_ideas(
     candles: Candles,
     counts: Sequence[int],
+    eligible: Sequence[Sequence[int]],
     rng: random.Random,
     *,
     coin: str,
     config: StrategyConfig,
     atr: np.ndarray,
 ) -> list[tuple[int, SignalIdea]]:
-    """`counts[k]` random entries in walk-forward period k (the strategy's own rate there), with the
-    strategy's stop, targets and validity (see the module docstring)."""
+    """`counts[k]` random entries among `eligible[k]` (walk-forward period k, at the strategy's own rate
+    there), with the strategy's stop, targets and validity (see the module docstring)."""
     step = timeframe_ms(candles.timeframe)
-    usable = [i for i in range(config.min_candles - 1, len(candles)) if math.isfinite(atr[i]) and atr[i] > 0]
     chosen: list[int] = []
-    for period, count in enumerate(counts):
-        eligible = [i for i in usable if _period(i, len(candles), len(counts)) == period]
-        chosen += rng.sample(eligible, min(count, len(eligible)))
+    for count, span in zip(counts, eligible, strict=True):
+        chosen += rng.sample(span, min(count, len(span)))
     ideas = []
     for i in sorted(chosen):
         side = rng.choice((1, -1))
@@ -233,10 +241,11 @@ def run_series(series: CandleSeries, config: BacktestConfig, *, evaluator: Evalu
     for index in [item.index for item in graded] + still_open:
         counts[_period(index, len(candles), config.periods)] += 1
     atr = ta().ATR(candles.high, candles.low, candles.close, config.strategy.atr_period)
+    spans = eligible_by_period(candles, config.periods, config=config.strategy, atr=atr)
     baselines = []
     for seed in range(config.seeds):
         rng = random.Random(f"{series.source}:{seed}")
-        picks = baseline_ideas(candles, counts, rng, coin=series.coin, config=config.strategy, atr=atr)
+        picks = baseline_ideas(candles, counts, spans, rng, coin=series.coin, config=config.strategy, atr=atr)
         baselines.append(_grade_all(picks, candles, config, one_open=False)[0])
     return SeriesRun(
         source=series.source,
