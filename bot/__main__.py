@@ -114,7 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "backtest":
+        from bot.backtest_cli import given
+
+        if misplaced := given(parser, args):
+            print(f"{', '.join(misplaced)}: only for `python -m bot backtest`", file=sys.stderr)
+            return 2
     quiet = args.command in ("console", "demo")
     _configure_logging(logging.WARNING if quiet else logging.INFO)
     try:

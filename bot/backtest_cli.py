@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The backtest options set on the command line (they mean nothing to the other commands)."""
+    options = [
+        action for group in parser._action_groups if group.title == "backtest" for action in group._group_actions
+    ]
+    return [action.option_strings[0] for action in options if getattr(args, action.dest) != action.default]
+
+
 class BacktestArgumentError(Exception):
     """A bad argument or unusable candles: one line for a person."""
 

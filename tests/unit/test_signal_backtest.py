@@ -131,6 +131,11 @@ def test_command_uses_the_live_costs_unless_told(
     assert "fee 0.040 % + slippage 0.000 %" in capsys.readouterr().out
 
 
+def test_backtest_options_with_another_command_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--candles", "x.csv", "--seeds", "3"]) == 2
+    assert capsys.readouterr().err == "--candles, --seeds: only for `python -m bot backtest`\n"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
