@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the services load only when the command runs (not on the bo
     from services.signals.candle_files import CandleSeries
 
 USAGE_ERROR = 2
+OPTIONS = ("candles", "strategy", "exchange", "fees", "slippage", "seeds", "periods", "min_signals")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
     """The backtest options set on the command line (they mean nothing to the other commands)."""
-    options = [
-        action for group in parser._action_groups if group.title == "backtest" for action in group._group_actions
-    ]
-    return [action.option_strings[0] for action in options if getattr(args, action.dest) != action.default]
+    return ["--" + dest.replace("_", "-") for dest in OPTIONS if getattr(args, dest) != parser.get_default(dest)]
 
 
 class BacktestArgumentError(Exception):
