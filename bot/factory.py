@@ -84,6 +84,7 @@ MENU_COMMANDS = (
     "subscribe",
     "unsubscribe",
     "linkchannel",
+    "performance",
     "paysupport",
     "language",
     "settings",
@@ -239,6 +240,7 @@ def build_resources(settings: Settings) -> AppResources:
             on_enqueued=outbox_wake.set,
         ),
         outbox_wake=outbox_wake,
+        performance_min_signals=settings.performance_min_signals,
     )
     resources = AppResources(
         settings=settings,

@@ -50,6 +50,8 @@ class Services:
     signals: SignalEngine  # the strategy at the scans' candle closes, for what signals feeds follow
     # Analyst answers being written in this process, for the Stop buttons (drafts' and inline).
     running_answers: RunningAnswers = field(default_factory=RunningAnswers)
+    # Track record (/performance, digest): no figure below this many graded signals (PERFORMANCE_MIN_SIGNALS).
+    performance_min_signals: int = 20
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from tests.bench import (
+    bench_backtest,
     bench_chat,
     bench_intent,
     bench_load,
@@ -18,7 +19,7 @@ from tests.bench import (
 
 def main() -> int:
     status = 0
-    for bench in (
+    benches = (
         bench_market,
         bench_chat,
         bench_intent,
@@ -26,8 +27,9 @@ def main() -> int:
         bench_outbox,
         bench_risk,
         bench_signals,
-        bench_load,
-    ):
+        bench_backtest,
+    )
+    for bench in (*benches, bench_load):
         print(f"\n=== {bench.__name__} ===")
         status |= bench.main()
     return status
