@@ -14,11 +14,13 @@ import pytest
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import Message
+from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot.health import OpsServer, Readiness
 from bot.logs import build_handler, secrets_of
 from bot.metrics import METRIC_NAMES
+from bot.runner import build_webhook_app, prepare
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer
 from tests.backends import POSTGRES_ONLY, Backend
@@ -173,3 +175,34 @@ async def test_log_lines_of_an_update_carry_its_ids_and_no_secret(
     assert "bad key ***" in error["exc"] and error["level"] == "ERROR"
     (after,) = [line for line in lines if line["msg"] == "after the update"]
     assert (after["update_id"], after["user_id"]) == (None, None)
+
+
+async def test_webhook_mode_serves_metrics_and_health_beside_the_webhook(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any]
+) -> None:
+    settings = settings_factory(webhook_url="http://127.0.0.1/hook", webhook_secret="s3cret-hook")
+    resources, bot, dp = await prepare(settings)
+    resources.inflight.on_idle.append(tg.changed.notify)
+    runner = web.AppRunner(build_webhook_app(settings, bot, dp), handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret-hook")
+        ann = tg.add_user("Ann", language_code="en")
+        await tg.send_command(ann, "/help")
+        await tg.wait_for_messages(ann, 1)
+        await RunningBot(settings, resources, bot, dp, tg).settle()
+        await resources.services.market.refresh_markets()
+
+        families = await scrape(port)
+        assert sample(families["coinsight_updates"], "_total", type="message") == 1
+        assert await get_json(port, "/healthz") == (200, {"ok": True})
+        assert resources.scheduler is not None
+        elector = resources.scheduler.elector
+        await elector.wait_until(lambda: elector.leader_known)
+        status, body = await get_json(port, "/readyz")
+        assert (status, body["ready"]) == (200, True), body
+    finally:
+        await runner.cleanup()
+    assert resources.closed
