@@ -127,12 +127,12 @@ class Metrics:
         )  # fmt: skip
         self.job_runs = Counter(
             "coinsight_scheduler_job_runs",
-            "Scheduler job runs on this replica, by job and outcome (ok, failed).",
-            ["job", "outcome"],
+            "Scheduler job runs on this replica, by job name and outcome (ok, failed).",
+            ["name", "outcome"],
             registry=registry,
         )
         self.job_seconds = Histogram(
-            "coinsight_scheduler_job_seconds", "Duration of job runs.", ["job"], buckets=JOB_BUCKETS,
+            "coinsight_scheduler_job_seconds", "Duration of job runs, by job name.", ["name"], buckets=JOB_BUCKETS,
             registry=registry,
         )  # fmt: skip
         registry.register(StateCollector(self))

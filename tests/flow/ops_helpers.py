@@ -85,4 +85,3 @@ def sample(family: Metric, suffix: str = "", **labels: str) -> float:
     ]
     assert len(values) <= 1, values
     return values[0] if values else 0.0
-

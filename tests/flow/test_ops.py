@@ -77,8 +77,8 @@ async def test_metrics_parse_and_count_what_the_bot_did(
     assert sample(families["coinsight_exchange_markets_loaded"], exchange="bybit") == 1
     assert sample(families["coinsight_outbox_backlog"]) == 0
     assert sample(families["coinsight_outbox_oldest_pending_seconds"]) == 0
-    assert sample(families["coinsight_scheduler_job_runs"], "_total", job="markets-refresh", outcome="ok") == 1
-    assert sample(families["coinsight_scheduler_job_seconds"], "_count", job="markets-refresh") == 1
+    assert sample(families["coinsight_scheduler_job_runs"], "_total", name="markets-refresh", outcome="ok") == 1
+    assert sample(families["coinsight_scheduler_job_seconds"], "_count", name="markets-refresh") == 1
     assert sample(families["coinsight_active_users"], window="1d") == 2
     assert sample(families["coinsight_updates_in_flight"]) == 0
 
@@ -157,7 +157,8 @@ async def test_log_lines_of_an_update_carry_its_ids_and_no_secret(
         async with running_bot(settings, tg, [router]) as running:
             ann = tg.add_user("Ann", language_code="en")
             await tg.send_command(ann, "/boom")
-            (answer,) = await tg.wait_for_messages(ann, 1)  # the error handler's generic line
+            (answer,) = await tg.wait_for_messages(ann, 1)
+            assert answer.plain_text.startswith("⚠️ Something went wrong")  # the error handler's generic line
             await running.settle()
             log.warning("after the update")
     finally:

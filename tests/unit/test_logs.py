@@ -147,5 +147,5 @@ def test_log_format_json_applies_to_the_bot_but_console_mode_stays_human() -> No
 def test_an_unknown_log_format_is_refused_naming_the_variable() -> None:
     from bot.settings import ConfigError
 
-    with pytest.raises(ConfigError, match="^Invalid LOG_FORMAT: "):
+    with pytest.raises(ConfigError, match=r"^Invalid LOG_FORMAT: "):
         load_settings(_env_file=None, log_format="xml")
