@@ -9,12 +9,13 @@ from typing import Any
 import aiohttp
 
 from standins.telegram import FakeTelegramServer
+from tests.backends import Backend
 from tests.e2e.conftest import free_port
 from tests.flow.ops_helpers import get_json, sample, scrape
 
 
 async def test_polling_bot_serves_metrics_and_health_and_writes_json_lines(
-    tg: FakeTelegramServer, bot_process: Callable[..., Any]
+    tg: FakeTelegramServer, backend: Backend, bot_process: Callable[..., Any]
 ) -> None:
     port = free_port()
     proc = await bot_process(METRICS_PORT=str(port), METRICS_HOST="127.0.0.1", LOG_FORMAT="json")
@@ -27,8 +28,10 @@ async def test_polling_bot_serves_metrics_and_health_and_writes_json_lines(
     assert await get_json(port, "/healthz") == (200, {"ok": True})
     status, body = await get_json(port, "/readyz")
     checks = body["checks"]
-    assert set(checks) == {"database", "exchanges", "scheduler"}  # no REDIS_URL: no Redis to check
+    parts = {"database", "exchanges", "scheduler"} | ({"redis"} if backend.redis_url else set())
+    assert set(checks) == parts  # Redis only when REDIS_URL is set
     assert checks["database"] == {"ok": True} and checks["scheduler"] == {"ok": True}
+    assert checks.get("redis", {"ok": True}) == {"ok": True}
     assert status == (200 if all(check["ok"] for check in checks.values()) else 503)
     async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/hook") as response:
         assert response.status == 404  # polling mode: nothing but the ops endpoints
