@@ -16,11 +16,17 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiohttp import web
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.health import OpsServer, Readiness
 from bot.logs import build_handler, secrets_of
 from bot.metrics import METRIC_NAMES
 from bot.runner import build_webhook_app, prepare
+from db.engine import create_sessionmaker
+from services.market import MarketService
+from services.scheduling.jobs import JobRunner
+from services.scheduling.leader import LeaderElector, LocalLease
+from services.scheduling.scheduler import Scheduler
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer
 from tests.backends import POSTGRES_ONLY, Backend
@@ -109,6 +115,7 @@ async def test_readyz_follows_the_database_and_redis(
                 status, body = await get_json(server.bound_port, "/readyz")
                 assert (status, body["ready"]) == (200, True), body
                 assert set(body["checks"]) == {"database", "redis", "exchanges", "scheduler"}
+                await scrape(server.bound_port)  # the database numbers read once
 
                 await redis.stop()
                 status, body = await get_json(server.bound_port, "/readyz")
@@ -124,6 +131,14 @@ async def test_readyz_follows_the_database_and_redis(
                 status, body = await get_json(server.bound_port, "/readyz")
                 assert status == 503
                 assert {name for name, check in body["checks"].items() if not check["ok"]} == {"database"}, body
+                # /metrics still answers: the database numbers of the last read, and the failed read counted.
+                metrics = resources.metrics
+                assert metrics is not None
+                metrics.refresh_seconds, metrics.timeout = 0.0, 1.0
+                families = await scrape(server.bound_port)
+                assert sample(families["coinsight_metrics_refresh_failures"], "_total") == 1
+                assert sample(families["coinsight_outbox_backlog"]) == 0
+                assert sample(families["coinsight_active_users"], window="1d") == 0
                 assert (await get_json(server.bound_port, "/healthz")) == (200, {"ok": True})
                 await database.start()
                 status, body = await get_json(server.bound_port, "/readyz")
@@ -207,3 +222,21 @@ async def test_webhook_mode_serves_metrics_and_health_beside_the_webhook(
     finally:
         await runner.cleanup()
     assert resources.closed
+
+
+async def test_readyz_names_a_missing_exchange_and_an_unknown_scheduler_leader(engine: AsyncEngine) -> None:
+    """Markets never loaded (no exchange usable) and an elector that never reached its lock: both named."""
+    market = MarketService(["bybit", "okx"], api_urls={"bybit": "http://127.0.0.1:9", "okx": "http://127.0.0.1:9"})
+    elector = LeaderElector(LocalLease(), lease_seconds=30, renew_seconds=10)
+    scheduler = Scheduler(
+        [], JobRunner(create_sessionmaker(engine), elector, "replica"), elector, misfire_grace_seconds=60
+    )
+    try:
+        checks = await Readiness(engine, None, market, lambda: scheduler).check()
+    finally:
+        await market.close()
+    assert checks["database"].ok
+    assert not checks["exchanges"].ok
+    assert checks["exchanges"].error == "no exchange reachable (bybit: markets not loaded, okx: markets not loaded)"
+    assert not checks["scheduler"].ok and "leader unknown" in (checks["scheduler"].error or "")
+    assert set(checks) == {"database", "exchanges", "scheduler"}
