@@ -184,7 +184,13 @@ async def run_polling(settings: Settings, *, checked: bool = False) -> None:
     dp.startup.register(warm.start)  # after the app's own startup hooks: the bot serves first
     ops = ops_server(settings, resources)
     if ops is not None:
-        await ops.start()
+        try:
+            await ops.start()
+        except OSError as exc:
+            await bot.session.close()
+            await resources.close()
+            where = f"METRICS_HOST:METRICS_PORT ({settings.metrics_host}:{settings.metrics_port})"
+            raise StartupError(f"Cannot serve /metrics on {where}: {exc.strerror or exc}") from None
         logger.info("metrics and health on %s:%s", settings.metrics_host, settings.metrics_port)
     try:
         await dp.start_polling(

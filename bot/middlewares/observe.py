@@ -8,6 +8,7 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 
 from bot.logs import UpdateContext, update_context
 
@@ -41,8 +42,15 @@ class UpdateObserver(BaseMiddleware):
             return await handler(event, data)
         finally:
             if self.metrics is not None:
-                self.metrics.observe_update(event.event_type, self.timer() - started)
+                self.metrics.observe_update(_kind(event), self.timer() - started)
             update_context.reset(token)
+
+
+def _kind(update: Update) -> str:
+    try:
+        return update.event_type
+    except UpdateTypeLookupError:  # a type newer than this aiogram: counted, not lost
+        return "unknown"
 
 
 def install_outermost(manager: MiddlewareManager, middleware: UpdateObserver) -> None:

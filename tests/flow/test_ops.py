@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.health import OpsServer, Readiness
 from bot.logs import build_handler, secrets_of
 from bot.metrics import METRIC_NAMES
-from bot.runner import build_webhook_app, prepare
+from bot.runner import build_webhook_app, prepare, run_polling
+from bot.settings import StartupError
 from db.engine import create_sessionmaker
 from services.market import MarketService
 from services.scheduling.jobs import JobRunner
@@ -240,3 +241,20 @@ async def test_readyz_names_a_missing_exchange_and_an_unknown_scheduler_leader(e
     assert checks["exchanges"].error == "no exchange reachable (bybit: markets not loaded, okx: markets not loaded)"
     assert not checks["scheduler"].ok and "leader unknown" in (checks["scheduler"].error or "")
     assert set(checks) == {"database", "exchanges", "scheduler"}
+
+
+async def test_a_metrics_port_in_use_stops_the_start_with_one_line(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any]
+) -> None:
+    taken = OpsServer(None, None, "127.0.0.1", 0)
+    await taken.start()
+    try:
+        settings = settings_factory(metrics_port=taken.bound_port, metrics_host="127.0.0.1")
+        with pytest.raises(StartupError) as caught:
+            await run_polling(settings)
+    finally:
+        await taken.stop()
+    where = f"METRICS_HOST:METRICS_PORT (127.0.0.1:{settings.metrics_port})"
+    assert str(caught.value).startswith(f"Cannot serve /metrics on {where}: ")
+    assert "\n" not in str(caught.value)
+    assert not tg.calls_to("getUpdates")
