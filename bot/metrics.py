@@ -63,6 +63,7 @@ METRIC_NAMES: dict[str, str] = {
     "coinsight_outbox_retried": "counter",
     "coinsight_outbox_rate_limited": "counter",
     "coinsight_outbox_dead": "counter",
+    "coinsight_telegram_rate_limited": "counter",
     "coinsight_scheduler_job_runs": "counter",
     "coinsight_scheduler_job_seconds": "histogram",
     "coinsight_scheduler_leader": "gauge",
@@ -258,6 +259,11 @@ class StateCollector:
             ("coinsight_outbox_dead", "Deliveries given up (a permanent error).", "dead"),
         ):
             yield CounterMetricFamily(name, text, getattr(counters, value) if counters is not None else 0)
+        yield CounterMetricFamily(
+            "coinsight_telegram_rate_limited",
+            "429 answers the outgoing limiter got on this replica (replies and pushes; it retries them).",
+            rate_limits.noted if (rate_limits := self.metrics.resources.services.rate_limits) is not None else 0,
+        )
 
     def _scheduler(self) -> Iterator[Metric]:
         scheduler = self.metrics.resources.scheduler

@@ -53,9 +53,11 @@ async def test_metrics_parse_and_count_what_the_bot_did(
     ann = tg.add_user("Ann", language_code="en")
     bob = tg.add_user("Bob", language_code="en")
     await tg.send_command(ann, "/start")
+    tg.limiter.inject_429(2, chat_id=bob.id)  # Bob's answer gets one 429 first (the limiter retries it)
     await tg.send_command(bob, "/help")
     await tg.wait_for_messages(ann, 1)
     await tg.wait_for_messages(bob, 1)
+    assert tg.count_429 == 1
     await ask(app_llm, tg, ann, "how does SOL look on the 4h?")
     await app_llm.settle()
     scheduler = app_llm.resources.scheduler
@@ -82,6 +84,7 @@ async def test_metrics_parse_and_count_what_the_bot_did(
     assert sample(families["coinsight_exchange_errors"], "_total", exchange="bybit") == 0
     assert sample(families["coinsight_exchange_circuit_state"], exchange="bybit") == 0
     assert sample(families["coinsight_exchange_markets_loaded"], exchange="bybit") == 1
+    assert sample(families["coinsight_telegram_rate_limited"], "_total") == 1
     assert sample(families["coinsight_outbox_backlog"]) == 0
     assert sample(families["coinsight_outbox_oldest_pending_seconds"]) == 0
     assert sample(families["coinsight_scheduler_job_runs"], "_total", name="markets-refresh", outcome="ok") == 1
