@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "migrate": "apply the database migrations up to REVISION (default: head). The bot never migrates "
     "itself: run this once per deploy (`make run` and docker compose do).",
     "downgrade": "roll the database back to REVISION (default: one step; `base` empties it).",
+    "backtest": "run the signal strategy and the outcome rules over recorded candles (--candles PATH: an "
+    "OHLCV .json/.csv file or a folder; --strategy, --exchange/--fees, --slippage, --seeds, --periods) and print "
+    "the track record next to a random-entry baseline, overall and per walk-forward period.",
 }
 
 DESCRIPTION = "Coinsight, a Telegram bot for crypto traders."
@@ -107,11 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("command", nargs="?", default="run", choices=list(COMMANDS), help="what to do (default: run)")
     parser.add_argument("revision", nargs="?", help="migrate/downgrade target (default: head / one step down)")
+    from bot.backtest_cli import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command != "backtest":
+        from bot.backtest_cli import given
+
+        if misplaced := given(parser, args):
+            print(f"{', '.join(misplaced)}: only for `python -m bot backtest`", file=sys.stderr)
+            return 2
     quiet = args.command in ("console", "demo")
     _configure_logging(logging.WARNING if quiet else logging.INFO)
     try:
@@ -121,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _configure_logging(logging.WARNING if quiet else logging.INFO, settings, console=quiet)
 
+    if args.command == "backtest":
+        from bot.backtest_cli import run as backtest
+
+        return backtest(args, settings)
     try:
         if args.command in ("migrate", "downgrade"):
             default = "head" if args.command == "migrate" else "-1"
@@ -143,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(preflight(settings))  # before the slow imports below, so `prepare` need not check again
         from bot.runner import run_polling, run_webhook
 
-        run = run_webhook(settings, checked=True) if settings.webhook_mode else run_polling(settings, checked=True)
-        asyncio.run(run)
+        serve = run_webhook(settings, checked=True) if settings.webhook_mode else run_polling(settings, checked=True)
+        asyncio.run(serve)
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -86,6 +86,7 @@ MENU_COMMANDS = (
     "subscribe",
     "unsubscribe",
     "linkchannel",
+    "performance",
     "paysupport",
     "language",
     "settings",
@@ -187,12 +188,14 @@ def build_resources(settings: Settings) -> AppResources:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
         )
+    translations = Translations(settings.default_locale)
     chat_service = ChatService(
         market=market,
         llm=llm,
         charge=CreditsPolicy(credits_config),
         model=settings.llm_model,
         idle=timedelta(hours=settings.conversation_idle_hours),
+        translations=translations,
     )
     chart_cache = ChartCache.threaded(
         store,
@@ -205,7 +208,6 @@ def build_resources(settings: Settings) -> AppResources:
     # Commits that change a user or chat drop its cached view.
     views = ViewCache(store, settings.user_cache_seconds)
     sessionmaker = create_sessionmaker(engine, views)
-    translations = Translations(settings.default_locale)
     risk_config = risk_config_from(settings)
     outbox_wake = OutboxWake()  # set after commits that enqueued deliveries; the sender waits on it
     services = Services(
@@ -241,6 +243,7 @@ def build_resources(settings: Settings) -> AppResources:
             on_enqueued=outbox_wake.set,
         ),
         outbox_wake=outbox_wake,
+        performance_min_signals=settings.performance_min_signals,
     )
     resources = AppResources(
         settings=settings,

@@ -29,6 +29,7 @@ from services.scheduling.jobs import JobRunner, JobSpec, candle_close, every, ig
 from services.scheduling.leader import LeaderElector, Lease, LocalLease, PostgresLease, RedisLease
 from services.scheduling.plan_expiry import PlanExpiry
 from services.scheduling.scheduler import Scheduler
+from services.signals.digest import run_digests
 from services.signals.outcomes import CostTable
 from services.signals.tracker import OutcomeTracker
 from services.user_cache import LastSeen
@@ -114,6 +115,8 @@ def build_jobs(
         # highs/lows for alerts (RISK_CANDLE_TIMEFRAME), market risk for risk feeds, then the signals
         # strategy for what signals feeds follow.
         *market_scan_jobs(_scan(services), scan_timeframes(settings), settings.scan_delay_seconds),
+        # The weekly track-record digest for signals feeds with `digest` on, at each weekly close.
+        JobSpec("signals-digest", candle_close("1w", settings.scan_delay_seconds), _digest(sessionmaker, services)),
     ]
 
 
@@ -132,6 +135,21 @@ def _scan(services: Services) -> Callable[[str, datetime], Awaitable[object]]:
         return (risk, signals) if signals else risk
 
     return scan
+
+
+def _digest(
+    sessionmaker: async_sessionmaker[AsyncSession], services: Services
+) -> Callable[[datetime], Awaitable[object]]:
+    async def digest(tick: datetime) -> object:
+        return await run_digests(
+            sessionmaker,
+            services.translations,
+            tick,
+            min_signals=services.performance_min_signals,
+            wake=services.outbox_wake,
+        )
+
+    return digest
 
 
 def build_scheduler(

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # Feeds (subscriptions in private chats, groups and channels): services/feeds, handlers/feeds.py.
     # How long a chat admin check (getChatMember) is trusted: a demoted admin keeps the right this long.
     feeds_admin_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Track record (/performance, the weekly digest, the backtest): below this many graded signals in
+    # scope no figure is shown, only the count and a sentence saying the sample is too small.
+    performance_min_signals: int = Field(default=20, ge=1, le=10_000)
     # Risk alerts (services/risk): maintenance margin rates for liquidation prices as
     # "exchange:coin=rate" pairs (also "exchange=rate" and "*=rate"; most specific wins), notional
     # tiers "floor=rate" (a position worth at least the floor in USDT uses at least that rate),

@@ -24,6 +24,7 @@ from handlers import (
     market,
     membership,
     payments,
+    performance,
     positions,
     signals_admin,
 )
@@ -41,6 +42,7 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
         signals_admin.build_router(),
         *extra,
         feeds.build_router(),
+        performance.build_router(),
         alerts.build_router(),
         positions.build_router(),
         market.build_router(),

@@ -63,6 +63,12 @@ class AskCallback(CallbackData, prefix="ask"):
     q: str
 
 
+class StopCallback(CallbackData, prefix="stop"):
+    """The Stop button under an answer being written in a group (its RunningAnswer's answer_id)."""
+
+    a: int
+
+
 class MarketCallback(CallbackData, prefix="mkt"):
     """A "did you mean" button of /price or /chart: run the command for the suggested coin."""
 

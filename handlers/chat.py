@@ -5,25 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageGenerationStopped
 from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import AskCallback
-from handlers.charts import send_chart
+from handlers.callbacks import AskCallback, StopCallback
+from handlers.charts import send_chart, send_comparison_chart
 from handlers.credits_ui import out_of_credits
 from handlers.invites import notify_invite_reward
-from handlers.streaming import deliver
+from handlers.streaming import AnswerStream
 from services.chat import AnswerGate, Prepared, Refusal
 from services.chat.gate import Ticket
 from services.chat.memory import start_new
+from services.chat.stops import RunningAnswer
 from services.container import Services
 from services.i18n import Translator
 from services.uow import Session
@@ -55,7 +56,8 @@ async def refuse(message: Message, t: Translator, refusal: Refusal) -> None:
     if refusal.reason == "need_coin":
         await message.answer(t("chat-need-coin"), reply_markup=examples_keyboard(t))
     elif refusal.reason == "unknown_coin":
-        text = t("chat-unknown-coin", query=refusal.query or "?")
+        exchanges = "/".join(refusal.exchanges) or "—"
+        text = t("chat-unknown-coin", query=refusal.query or "?", exchanges=exchanges)
         if refusal.suggestions:
             text += "\n" + t("chat-did-you-mean", suggestions=", ".join(refusal.suggestions[:4]))
         await message.answer(text, reply_markup=suggestions_keyboard(refusal.suggestions))
@@ -136,12 +138,28 @@ async def answer_slot(turn: Turn, prepared: Prepared, services: Services) -> Asy
 
 
 async def _answer(turn: Turn, services: Services) -> None:
+    """One question: the first feedback at once (a draft in a private chat), then prepare, wait for a
+    slot, stream and deliver; stoppable by the asker all along (services.running_answers)."""
+    running = services.running_answers.start(turn.message.chat.id, turn.user.telegram_id)
+    try:
+        await _answer_running(turn, services, running)
+    finally:
+        services.running_answers.finish(running)
+
+
+async def _answer_running(turn: Turn, services: Services, running: RunningAnswer) -> None:
     message, bot, session, t = turn.message, turn.bot, turn.session, turn.t
     chat_service = services.chat_service
     chat_id = message.chat.id
     group = message.chat.type != ChatType.PRIVATE
-    # The first feedback ("typing…") goes out at once, before the answer waits for its slot.
-    async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
+    stream = AnswerStream(
+        bot, chat_id, t=t, running=running, group=group, reply_to=message.message_id if group else None
+    )
+    # The first feedback, before the question is prepared. Not sent alongside the preparation: no
+    # Telegram call is made while this update holds a database connection.
+    await stream.thinking()
+    # Groups see "typing…" while the question is prepared (a private chat has its draft already).
+    async with ChatActionSender.typing(bot=bot, chat_id=chat_id) if group else nullcontext():
         result = await chat_service.prepare(
             session, user_id=turn.user.id, chat_id=chat_id, message_id=message.message_id, text=turn.text, t=t
         )
@@ -150,23 +168,42 @@ async def _answer(turn: Turn, services: Services) -> None:
         return
     async with answer_slot(turn, result, services):
         # Settled on leaving the block whatever happens in it (an exception, a cancellation): charged
-        # only when the answer was delivered, given back otherwise.
+        # only for a whole answer delivered, given back otherwise (stopped, refused, failed).
         async with chat_service.answering(session, result) as answering:
-            answer, delivered = await deliver(
-                bot, chat_id, message.message_id if group else None, chat_service.stream(result), group=group
-            )
-            if delivered and answer is not None:
+            outcome = await stream.deliver(chat_service.stream(result))
+            answer = outcome.answer if outcome.stopped is None else chat_service.stopped(outcome.stopped)
+            if outcome.delivered and answer is not None:
                 answering.delivered(answer)
-        if delivered:
-            await send_chart(bot, chat_id, result.views[0], t, services.chart_cache)
-        else:
+        if not outcome.delivered:
             try:
                 await message.answer(t("chat-answer-failed"))
             except TelegramAPIError:
                 log.info("chat %s unreachable", chat_id)
+        elif answer is not None and not answer.stopped and answer.source != "refused":
+            if result.comparison is not None:
+                await send_comparison_chart(bot, chat_id, result.comparison, t, services.chart_cache)
+            else:
+                await send_chart(bot, chat_id, result.views[0], t, services.chart_cache)
     settled = answering.settled
     if settled is not None and settled.invite_reward is not None:
         await notify_invite_reward(bot, session, services.translations, settled.invite_reward)
+
+
+async def on_generation_stopped(event: MessageGenerationStopped, services: Services) -> None:
+    """The stop button of an answer's draft (private chats; only the asker sees it)."""
+    services.running_answers.stop(event.chat.id, event.draft_id)
+
+
+async def on_stop_button(query: CallbackQuery, callback_data: StopCallback, t: Translator, services: Services) -> None:
+    """The inline Stop button under an answer being written in a group: the asker's only."""
+    if query.message is None:
+        await query.answer()
+        return
+    outcome = services.running_answers.stop(query.message.chat.id, callback_data.a, by=query.from_user.id)
+    if outcome == "stopped":
+        await query.answer()
+    else:
+        await query.answer(t("stream-stop-not-yours" if outcome == "not_yours" else "stream-stop-too-late"))
 
 
 async def on_text(
@@ -212,6 +249,8 @@ def build_router() -> Router:
     router = Router(name="chat")
     router.message.register(new_conversation, Command("new"))
     router.callback_query.register(on_ask_button, AskCallback.filter())
+    router.callback_query.register(on_stop_button, StopCallback.filter())
+    router.stopped_message_generation.register(on_generation_stopped)
     router.message.register(on_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/"))
     router.message.register(
         on_text,

@@ -15,6 +15,7 @@ from typing import Any
 from services.admin.prices import ModelPrice
 from services.admin.throttled import RateLimitLog
 from services.chat import AnswerGate, AnswerSlots, ChatService
+from services.chat.stops import RunningAnswers
 from services.credits.config import CreditsConfig
 from services.delivery import OutboxWake
 from services.feeds.access import AdminCache
@@ -47,6 +48,10 @@ class Services:
     risk_config: RiskConfig  # liquidation rates and warning steps (positions), alert checks
     risk: RiskEngine  # the scheduler's risk tick and scans
     signals: SignalEngine  # the strategy at the scans' candle closes, for what signals feeds follow
+    # Analyst answers being written in this process, for the Stop buttons (drafts' and inline).
+    running_answers: RunningAnswers = field(default_factory=RunningAnswers)
+    # Track record (/performance, digest): no figure below this many graded signals (PERFORMANCE_MIN_SIGNALS).
+    performance_min_signals: int = 20
 
     def workflow_data(self) -> dict[str, Any]:
         """`services` plus each field by name, for aiogram's keyword injection."""

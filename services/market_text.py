@@ -37,13 +37,19 @@ from services.market import (
     UnknownSymbol,
     UnsupportedTimeframe,
 )
-from services.market.analysis import derivatives_context
+from services.market.analysis import derivatives_context, trend_key
 from services.market.errors import ExchangeUnavailable
 
 CAPTION_LIMIT = 1024
 MAX_ECHO = 32  # characters of the user's input repeated in an answer
 
-TREND_KEYS = {"up": "trend-up", "down": "trend-down", "range": "trend-range"}
+TREND_KEYS = {
+    "up": "trend-up",
+    "down": "trend-down",
+    "range": "trend-range",
+    "range-up": "trend-range-up",
+    "range-down": "trend-range-down",
+}
 STRENGTH_KEYS = {"weak": "strength-weak", "moderate": "strength-moderate", "strong": "strength-strong"}
 RSI_STATE_KEYS = {"overbought": "rsi-overbought", "oversold": "rsi-oversold"}
 
@@ -157,13 +163,20 @@ def chart_caption(t: Translator, view: MarketView) -> str:
     state_key = RSI_STATE_KEYS.get(analysis.momentum.rsi_state)
     if state_key is not None:
         rsi = t("rsi-value-state", value=rsi, state=t(state_key))
-    trend = t(TREND_KEYS[analysis.trend.direction])
-    strength = t(STRENGTH_KEYS[analysis.trend.label])
-    lines.append(t("chart-caption-trend", trend=trend, strength=strength, rsi=rsi))
+    trend = t(TREND_KEYS[trend_key(analysis.trend)])
+    if analysis.trend.lean is not None:  # a range leaning one way: its "strength" (flatness) would mislead
+        lines.append(t("chart-caption-trend-only", trend=trend, rsi=rsi))
+    else:
+        strength = t(STRENGTH_KEYS[analysis.trend.label])
+        lines.append(t("chart-caption-trend", trend=trend, strength=strength, rsi=rsi))
     support = analysis.levels.support[0].price if analysis.levels.support else None
     resistance = analysis.levels.resistance[0].price if analysis.levels.resistance else None
-    if support is not None or resistance is not None:
+    if support is not None and resistance is not None:
         lines.append(t("chart-caption-levels", support=format_price(support), resistance=format_price(resistance)))
+    elif support is not None:  # the price is at its high: no level above, said in words
+        lines.append(t("chart-caption-levels-at-high", support=format_price(support)))
+    elif resistance is not None:
+        lines.append(t("chart-caption-levels-at-low", resistance=format_price(resistance)))
     context = analysis.derivatives
     if context is not None and context.funding_8h is not None:
         lines.append(t("chart-caption-funding", rate=format_funding(context.funding_8h)))

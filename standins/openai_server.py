@@ -22,15 +22,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from standins.openai_script import (
+    Drop,
+    ErrorReply,
+    Hang,
+    RecordedRequest,
+    Reply,
+    ScriptItem,
+    StreamError,
+    echo_answer,
+    split_text,
+)
 
 __all__ = [
     "Drop",
@@ -44,119 +54,6 @@ __all__ = [
     "echo_answer",
     "split_text",
 ]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A normal answer, streamed in `chunks` pieces (or whole when the request is not streaming)."""
-
-    text: str
-    chunks: int = 4
-    delay: float = 0.0  # seconds before each content chunk
-    finish_reason: str = "stop"
-    usage: tuple[int, int] | None = None  # (prompt, completion); default: word counts
-    include_usage: bool | None = None  # None: as the request asks; False: a provider that ignores it
-    model: str | None = None  # default: the requested model
-
-
-@dataclass(frozen=True)
-class ErrorReply:
-    """An HTTP error with OpenAI's error envelope (before any streaming)."""
-
-    status: int
-    message: str = "The server had an error while processing your request."
-    type: str = "server_error"
-    code: str | None = None
-    param: str | None = None
-    retry_after_ms: int | None = None
-    retry_after: str | None = None
-    should_retry: bool | None = None  # sets x-should-retry: true/false
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Send nothing for `seconds` (or until the server closes); with `text_before`, stall mid-stream."""
-
-    seconds: float = 3600.0
-    text_before: str = ""
-
-
-@dataclass(frozen=True)
-class StreamError:
-    """Stream some text, then a `data: {"error": …}` event, then end the body."""
-
-    text_before: str = ""
-    message: str = "The server had an error while processing your request."
-    type: str = "server_error"
-    code: str | None = None
-
-
-@dataclass(frozen=True)
-class Drop:
-    """Stream some text, then cut the TCP connection (no finish, no [DONE])."""
-
-    text_before: str = ""
-
-
-ScriptItem = Reply | ErrorReply | Hang | StreamError | Drop
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any] | None
-    at: float = field(default_factory=time.monotonic)
-    # Wall-clock time (time.time, like the Bot API stand-in's call log) the last content chunk of a
-    # streamed answer was written: when the model's last token left the server.
-    last_chunk_time: float | None = None
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        return list((self.body or {}).get("messages") or [])
-
-    @property
-    def model(self) -> str | None:
-        return (self.body or {}).get("model")
-
-    @property
-    def stream(self) -> bool:
-        return bool((self.body or {}).get("stream"))
-
-
-def split_text(text: str, parts: int) -> list[str]:
-    """`text` in `parts` roughly equal pieces (never empty pieces; "".join gives `text` back)."""
-    if not text:
-        return []
-    parts = max(1, min(parts, len(text)))
-    size, extra = divmod(len(text), parts)
-    pieces, pos = [], 0
-    for i in range(parts):
-        step = size + (1 if i < extra else 0)
-        pieces.append(text[pos : pos + step])
-        pos += step
-    return pieces
-
-
-_BLOCK = re.compile(r"<(market_data|user_message)>\s*(.*?)\s*</\1>", re.DOTALL)
-
-
-def echo_answer(body: dict[str, Any]) -> str:
-    """A deterministic Markdown answer built from the last user message of the request."""
-    messages = body.get("messages") or []
-    last = next((m for m in reversed(messages) if m.get("role") == "user"), {"content": ""})
-    content = last.get("content")
-    if not isinstance(content, str):
-        content = json.dumps(content)
-    blocks = {name: text for name, text in _BLOCK.findall(content)}
-    data = blocks.get("market_data", "")
-    question = blocks.get("user_message", content)
-    lines = ["## Fake analysis", ""]
-    if data:
-        lines += ["**Data seen:**", *[f"- {line.strip()}" for line in data.splitlines() if line.strip()], ""]
-    lines += [f"**Question:** {question.strip()}", "", "_Risk note: not financial advice._"]
-    return "\n".join(lines)
 
 
 def _error_body(message: str, type_: str, param: str | None, code: str | None) -> dict[str, Any]:
@@ -180,6 +77,7 @@ class FakeOpenAI:
         self._script: deque[ScriptItem] = deque()
         self._closing = asyncio.Event()
         self._arrived = asyncio.Event()  # set on every request (see wait_for_chat_requests)
+        self._hung_up = asyncio.Event()  # set whenever a client closes a stream early
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._counter = 0
@@ -234,6 +132,13 @@ class FakeOpenAI:
                 self._arrived.clear()
                 await self._arrived.wait()
         return self.chat_requests
+
+    async def wait_disconnected(self, record: RecordedRequest, timeout: float = 30.0) -> None:
+        """Wait until the client closed `record`'s connection before its answer ended."""
+        async with asyncio.timeout(timeout):
+            while not record.disconnected:
+                self._hung_up.clear()
+                await self._hung_up.wait()
 
     # ---- handlers ------------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:
@@ -299,6 +204,24 @@ class FakeOpenAI:
         return web.json_response(
             _error_body(item.message, item.type, item.param, item.code), status=item.status, headers=headers
         )
+
+    async def _until_hung_up(self, request: web.Request, waiting: Awaitable[object]) -> None:
+        """Await `waiting`, or raise ConnectionResetError as soon as the client closes the
+        connection (looked at every 10 ms: aiohttp tells a handler only when it writes)."""
+        task = asyncio.ensure_future(waiting)
+        try:
+            while not task.done():
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    raise ConnectionResetError("the client closed the connection")
+                await asyncio.wait({task}, timeout=0.01)
+        finally:
+            task.cancel()
+        task.result()
+
+    def _hang_up(self, record: RecordedRequest) -> None:
+        record.disconnected = True
+        self._hung_up.set()
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -367,24 +290,33 @@ class FakeOpenAI:
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
             }
 
-        await send(chunk({"role": "assistant", "content": "", "refusal": None}))
-        text = item.text if isinstance(item, Reply) else item.text_before
-        pieces = split_text(text, item.chunks if isinstance(item, Reply) else 2)
-        for piece in pieces:
-            if isinstance(item, Reply) and item.delay:
-                await asyncio.sleep(item.delay)
-            await send(chunk({"content": piece}))
-            record.last_chunk_time = time.time()
-        if isinstance(item, Hang):
-            await self._wait(item.seconds)
-            return response
-        if isinstance(item, StreamError):
-            await send(_error_body(item.message, item.type, None, item.code))
-            await response.write_eof()
-            return response
-        if isinstance(item, Drop):
-            if request.transport is not None:
-                request.transport.abort()
+        try:
+            await send(chunk({"role": "assistant", "content": "", "refusal": None}))
+            text = item.text if isinstance(item, Reply) else item.text_before
+            pieces = split_text(text, item.chunks if isinstance(item, Reply) else 2)
+            if isinstance(item, Reply) and item.hold is not None and pieces:
+                await self._until_hung_up(request, item.hold.wait())
+            if isinstance(item, Reply) and item.first_delay and pieces:
+                await self._until_hung_up(request, asyncio.sleep(item.first_delay))
+            for piece in pieces:
+                if isinstance(item, Reply) and item.delay:
+                    await self._until_hung_up(request, asyncio.sleep(item.delay))
+                await send(chunk({"content": piece}))
+                record.last_chunk_time = time.time()
+                record.first_chunk_time = record.first_chunk_time or record.last_chunk_time
+            if isinstance(item, Hang):
+                await self._until_hung_up(request, self._wait(item.seconds))
+                return response
+            if isinstance(item, StreamError):
+                await send(_error_body(item.message, item.type, None, item.code))
+                await response.write_eof()
+                return response
+            if isinstance(item, Drop):
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
+        except ConnectionResetError:
+            self._hang_up(record)
             return response
         assert isinstance(item, Reply)
         await send(chunk({}, item.finish_reason))

@@ -46,6 +46,7 @@ class FeedRow:
     chat_type: str
     created_by: int | None
     active: bool = True
+    digest: bool = False  # signals feeds: the weekly track-record digest is on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +96,7 @@ def _feed_row(feed: Feed, locale: str | None, chat_type: str) -> FeedRow:
         chat_type=chat_type,
         created_by=feed.created_by,
         active=feed.active,
+        digest=feed.digest,
     )
 
 
@@ -187,6 +189,13 @@ class FeedRepository:
             Feed.created_by == telegram_id, ~and_(Feed.chat_id == except_chat, Feed.kind == except_kind)
         )
         return int(await self.session.scalar(statement) or 0)
+
+    async def set_digest(self, chat_id: int, on: bool) -> bool:
+        """Turn the weekly digest of the chat's signals feed on or off; False when it has none."""
+        result = await self.session.execute(
+            update(Feed).where(Feed.chat_id == chat_id, Feed.kind == "signals").values(digest=on)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def set_active(self, chat_id: int, active: bool) -> int:
         """Pause (or resume) every feed of a chat; how many changed."""

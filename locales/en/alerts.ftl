@@ -37,8 +37,14 @@ alert-rearmed = Alert armed again.
 alert-gone = That alert no longer exists or is already armed.
 
 # Market risk for coins with a risk feed
-risk-move = ⚡ <b>{ $coin }</b> · { $timeframe }: sudden move { $change } over { $candles } candles ({ $atr }× ATR). Price { $price }.
-risk-volatility = 🌪 <b>{ $coin }</b> · { $timeframe }: volatility jumped to the { $percentile }th percentile of its recent range (ATR { $atr }% of price).
-risk-funding = 💸 <b>{ $coin }</b>: extreme funding { $rate } per 8h — crowded positioning.
-risk-oi = 📊 <b>{ $coin }</b> · { $timeframe }: open interest { $change } over { $candles } candles.
+risk-move = ⚡ <b>{ $coin }</b> · { $timeframe }: sudden move { $change } over { $candles ->
+        [one] { $candles } candle
+       *[other] { $candles } candles
+    } ({ $atr }× ATR). Price { $price }.
+risk-volatility = 🌪 <b>{ $coin }</b> · { $timeframe }: volatility jumped to percentile { $percentile } of its recent range (ATR { $atr }% of price).
+risk-funding = 💸 <b>{ $coin }</b>: extreme funding { $rate } { -funding-period } — crowded positioning.
+risk-oi = 📊 <b>{ $coin }</b> · { $timeframe }: open interest { $change } over { $candles ->
+        [one] { $candles } candle
+       *[other] { $candles } candles
+    }.
 risk-footer = <i>Risk alert · not financial advice</i>

@@ -39,6 +39,6 @@ alert-gone = 该提醒已不存在或已在监控中。
 # 订阅了风险推送的币种
 risk-move = ⚡ <b>{ $coin }</b> · { $timeframe }：{ $candles } 根K线内急剧波动 { $change }（{ $atr } 倍 ATR）。现价 { $price }。
 risk-volatility = 🌪 <b>{ $coin }</b> · { $timeframe }：波动率升至近期第 { $percentile } 百分位（ATR 为价格的 { $atr }%）。
-risk-funding = 💸 <b>{ $coin }</b>：资金费率极端 { $rate } / 8小时，持仓拥挤。
+risk-funding = 💸 <b>{ $coin }</b>：资金费率极端 { $rate } { -funding-period }，持仓拥挤。
 risk-oi = 📊 <b>{ $coin }</b> · { $timeframe }：{ $candles } 根K线内持仓量变化 { $change }。
 risk-footer = <i>风险提醒 · 不构成投资建议</i>

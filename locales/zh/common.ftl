@@ -34,6 +34,7 @@ help =
     🌐 /language —— English 或 中文
     📡 /subscribe <code>币种</code> [<code>周期</code>] [<code>signals|risk</code>]、/unsubscribe、/feeds —— 信号与风险订阅(群组中限管理员)
     📢 /linkchannel <code>@频道</code> —— 在这里管理频道的订阅
+    📊 /performance [<code>币种</code>] [<code>周期</code>] [30d|90d|all] —— 信号的历史表现；/digest on|off —— 在本聊天每周发送
     ⚙️ /settings —— 我的设置
 
     周期：5m、15m、1h、4h、1d、1w。

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -19,13 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
 from services.chat import memory
+from services.chat.comparison_text import comparison_answer, comparison_block
 from services.chat.market_block import market_block
+from services.chat.numbers import Facts, NumberCounts, StreamVerifier, facts_from_views, verify_answer
 from services.chat.rules import rule_based_answer
 from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
-from services.i18n import Translator
+from services.format import exchange_name
+from services.i18n import Translations, Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
+from services.intent.horizon import find_horizon
+from services.intent.language import answer_language
+from services.intent.unknown import asked_unknown_coins, near_matches
 from services.llm import LLMError, LLMService, TextDelta, Usage, build_messages, estimate_tokens
-from services.llm.prompts import MAX_USER_CHARS
+from services.llm.leak import LeakGuard, PromptLeak, guarded
+from services.llm.prompts import MAX_USER_CHARS, canary
 from services.market import (
     MarketError,
     MarketService,
@@ -33,6 +39,7 @@ from services.market import (
     NotEnoughData,
     UnknownSymbol,
 )
+from services.market.comparison import Comparison, compare
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +47,9 @@ PROMPT_TOKEN_BUDGET = 6000
 ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3
 
-# `$XYZ`, or a pair like `XYZUSDT` / `XYZ/USDT`: the user clearly means a ticker.
-EXPLICIT_TICKER = re.compile(r"\$([A-Za-z][A-Za-z0-9]{1,14})\b|\b([A-Z][A-Z0-9]{1,14})[-/]?USDT\b")
-
 RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
-Source = Literal["llm", "rules", "rules_fallback"]
+# "refused": the model's answer was replaced by a short refusal (it was leaking the system prompt).
+Source = Literal["llm", "rules", "rules_fallback", "refused"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Refusal:
     suggestions: tuple[str, ...] = ()
     timeframe: str | None = None
     decision: ChargeDecision | None = None
+    exchanges: tuple[str, ...] = ()  # display names of the configured exchanges (unknown_coin)
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,9 @@ class Prepared:
     decision: ChargeDecision
     conversation: memory.ConversationState
     messages: list[dict[str, str]]
-    translator: Translator
+    translator: Translator  # the answer's language: the question's (`answer_language`), not always the interface's
+    facts: Facts = field(default_factory=Facts)  # what the model was given, to check its numbers against
+    comparison: Comparison | None = None  # two or three coins: answered as one comparison
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,13 @@ class Answer:
     source: Source
     usage: Usage | None = None
     model: str | None = None
+    stopped: bool = False  # the user stopped it: `text` is what had been shown
+
+    @property
+    def charged(self) -> bool:
+        """Users pay for the analyst they asked for, delivered whole: not for the rule-based fallback
+        after an LLM failure, a refusal, or an answer they stopped."""
+        return self.source in ("llm", "rules") and not self.stopped
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,8 @@ class ChatService:
     charge: ChargePolicy
     model: str
     idle: timedelta = timedelta(hours=3)
+    translations: Translations | None = None  # to answer in the question's language; None: the interface's
+    numbers: NumberCounts = field(default_factory=NumberCounts)  # numbers checked in answers (services.chat.numbers)
     _markets_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def _known_bases(self) -> set[str]:
@@ -150,13 +167,13 @@ class ChatService:
         if not bases:
             return Refusal(reason="exchange_down")
         intent = extract(question, known_bases=bases)
-        if not intent.coins:
-            unknown = await self._unknown_ticker(question)
-            if unknown is not None:
-                return unknown
+        unknown = self._unknown_coin(question, intent, bases)
+        if unknown is not None:
+            return unknown
         conversation = await memory.current(session, user_id, chat_id, now, self.idle)
         coins = intent.coins
-        timeframe = intent.timeframe
+        horizon = find_horizon(question)
+        timeframe = intent.timeframe or (horizon.timeframe if horizon else None)
         if not coins and conversation.last_symbol:
             coins = tuple(conversation.last_symbol.split(","))
         timeframe = timeframe or conversation.last_timeframe or DEFAULT_TIMEFRAME
@@ -172,7 +189,12 @@ class ChatService:
             views = list(await asyncio.gather(*(self.market.snapshot(coin, timeframe) for coin in coins)))
         except UnknownSymbol as exc:
             await self.charge.settle(session, decision, success=False)
-            return Refusal(reason="unknown_coin", query=exc.query, suggestions=tuple(exc.suggestions))
+            return Refusal(
+                reason="unknown_coin",
+                query=exc.query,
+                suggestions=tuple(exc.suggestions),
+                exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+            )
         except NotEnoughData:
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="not_enough_data", query=",".join(coins), timeframe=timeframe)
@@ -180,9 +202,15 @@ class ChatService:
             log.warning("market data unavailable for %s %s: %s", coins, timeframe, exc)
             await self.charge.settle(session, decision, success=False)
             return Refusal(reason="exchange_down")
+        if self.translations is not None:
+            t = self.translations.get(answer_language(question, t.locale))
+        comparison = _comparison(views)
+        block = market_block(views, horizon.note if horizon else None, t.locale)
+        if comparison is not None:
+            block = f"{block}\n\n{comparison_block(comparison)}"
         messages = build_messages(
             locale=t.locale,
-            market_block=market_block(views),
+            market_block=block,
             history=conversation.history,
             user_text=question,
             token_budget=PROMPT_TOKEN_BUDGET,
@@ -199,51 +227,97 @@ class ChatService:
             conversation=conversation,
             messages=messages,
             translator=t,
+            facts=facts_from_views(views, f"{block}\n{question}"),  # the user's own numbers may be quoted
+            comparison=comparison,
         )
 
-    async def _unknown_ticker(self, question: str) -> Refusal | None:
-        """A ticker written explicitly (`$XYZ`, `XYZUSDT`) that no exchange lists: say so, with suggestions."""
-        match = EXPLICIT_TICKER.search(question)
-        if match is None:
+    def _unknown_coin(self, question: str, intent: Intent, bases: set[str]) -> Refusal | None:
+        """A coin-like word that no exchange lists ("how is FOOBARCOIN doing?", "$SOLL", "BTC vs FOOBAR"):
+        said to be unknown, with the nearest listed coins, before anything is charged — never answered
+        with the conversation's last coin."""
+        unknown = asked_unknown_coins(question, bases, names_a_coin=bool(intent.coins))
+        if not unknown:
             return None
-        candidate = (match.group(1) or match.group(2)).upper()
-        try:
-            await self.market.resolve(candidate)
-        except UnknownSymbol as exc:
-            return Refusal(reason="unknown_coin", query=candidate, suggestions=tuple(exc.suggestions))
-        except MarketError:
-            return Refusal(reason="exchange_down")
-        return None
+        return Refusal(
+            reason="unknown_coin",
+            query=unknown[0],
+            suggestions=near_matches(unknown[0], bases),
+            exchanges=tuple(exchange_name(exchange) for exchange in self.market.exchanges),
+        )
 
     async def stream(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
+        """Deltas of the answer, then `Done`, every number checked (`services.chat.numbers`): one the
+        data does not explain is marked as unverified, in the streamed text and in the final answer."""
+        t = prepared.translator
+        label = t("numbers-unverified")
+        verifier = StreamVerifier(prepared.facts, label=label)
+        async with aclosing(self._answer_events(prepared)) as events:
+            async for event in events:
+                if isinstance(event, Delta):
+                    shown = verifier.feed(event.text)
+                    if shown:
+                        yield Delta(shown)
+                elif isinstance(event, Restart):
+                    verifier = StreamVerifier(prepared.facts, label=label)
+                    yield event
+                else:
+                    rest = verifier.finish()
+                    if rest:
+                        yield Delta(rest)
+                    checked = verify_answer(event.answer.text, prepared.facts, label=label)
+                    self.numbers.add(checked)
+                    if checked.has_unverified:
+                        log.info("answer with %d unverified number(s): %s", len(checked.unverified), checked.unverified)
+                        text = f"{checked.text}\n\n{t('numbers-note')}"
+                        event = Done(replace(event.answer, text=text))
+                    yield event
+
+    async def _answer_events(self, prepared: Prepared) -> AsyncGenerator[ChatEvent, None]:
         """Deltas of the answer, then `Done`. An LLM failure turns into the labelled rule-based answer."""
         if self.llm is None:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=False)
+            text = _rules(prepared, fallback=False)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules"))
             return
         parts: list[str] = []
         usage: Usage | None = None
+        events = self.llm.stream_chat(
+            prepared.messages, model=self.model, max_tokens=ANSWER_MAX_TOKENS, temperature=TEMPERATURE
+        )
         try:
-            async for event in self.llm.stream_chat(
-                prepared.messages, model=self.model, max_tokens=ANSWER_MAX_TOKENS, temperature=TEMPERATURE
-            ):
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    yield Delta(event.text)
-                else:
-                    usage = event
+            # Closed on leaving, whatever the way (a stop closes this generator at a yield): the
+            # model's HTTP stream ends at once, not when the garbage collector gets to it.
+            async with aclosing(guarded(events, _leak_guard(prepared))) as safe:
+                async for event in safe:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        yield Delta(event.text)
+                    else:
+                        usage = event
+        except PromptLeak as leak:
+            log.warning(
+                "prompt leak blocked (%s) in chat %s: the answer was replaced after %d safe characters",
+                leak.what,
+                prepared.chat_id,
+                leak.shown_chars,
+            )
+            if parts:
+                yield Restart()
+            text = prepared.translator("chat-leak-refused")
+            yield Delta(text)
+            yield Done(Answer(text=text, source="refused"))
+            return
         except LLMError as exc:
             log.warning("LLM failed (%s), answering with the rule-based analyst", exc)
             if parts:
                 yield Restart()
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
             return
         text = "".join(parts).strip()
         if not text:
-            text = rule_based_answer(prepared.translator, prepared.views, fallback=True)
+            text = _rules(prepared, fallback=True)
             yield Restart()
             yield Delta(text)
             yield Done(Answer(text=text, source="rules_fallback"))
@@ -254,17 +328,24 @@ class ChatService:
     async def answering(self, session: AsyncSession, prepared: Prepared) -> AsyncIterator[Answering]:
         """The answer's charge lifecycle. The handler streams and delivers inside the block and calls
         `answering.delivered(answer)` once the answer reached the chat. Leaving the block always
-        settles: a delivered answer is remembered and charged (the rule-based fallback after an LLM
-        failure is free: users pay for the analyst they asked for); anything else — not delivered,
-        an exception, a cancellation — releases the reservation. `answering.settled` has the result."""
+        settles: a delivered answer is remembered (not a refusal) and charged when `answer.charged`
+        (not the rule-based fallback after an LLM failure, a refusal or a stopped answer); anything
+        else — not delivered, an exception, a cancellation — releases the reservation.
+        `answering.settled` has the result."""
         turn = Answering(prepared=prepared)
         async with charged(self.charge, session, prepared.decision) as charge:
             yield turn
-            if turn.answer is not None:
-                await self._remember(session, prepared, turn.answer)
-                if turn.answer.source != "rules_fallback":
+            answer = turn.answer
+            if answer is not None:
+                if answer.source != "refused" and answer.text.strip():
+                    await self._remember(session, prepared, answer)
+                if answer.charged:
                     charge.succeed()
         turn.settled = charge.result
+
+    def stopped(self, shown: str) -> Answer:
+        """The answer the user stopped, as far as it was shown (never charged)."""
+        return Answer(text=shown, source="llm" if self.llm is not None else "rules", stopped=True)
 
     async def give_back(self, session: AsyncSession, prepared: Prepared) -> None:
         """The prepared question will not be answered (dropped while it waited for its turn): its
@@ -289,3 +370,26 @@ class ChatService:
             model=answer.model if answer.source == "llm" else f"rules:{answer.source}",
         )
         await memory.touch(session, conversation_id, now, ",".join(prepared.coins), prepared.timeframe)
+
+
+def _comparison(views: list[MarketView]) -> Comparison | None:
+    """Two or three coins in one question are compared (one table, one chart), not analysed one by one."""
+    if len(views) < 2:
+        return None
+    try:
+        return compare(views)
+    except NotEnoughData:
+        return None  # no shared candles: each coin on its own
+
+
+def _rules(prepared: Prepared, *, fallback: bool) -> str:
+    """The rule-based answer: the comparison's when there is one, else each coin's analysis."""
+    if prepared.comparison is not None:
+        return comparison_answer(prepared.translator, prepared.comparison, fallback=fallback)
+    return rule_based_answer(prepared.translator, prepared.views, fallback=fallback)
+
+
+def _leak_guard(prepared: Prepared) -> LeakGuard:
+    """A guard against the model reproducing this request's system prompt or the canary in it."""
+    system = "\n".join(m["content"] for m in prepared.messages if m.get("role") == "system")
+    return LeakGuard(system, canary())

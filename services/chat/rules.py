@@ -6,7 +6,6 @@ Used when no LLM is configured, and as the fallback when the LLM fails. Always l
 from __future__ import annotations
 
 from services.format import (
-    MISSING,
     exchange_name,
     format_compact,
     format_funding,
@@ -17,6 +16,7 @@ from services.format import (
 )
 from services.i18n import Raw, Translator
 from services.market import MarketView
+from services.market.analysis import LEVEL_LOOKBACK, trend_key
 
 
 def _r(text: str) -> Raw:
@@ -25,7 +25,19 @@ def _r(text: str) -> Raw:
 
 
 def _levels(values: list[float]) -> str:
-    return ", ".join(f"**{format_price(v)}**" for v in values) or MISSING
+    return ", ".join(f"**{format_price(v)}**" for v in values)
+
+
+def _levels_line(t: Translator, view: MarketView, support: list[float], resistance: list[float]) -> str:
+    """Both sides in words: a side without a level says why (the price is at the lookback's extreme)."""
+    candles = min(LEVEL_LOOKBACK, view.analysis.candles_used)
+    below = t("rules-support", levels=_r(_levels(support))) if support else t("rules-support-none", candles=candles)
+    above = (
+        t("rules-resistance", levels=_r(_levels(resistance)))
+        if resistance
+        else t("rules-resistance-none", candles=candles)
+    )
+    return t("rules-levels", support=_r(below), resistance=_r(above))
 
 
 def describe(t: Translator, view: MarketView) -> str:
@@ -42,12 +54,12 @@ def describe(t: Translator, view: MarketView) -> str:
             change=_r(format_pct(view.ticker.change_24h_pct)),
             exchange=_r(exchange_name(view.exchange)),
         ),
-        t(f"rules-trend-{a.trend.direction}", strength=_r(t(f"rules-strength-{a.trend.label}"))),
+        t(f"rules-trend-{trend_key(a.trend)}", strength=_r(t(f"rules-strength-{a.trend.label}"))),
         t(
             "rules-emas",
             ema20=_r(format_price(ind.ema20)),
             ema50=_r(format_price(ind.ema50)),
-            position=_r(t("rules-above" if view.ticker.price >= ind.ema50 else "rules-below")),
+            position=_r(t("rules-above" if a.price >= ind.ema50 else "rules-below")),
         ),
         t(
             f"rules-rsi-{a.momentum.rsi_state}",
@@ -59,19 +71,20 @@ def describe(t: Translator, view: MarketView) -> str:
         parts.append(t(f"rules-macd-{a.momentum.macd_cross}", bars=a.momentum.macd_cross_bars_ago))
     if a.momentum.divergence is not None:
         parts.append(t(f"rules-divergence-{a.momentum.divergence}"))
-    parts.append(t("rules-levels", support=_r(_levels(support)), resistance=_r(_levels(resistance))))
+    parts.append(_levels_line(t, view, support, resistance))
     parts.append(t(f"rules-volatility-{a.volatility.regime}", atr=_r(format_share(ind.atr_pct))))
     d = a.derivatives
     if d is not None and d.funding_8h is not None:
         key = "rules-funding-extreme" if d.funding_extreme else "rules-funding"
-        oi = format_compact(d.open_interest_value, t.locale)
+        value = d.open_interest_value
+        oi = t("rules-oi", oi=_r(format_compact(value, t.locale))) if value is not None else t("rules-oi-none")
         parts.append(t(key, rate=_r(format_funding(d.funding_8h)), oi=_r(oi)))
     atr = ind.atr
     up_trigger = resistance[0] if resistance else view.ticker.price + atr
     down_trigger = support[0] if support else view.ticker.price - atr
     parts.append(
         t(
-            "rules-scenario-bull",
+            "rules-scenario-bull" if resistance else "rules-scenario-bull-atr",
             trigger=_r(format_price(up_trigger)),
             target=_r(format_price(resistance[1] if len(resistance) > 1 else up_trigger + 2 * atr)),
             invalid=_r(format_price(down_trigger)),
@@ -79,7 +92,7 @@ def describe(t: Translator, view: MarketView) -> str:
     )
     parts.append(
         t(
-            "rules-scenario-bear",
+            "rules-scenario-bear" if support else "rules-scenario-bear-atr",
             trigger=_r(format_price(down_trigger)),
             target=_r(format_price(support[1] if len(support) > 1 else down_trigger - 2 * atr)),
             invalid=_r(format_price(up_trigger)),

@@ -1,4 +1,4 @@
-"""Market data (ccxt), technical analysis (TA-Lib) and charts (mplfinance). No aiogram, no bot/.
+"""Market data (ccxt), technical analysis (TA-Lib) and charts (matplotlib). No aiogram, no bot/.
 
 Typical use (the bot builds one `MarketService` per process and closes it on shutdown)::
 

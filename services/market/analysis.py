@@ -153,6 +153,9 @@ def _trend(close: FloatArray, s: IndicatorSeries, atr: float) -> Trend:
     label: Literal["weak", "moderate", "strong"] = (
         "strong" if strength >= 0.75 else "moderate" if strength >= 0.5 else "weak"
     )
+    lean: Literal["up", "down"] | None = None
+    if direction == "range" and math.isfinite(e20) and math.isfinite(e50):
+        lean = "up" if price > max(e20, e50) else "down" if price < min(e20, e50) else None
     return Trend(
         direction=direction,
         strength=round(strength, 4),
@@ -160,7 +163,16 @@ def _trend(close: FloatArray, s: IndicatorSeries, atr: float) -> Trend:
         score=round(score, 4),
         ema_alignment=round(alignment, 4),
         slope_atr=round(slope, 4),
+        lean=lean,
     )
+
+
+def trend_key(trend: Trend) -> str:
+    """The one reading of a trend every text uses: up, down, range (price between EMA20 and EMA50),
+    range-up or range-down (a range with the price above or below both)."""
+    if trend.direction == "range" and trend.lean is not None:
+        return f"range-{trend.lean}"
+    return trend.direction
 
 
 def swing_points(high: FloatArray, low: FloatArray, window: int = SWING_WINDOW) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,9 @@ the language. For each key:
   (compare-and-delete: a newer one stays) and the bytes are uploaded once more; the new file_id
   replaces it.
 
+A comparison's one chart (`deliver_comparison`) goes the same way, keyed by every coin's exchange and
+market in the order asked (`ChartKey.of_comparison`) and the comparison style.
+
 No aiogram here: the caller (handlers/charts.py) passes its two sends as callables.
 """
 
@@ -31,11 +34,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from cachetools import TTLCache
 
 from services.kv import KeyValueStore
 from services.market.cache import SingleFlight
+from services.market.comparison import Comparison
+from services.market.comparison_chart import COMPARISON_STYLE, render_comparison
 from services.market.results import MarketView
 from services.market.timeframes import timeframe_ms
 
@@ -64,6 +70,20 @@ class ChartKey:
             exchange=candles.exchange,
             symbol=candles.symbol,
             timeframe=view.timeframe,
+            candle_ms=newest,
+            style=style,
+            language=language,
+        )
+
+    @classmethod
+    def of_comparison(cls, comparison: Comparison, *, style: str, language: str) -> ChartKey:
+        """Every coin's exchange and market (in the order asked), and the window's newest candle."""
+        views = comparison.views
+        newest = int(comparison.timestamps[-1]) if comparison.window else 0
+        return cls(
+            exchange="+".join(view.candles.exchange for view in views),
+            symbol="+".join(view.candles.symbol for view in views),
+            timeframe=comparison.timeframe,
             candle_ms=newest,
             style=style,
             language=language,
@@ -109,9 +129,11 @@ class ChartCache:
         ttl: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
         prefix: str = "chart-file:",
+        comparison_render: Callable[[Comparison], bytes] = render_comparison,
     ) -> None:
         self._store = store
         self._render_fn = render
+        self._comparison_render = comparison_render
         self._executor = executor
         self.style = style
         self._prefix = prefix
@@ -148,20 +170,26 @@ class ChartCache:
     def key(self, view: MarketView, language: str) -> ChartKey:
         return ChartKey.of(view, style=self.style, language=language)
 
+    def comparison_key(self, comparison: Comparison, language: str) -> ChartKey:
+        return ChartKey.of_comparison(comparison, style=f"{self.style}+{COMPARISON_STYLE}", language=language)
+
     # ----------------------------------------------------------------------------- bytes
     async def png(self, key: ChartKey, view: MarketView) -> bytes:
         """The chart's PNG: cached, or rendered once for every concurrent caller."""
+        return await self._picture(key, partial(self._render_fn, view))
+
+    async def _picture(self, key: ChartKey, render: Callable[[], bytes]) -> bytes:
         cached = self._png.get(key.text)
         if cached is not None:
             return cached
-        return await self._flights.run(key.text, lambda: self._render(key.text, view))
+        return await self._flights.run(key.text, lambda: self._render(key.text, render))
 
-    async def _render(self, name: str, view: MarketView) -> bytes:
+    async def _render(self, name: str, render: Callable[[], bytes]) -> bytes:
         cached = self._png.get(name)  # a flight for this key may have finished since the caller looked
         if cached is not None:
             return cached
         self.stats.renders += 1
-        png = await asyncio.get_running_loop().run_in_executor(self._executor, self._render_fn, view)
+        png = await asyncio.get_running_loop().run_in_executor(self._executor, render)
         self._png[name] = png
         return png
 
@@ -174,7 +202,22 @@ class ChartCache:
         Errors of the sends (the chat is gone, the bot is blocked) reach the caller; a waiting send
         of the same key then uploads itself.
         """
-        key = self.key(view, language)
+        render = partial(self._render_fn, view)
+        return await self._deliver(
+            self.key(view, language), render, bot_id=bot_id, send_file_id=send_file_id, upload=upload
+        )
+
+    async def deliver_comparison(
+        self, comparison: Comparison, language: str, *, bot_id: int, send_file_id: SendFileId, upload: Upload
+    ) -> Delivery:
+        """`deliver` for a comparison's one chart (every coin rebased to 100, and their ratio)."""
+        key = self.comparison_key(comparison, language)
+        render = partial(self._comparison_render, comparison)
+        return await self._deliver(key, render, bot_id=bot_id, send_file_id=send_file_id, upload=upload)
+
+    async def _deliver(
+        self, key: ChartKey, render: Callable[[], bytes], *, bot_id: int, send_file_id: SendFileId, upload: Upload
+    ) -> Delivery:
         stored = f"{self._prefix}{bot_id}:{key.text}"
         refused: set[str] = set()
         for _ in range(MAX_ROUNDS):
@@ -191,13 +234,13 @@ class ChartCache:
                 file_id = await self._file_id(stored)
                 if file_id is not None and file_id not in refused:
                     continue  # uploaded by another send while this one waited: send its file_id
-                await self._upload(key, view, stored, upload)
+                await self._upload(key, render, stored, upload)
                 return Delivery.UPLOADED
-        await self._upload(key, view, stored, upload)
+        await self._upload(key, render, stored, upload)
         return Delivery.UPLOADED
 
-    async def _upload(self, key: ChartKey, view: MarketView, stored: str, upload: Upload) -> None:
-        file_id = await upload(await self.png(key, view))
+    async def _upload(self, key: ChartKey, render: Callable[[], bytes], stored: str, upload: Upload) -> None:
+        file_id = await upload(await self._picture(key, render))
         self.stats.uploads += 1
         if file_id:
             # The key's candle is over within one timeframe; after that the entry only takes room.

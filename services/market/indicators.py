@@ -3,8 +3,8 @@
 TA-Lib is imported on first use (`ta()`), not with this module: the bot's start path imports the
 analysis, and `import talib` also imports pandas when it can (to accept pandas Series), about 0.5 s
 and 30 MB that nothing here needs. `ta()` imports it without pandas; the bot calls `warm_up()` in a
-worker thread once it is serving, so the first analysis finds it loaded. Charts import pandas and
-mplfinance themselves, when the first one is drawn (services/market/charts.py).
+worker thread once it is serving, so the first analysis finds it loaded. Charts import matplotlib
+themselves, when the first one is drawn (services/market/charts.py).
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ def _import_talib() -> ModuleType:
 
     TA-Lib wraps its functions for pandas Series only when `from pandas import Series` succeeds; a
     None in `sys.modules` makes that import fail (Python's documented way to block one), for the
-    moment of TA-Lib's own import. Nothing else imports pandas meanwhile: only charts do, and a chart
-    is drawn from an analysis, which has loaded TA-Lib already.
+    moment of TA-Lib's own import. Nothing else of ours imports pandas.
     """
     if "pandas" in sys.modules:
         return importlib.import_module("talib")

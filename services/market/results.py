@@ -13,6 +13,8 @@ from typing import Any, Literal
 from services.market.models import Candles, Derivatives, ResolvedSymbol, Ticker
 
 Direction = Literal["up", "down", "range"]
+# Levels each side an answer names and its chart draws: the nearest ones (`Levels.key`).
+KEY_LEVELS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,9 @@ class Trend:
     score: float  # -1 (strong down) .. +1 (strong up)
     ema_alignment: float  # -1..1: price > EMA20 > EMA50 (> EMA200) is +1
     slope_atr: float  # price slope in ATR per candle (EMA50 and a 50-candle regression)
+    # A range (no sustained slope) whose price sits above both EMA20 and EMA50 leans up, below both
+    # leans down: "sideways" is only said when the price is between them (`analysis.trend_key`).
+    lean: Literal["up", "down"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,19 @@ class Level:
 class Levels:
     support: tuple[Level, ...]  # nearest first
     resistance: tuple[Level, ...]  # nearest first
+
+    @property
+    def key_support(self) -> tuple[Level, ...]:
+        return self.support[:KEY_LEVELS]
+
+    @property
+    def key_resistance(self) -> tuple[Level, ...]:
+        return self.resistance[:KEY_LEVELS]
+
+    @property
+    def key(self) -> tuple[Level, ...]:
+        """The levels the answer lists and the chart draws: `KEY_LEVELS` nearest on each side."""
+        return (*self.key_support, *self.key_resistance)
 
 
 @dataclass(frozen=True, slots=True)

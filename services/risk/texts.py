@@ -161,7 +161,7 @@ def market_risk(t: Translator, event: MarketEvent, symbol: str, timeframe: str, 
             coin=coin,
             timeframe=timeframe,
             change=format_change(event.value),
-            candles=str(candles),
+            candles=candles,
             atr=format_number(event.extra, 1),
             price=format_price(price),
         )
@@ -176,5 +176,5 @@ def market_risk(t: Translator, event: MarketEvent, symbol: str, timeframe: str, 
     elif event.kind == "funding":
         text = t("risk-funding", coin=coin, rate=format_funding(event.value))
     else:
-        text = t("risk-oi", coin=coin, timeframe=timeframe, change=format_change(event.value), candles=str(candles))
+        text = t("risk-oi", coin=coin, timeframe=timeframe, change=format_change(event.value), candles=candles)
     return f"{text}\n{t('risk-footer')}"

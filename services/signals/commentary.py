@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from services.format import exchange_name
 from services.llm import LLMError, LLMService, neutralise
 from services.signals.model import SignalIdea
 
@@ -50,7 +51,7 @@ def _messages(idea: SignalIdea, locale: str) -> list[dict[str, str]]:
     data = (
         f"coin: {idea.symbol}\ntimeframe: {idea.timeframe}\ndirection: {idea.direction}\n"
         f"rules that fired: {', '.join(idea.reason)}\nconfidence from the rules: {idea.confidence}/100\n"
-        f"exchange: {idea.exchange}"
+        f"exchange: {exchange_name(idea.exchange)}"
     )
     return [
         {"role": "system", "content": system},

@@ -40,7 +40,7 @@ from services.signals.strategy import DEFAULT_STRATEGY, StrategyConfig, closed_o
 log = logging.getLogger(__name__)
 
 ChartRenderer = Callable[[Candles, SignalIdea], Awaitable[bytes]]
-CHART_ERRORS = (ValueError, RuntimeError, OSError, MemoryError)  # a drawing that fails: sent without
+CHART_ERRORS = (ValueError, RuntimeError, OSError)  # a drawing that fails: sent without
 
 
 @dataclass(frozen=True, kw_only=True)

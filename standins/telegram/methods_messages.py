@@ -199,6 +199,8 @@ async def send_chat_action(core: FakeTelegramCore, params: Params) -> bool:
 
 
 async def send_message_draft(core: FakeTelegramCore, params: Params) -> bool:
+    """A temporary preview of a message being generated (private chats only). Counted against the
+    chat's flood limits like any other message; a stopped draft takes no further changes."""
     chat = resolve_chat(core, params)
     if not chat.is_private:
         raise bad_request("message drafts can be sent only to private chats")
@@ -207,9 +209,20 @@ async def send_message_draft(core: FakeTelegramCore, params: Params) -> bool:
     if not draft_id:
         raise bad_request("draft_id must be non-zero")
     parsed = message_text(core, params, allow_empty=True)
+    thread = resolve_thread(chat, params)
     ensure_not_blocked(chat)
-    chat.draft = Draft(draft_id, parsed.text, parsed.entities)
-    core.emit(BotEvent("draft", chat.id, data={"draft_id": draft_id, "text": parsed.text}))
+    count_message(core, chat, params)
+    if draft_id in chat.stopped_drafts:
+        return True  # the user stopped this generation: no further drafts of it are shown
+    chat.draft = Draft(
+        draft_id,
+        parsed.text,
+        parsed.entities,
+        can_stop=params.get_bool("can_stop"),
+        keep_on_stop=params.get_bool("keep_on_stop"),
+    )
+    data = {"draft_id": draft_id, "text": parsed.text, "message_thread_id": thread}
+    core.emit(BotEvent("draft", chat.id, data=data))
     return True
 
 

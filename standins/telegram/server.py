@@ -9,8 +9,8 @@ from typing import Any, Self, TypedDict, Unpack
 
 from aiohttp import web
 
+from .draft_actions import DraftActions
 from .errors import UNAUTHORIZED, ApiError
-from .group_actions import GroupActions
 from .limits import Clock, RateLimits
 from .params import Params, parse_request
 from .state import Call, JsonDict
@@ -35,7 +35,7 @@ class ServerOptions(TypedDict, total=False):
     require_https_webhook: bool
 
 
-class FakeTelegramServer(GroupActions):
+class FakeTelegramServer(DraftActions):
     """A local Telegram Bot API server for tests and console mode.
 
     The real aiogram `Bot` talks to it over HTTP through

@@ -51,6 +51,8 @@ class Draft:
     draft_id: int
     text: str
     entities: list[JsonDict]
+    can_stop: bool = False  # the user sees a button to stop further drafts
+    keep_on_stop: bool = False  # the draft stays (for a while) when that button is pressed
 
 
 @dataclass(eq=False)
@@ -74,6 +76,7 @@ class FakeChat:
     messages: list[FakeMessage] = field(default_factory=list, repr=False)
     next_message_id: int = 1
     draft: Draft | None = None
+    stopped_drafts: set[int] = field(default_factory=set)  # draft ids whose generation the user stopped
     reply_keyboard: JsonDict | None = None
     chat_instance: str = field(default_factory=lambda: str(secrets.randbits(62)))
 

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import bench_chat, bench_intent, bench_load, bench_market, bench_outbox, bench_risk, bench_signals
+from tests.bench import (
+    bench_backtest,
+    bench_chat,
+    bench_intent,
+    bench_load,
+    bench_market,
+    bench_numbers,
+    bench_outbox,
+    bench_risk,
+    bench_signals,
+)
 
 
 def main() -> int:
     status = 0
-    for bench in (bench_market, bench_chat, bench_intent, bench_outbox, bench_risk, bench_signals, bench_load):
+    benches = (
+        bench_market,
+        bench_chat,
+        bench_intent,
+        bench_numbers,
+        bench_outbox,
+        bench_risk,
+        bench_signals,
+        bench_backtest,
+    )
+    for bench in (*benches, bench_load):
         print(f"\n=== {bench.__name__} ===")
         status |= bench.main()
     return status

@@ -8,7 +8,7 @@ Run: `python -m tests.bench.bench_market` (exit status 1 when a target is missed
   with ccxt's default limiter (a leaky bucket) for comparison;
 * scan: indicators + analysis for 200 symbols × 2 timeframes × 500 candles, and the same indicators
   written with pandas rolling/ewm for comparison; each timed as the median of SCAN_REPEATS runs;
-* charts: render time of a 1280×720 PNG (last 120 of 500 candles).
+* charts: render time of a 1280×900 PNG (last 120 of 500 candles).
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from db.models import AuditLog, CreditAccount, CreditTransaction, User
-from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
-from standins.telegram.state import CallbackQueryRecord
+from standins.telegram import CallbackQueryRecord, FakeMessage, FakeTelegramServer, FakeUser
 from tests.harness import RunningBot
 
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."

@@ -12,8 +12,7 @@ import pytest
 
 from standins.exchanges import FakeBybit
 from standins.openai_server import FakeOpenAI
-from standins.telegram import FakeTelegramServer, FakeUser
-from standins.telegram.errors import bad_request, too_many_requests
+from standins.telegram import FakeTelegramServer, FakeUser, bad_request, too_many_requests
 from tests.flow.admin_helpers import (
     UNKNOWN_COMMAND,
     audit_rows,

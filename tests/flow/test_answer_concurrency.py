@@ -71,6 +71,11 @@ def typing_shown(tg: FakeTelegramServer, user: FakeUser) -> bool:
     )
 
 
+def draft_shown(tg: FakeTelegramServer, user: FakeUser) -> bool:
+    """The first feedback in a private chat: the answer's draft (its "thinking" placeholder)."""
+    return any(str(call.params.get("chat_id")) == str(user.id) for call in tg.calls_to("sendMessageDraft"))
+
+
 def answered(tg: FakeTelegramServer, user: FakeUser) -> bool:
     return any(message.photo is not None for message in tg.bot_messages(user))
 
@@ -92,10 +97,15 @@ async def test_six_questions_with_two_answer_slots_all_see_typing_at_once_and_al
         users = [tg.add_user(f"Asker{i}") for i in range(6)]
         for user in users:
             await tg.send_message(user, QUESTION)
-        # Everyone sees "typing…" while two answers are with the model and four wait their turn.
+        # Everyone sees the answer's draft at once; the four waiting their turn also see "typing…".
         await held.wait_arrived(2)
         await tg.wait_until(
-            lambda: all(typing_shown(tg, u) for u in users) and slots.waiting == 4, what="typing shown to all six"
+            lambda: (
+                all(draft_shown(tg, u) for u in users)
+                and sum(typing_shown(tg, u) for u in users) == 4
+                and slots.waiting == 4
+            ),
+            what="a draft shown to all six, typing to the four waiting",
         )
         assert not any(answered(tg, u) for u in users)
         assert (held.arrived, held.in_flight, slots.active) == (2, 2, 2)

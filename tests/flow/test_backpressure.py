@@ -31,7 +31,7 @@ from tests.flow.payments_helpers import request_invoice
 from tests.harness import RunningBot, _use_clocks, running_bot
 
 ERROR_TEXTS = ("Something went wrong", "I couldn't finish that answer", "I'm still answering")
-ANSWER_SENDS = {"SendMessage", "EditMessageText", "SendPhoto"}
+ANSWER_SENDS = {"SendMessage", "SendMessageDraft", "SendPhoto"}
 QUIET = {"outbox_poll_seconds": 3600, "hold_sweep_seconds": 3600, "last_seen_flush_seconds": 3600}
 
 
@@ -128,6 +128,11 @@ class ConnectionsAtSends(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
+def _draft_text(tg: FakeTelegramServer, user: FakeUser) -> str:
+    draft = tg.chat(user).draft
+    return draft.text if draft is not None else ""
+
+
 async def test_no_connection_is_held_while_the_model_streams_or_telegram_is_written_to(
     tg: FakeTelegramServer, llm: FakeOpenAI, settings_factory: Callable[..., Settings]
 ) -> None:
@@ -150,10 +155,8 @@ async def test_no_connection_is_held_while_the_model_streams_or_telegram_is_writ
         await llm.wait_for_chat_requests(1)
         assert watch.checked_out == 0, "a connection is checked out while the model is asked"
         checkouts = watch.checkouts
-        # The first part of the answer reaches the chat while the model is still streaming.
-        await tg.wait_until(
-            lambda: any("consolidating" in m.plain_text for m in tg.bot_messages(ann)), what="the streamed preview"
-        )
+        # The first part of the answer reaches the chat (its draft) while the model is still streaming.
+        await tg.wait_until(lambda: "consolidating" in _draft_text(tg, ann), what="the streamed preview")
         assert (watch.checked_out, watch.checkouts) == (0, checkouts), "the database was used during the stream"
         await llm.close()  # the stream ends; the answer is settled in a short transaction
         await tg.wait_until(lambda: any(m.photo is not None for m in tg.bot_messages(ann)), what="the chart")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from services.market.chart_cache import ChartCache
+from services.market.charts import HEIGHT_PX, WIDTH_PX
 from standins.telegram import FakeTelegramServer, FakeUser
 from tests.flow.test_market_commands import assert_no_generic_error, markets_loaded, new_user, png_size
 from tests.harness import RunningBot
@@ -69,7 +70,7 @@ async def test_fifty_asks_for_the_same_chart_cost_one_render_and_one_upload(
     (file_id,) = uploads_of(tg, users)
     assert sent.count(file_id) == BURST - 1  # 49 reuses of the uploaded picture's file_id
     assert (cache.stats.uploads, cache.stats.reuses, cache.stats.refused) == (1, BURST - 1, 0)
-    assert len(set(pictures)) == 1 and png_size(pictures[0]) == (1280, 720)
+    assert len(set(pictures)) == 1 and png_size(pictures[0]) == (WIDTH_PX, HEIGHT_PX)
     assert tg.count_429 == 0 and cache.waiting_uploads == 0
     for user in users:
         assert_no_generic_error(tg, user.id)

@@ -101,8 +101,11 @@ async def test_long_streamed_answer_arrives_complete_without_429(
     assert all(len(m.plain_text) <= 4096 for m in texts)
     received = " ".join(" ".join(m.plain_text for m in texts).split())
     assert received == " ".join(long_answer.replace("**", "").split())
-    edits = [c for c in tg.calls_to("editMessageText") if c.params.get("chat_id") in (ann.id, str(ann.id))]
-    assert len(edits) >= 2  # intermediate previews, then the final text
+    # A private chat: the answer grows in a message draft (previews), then comes as real messages.
+    drafts = [c for c in tg.calls_to("sendMessageDraft") if c.params.get("chat_id") in (ann.id, str(ann.id))]
+    assert len(drafts) >= 3 and all(c.ok for c in drafts)  # the placeholder, then previews
+    assert tg.calls_to("editMessageText") == []
+    assert tg.chat(ann).draft is None  # replaced by the final message
     assert tg.count_429 == 0
 
 

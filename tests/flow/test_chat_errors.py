@@ -91,7 +91,7 @@ async def test_unknown_ticker_suggests_close_matches(
 ) -> None:
     ann = tg.add_user("Ann")
     messages = await ask(app_llm, tg, ann, "what about $SOLL today?")
-    assert messages[-1].plain_text.startswith("I couldn't find SOLL")
+    assert messages[-1].plain_text.startswith("I can't find SOLL on Bybit.")
     assert "Did you mean: SOL" in messages[-1].plain_text
     assert ["SOL"] in messages[-1].button_texts() or any("SOL" in row for row in messages[-1].button_texts())
     assert llm.chat_requests == []

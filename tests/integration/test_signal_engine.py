@@ -27,8 +27,7 @@ from services.signals.chart import render_signal_chart_async
 from services.signals.commentary import CommentaryConfig
 from services.signals.engine import SignalEngine, SignalsConfig
 from services.signals.strategy import closed_only, evaluate
-from standins.exchanges import DEFAULT_NOW, FakeBybit, FakeClock, MarketEnv, market_env
-from standins.exchanges.candles import ending_at, generate_scenario
+from standins.exchanges import DEFAULT_NOW, FakeBybit, FakeClock, MarketEnv, ending_at, generate_scenario, market_env
 from standins.openai_server import ErrorReply, FakeOpenAI, Hang, Reply
 
 HOUR_MS = 3_600_000
@@ -64,14 +63,17 @@ class Engine:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.env.clock.time(), UTC)
 
-    def engine(self, config: SignalsConfig | None = None, llm: LLMService | None = None) -> SignalEngine:
+    def engine(
+        self, config: SignalsConfig | None = None, llm: LLMService | None = None, *, chart: bool = False
+    ) -> SignalEngine:
+        """The engine; drawing charts (~0.3 s each, matplotlib loaded by the first) only when asked."""
         return SignalEngine(
             self.sessionmaker,
             self.env.service,
             Translations(),
             config=config or SignalsConfig(),
             llm=llm,
-            render_chart=render_signal_chart_async,
+            render_chart=render_signal_chart_async if chart else None,
             on_enqueued=lambda: self.woken.append(1),
         )
 
@@ -117,7 +119,7 @@ async def setup(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator
 
 
 async def test_a_signal_at_the_close_goes_to_the_feeds_that_follow_it_once(setup: Engine) -> None:
-    engine = setup.engine()
+    engine = setup.engine(chart=True)
     setup.bybit.reset_counts()
     report = await engine.scan(setup.now, "1h")
     assert (report.symbols, report.fetched, report.stale) == (2, 2, 0)  # BTC and ETH; SOL is a risk feed
@@ -226,3 +228,16 @@ async def test_commentary_disabled_or_without_a_model_sends_no_request(
     assert report.published == 1 and fake.requests == []
     report = await setup.engine(commentary_config(), None).scan(setup.now + timedelta(seconds=1), "1h")
     assert report.already_open == 1
+
+
+async def test_a_chart_that_fails_to_draw_sends_the_signal_without_one(setup: Engine) -> None:
+    async def broken(candles: Candles, idea: object) -> bytes:
+        raise ValueError("a figure that cannot be drawn")
+
+    engine = setup.engine()
+    engine.render_chart = broken
+    report = await engine.scan(setup.now, "1h")
+    assert (report.published, report.deliveries) == (1, 2)
+    messages = [OutboxMessage.from_json(row.payload) for row in await setup.deliveries()]
+    assert [message.photo for message in messages] == [None, None]
+    assert "LONG" in messages[1].text and "BTC/USDT" in messages[1].text  # the English chat

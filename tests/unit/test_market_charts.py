@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from services.market import Candles, analyze, render_chart, render_chart_async
+from services.market.charts import HEIGHT_PX, WIDTH_PX
 from standins.exchanges import generate_ohlcv, generate_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +37,7 @@ def test_png_of_the_right_size_with_levels() -> None:
     analysis = analyze(candles)
     assert analysis.levels.support or analysis.levels.resistance  # the levels are drawn
     data = render_chart(candles, analysis, symbol="BTC/USDT", timeframe="1h", exchange="bybit")
-    assert png_size(data) == (1280, 720)
+    assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
     assert len(data) > 20_000  # a real picture, not an empty canvas
     assert plt.get_fignums() == []
 
@@ -53,7 +54,7 @@ def test_dark_background() -> None:
 def test_short_and_tiny_price_series() -> None:
     rows = generate_ohlcv(30, seed=2, start_price=0.00001234)
     data = render_chart(make(rows, "1d"), None, symbol="PEPE/USDT", timeframe="1d", exchange="bybit")
-    assert png_size(data) == (1280, 720)
+    assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
     with pytest.raises(ValueError):
         render_chart(make(np.empty((0, 6))), None, symbol="X", timeframe="1h", exchange="bybit")
 
@@ -89,7 +90,7 @@ async def test_async_render_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPa
     results = await asyncio.gather(
         *(render_chart_async(candles, analysis, symbol="BTC/USDT", timeframe="1h", exchange="bybit") for _ in range(2))
     )
-    assert all(png_size(data) == (1280, 720) for data in results)
+    assert all(png_size(data) == (WIDTH_PX, HEIGHT_PX) for data in results)
     assert len(render_threads) == 2 and loop_thread not in render_threads
     assert loop_answered == [loop_thread, loop_thread]  # the loop ran while each chart was rendering
     assert plt.get_fignums() == []

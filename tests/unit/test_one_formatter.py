@@ -73,7 +73,7 @@ def test_missing_values_read_as_a_dash_everywhere(translations: Translations) ->
     lines = data_block(with_gaps).splitlines()
     assert "open_interest_usdt: —" in lines and "perp_funding_rate: 0.0000% per 8h (neutral)" in lines
     rules = rule_based_answer(translations.get("en"), [with_gaps], fallback=True)
-    assert "funding 0.0000% per 8h, open interest — USDT" in rules
+    assert "funding 0.0000% per 8h, open interest not reported" in rules
     for text in (block, "\n".join(lines), rules):
         assert re.search(r"n/a|\b(?:nan|-?inf)\b", text, re.IGNORECASE) is None, text
     assert MISSING == "—" == format_pct(None) == format_compact(float("nan"))

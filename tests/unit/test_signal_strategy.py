@@ -18,7 +18,7 @@ from services.signals.strategy import (
     closed_only,
     evaluate,
 )
-from standins.exchanges.candles import generate_scenario
+from standins.exchanges import generate_scenario
 
 HOUR_MS = 3_600_000
 

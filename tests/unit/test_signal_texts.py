@@ -19,10 +19,12 @@ from PIL import Image
 
 from db.repositories.signals import SignalRow
 from services.delivery.message import CAPTION_LIMIT, OutboxMessage
+from services.format import format_price
 from services.i18n import SUPPORTED_LOCALES, Translations
 from services.market import Candles
+from services.market.chart_layout import HEIGHT_PX, WIDTH_PX
 from services.market.models import ms_to_datetime
-from services.signals.chart import render_signal_chart, render_signal_chart_async, signal_window
+from services.signals.chart import build_signal_chart, render_signal_chart, render_signal_chart_async, signal_window
 from services.signals.model import SignalIdea
 from services.signals.texts import cut, reason_phrase, signal_text
 from services.text.html import sanitize_html, visible_length, visible_text
@@ -198,14 +200,21 @@ def png_size(data: bytes) -> tuple[int, int]:
 def test_the_chart_is_a_png_with_its_lines_and_no_leaked_figure() -> None:
     series = candles()
     data = render_signal_chart(series, on(series))
-    assert data.startswith(b"\x89PNG") and png_size(data) == (1280, 720) and len(data) > 20_000
+    assert data.startswith(b"\x89PNG") and png_size(data) == (WIDTH_PX, HEIGHT_PX) and len(data) > 20_000
     assert plt.get_fignums() == []
-    # A target far above the candles is still on the picture (the price axis covers every level).
-    far = render_signal_chart(series, on(series, targets=(float(series.close[-1]) * 1.5,)))
-    assert png_size(far) == (1280, 720) and far != data
+    # A target far above the candles is still on the picture (the price axis covers every level),
+    # and every level is tagged with its price at the right edge, tags apart from each other.
+    far_target = float(series.close[-1]) * 1.5
+    chart = build_signal_chart(series, on(series, targets=(far_target,)))
+    low, high = chart.price_ax.get_ylim()
+    assert low < chart.tags[1].get_position()[1] and far_target < high
+    assert [tag.get_text() for tag in chart.tags][-1] == f"TP1 {format_price(far_target)}"
+    chart.figure.canvas.draw()
+    boxes = [tag.get_window_extent() for tag in chart.tags]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     close = float(series.close[-1])
     short = on(series, direction="short", stop=close * 1.03, targets=(close * 0.95,))
-    assert png_size(render_signal_chart(series, short)) == (1280, 720)
+    assert png_size(render_signal_chart(series, short)) == (WIDTH_PX, HEIGHT_PX)
 
 
 def test_the_chart_ends_at_the_signal_candle() -> None:
@@ -245,5 +254,5 @@ async def test_the_async_render_runs_in_the_given_pool() -> None:
             data = await render_signal_chart_async(series, on(series), executor=pool)
         finally:
             task.cancel()
-    assert png_size(data) == (1280, 720)
+    assert png_size(data) == (WIDTH_PX, HEIGHT_PX)
     assert pool.submitted == 1 and ticks > 10  # rendered in the pool; the loop kept running meanwhile
