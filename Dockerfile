@@ -20,7 +20,8 @@ RUN mkdir -p /app/data && chown coinsight /app/data
 USER coinsight
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os,sys,urllib.request; os.environ.get('WEBHOOK_URL') or sys.exit(0); urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WEB_PORT', '8080') + '/healthz', timeout=4)"
+# Liveness: /healthz on WEB_PORT (webhook mode) or METRICS_PORT (polling mode; 0 = not served, no check).
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import os,sys,urllib.request; port = os.environ.get('WEB_PORT', '8080') if os.environ.get('WEBHOOK_URL') else os.environ.get('METRICS_PORT', '0'); port not in ('', '0') or sys.exit(0); urllib.request.urlopen('http://127.0.0.1:' + port + '/healthz', timeout=4)"
 # The bot only (long polling, or webhook when WEBHOOK_URL is set). Migrations are a separate one-shot
 # step run once per deploy (`python -m bot migrate`, the compose `migrate` service); a bot whose
 # database is behind exits with one line saying so.

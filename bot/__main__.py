@@ -50,10 +50,13 @@ def _epilog(width: int = 88) -> str:
     return "commands:\n" + "\n".join(commands) + "\n\n" + textwrap.fill(CONFIGURATION, width)
 
 
-def _configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("aiogram.event", "alembic", "apscheduler", "httpx", "openai._base_client"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _configure_logging(level: int = logging.INFO, settings: Settings | None = None, *, console: bool = False) -> None:
+    """Human lines until the settings are read; then LOG_FORMAT (console mode: always human lines)
+    with every secret of the settings redacted (bot/logs.py)."""
+    from bot.logs import configure_logging, secrets_of
+
+    fmt = "text" if settings is None or console else settings.log_format
+    configure_logging(level, fmt, secrets_of(settings) if settings is not None else ())
 
 
 async def _migrate(settings: Settings, action: str, revision: str, *, quiet: bool = False) -> None:
@@ -129,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    _configure_logging(logging.WARNING if quiet else logging.INFO, settings, console=quiet)
 
     if args.command == "backtest":
         from bot.backtest_cli import run as backtest
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not sys.stdin.isatty():
                     return 2
                 print("Starting console mode: talk to the bot right here.", file=sys.stderr)
-                logging.getLogger().setLevel(logging.WARNING)  # as `console`: replies, not routine logs
+                _configure_logging(logging.WARNING, settings, console=True)  # as `console`: replies, not routine logs
             asyncio.run(_console(settings))
             return 0
         from bot.startup import preflight

@@ -67,6 +67,9 @@ def logs_to_file(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for old in terminal:  # the same redaction and update context (bot/logs.py)
+        for log_filter in old.filters:
+            handler.addFilter(log_filter)
     level = root.level
     for old in terminal:
         root.removeHandler(old)

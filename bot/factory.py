@@ -27,7 +27,9 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
+from bot.middlewares.observe import UpdateObserver, install_outermost
 from bot.outgoing import RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
@@ -105,6 +107,7 @@ class AppResources:
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
     scheduler: Scheduler | None = None  # the jobs (one leader across replicas), started with the dispatcher
+    metrics: Metrics | None = None  # this app's Prometheus registry (bot/metrics.py)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     closed: bool = False
 
@@ -254,6 +257,7 @@ def build_resources(settings: Settings) -> AppResources:
     )
     last_seen = resources.registrar.last_seen
     resources.scheduler = build_scheduler(settings, sessionmaker, services, last_seen, outbox_wake.set)
+    resources.metrics = Metrics.of(resources)
     return resources
 
 
@@ -340,6 +344,7 @@ def _fsm_storage(store: KeyValueStore) -> BaseStorage:
 def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] = ()) -> Dispatcher:
     settings = resources.settings
     dp = Dispatcher(storage=_fsm_storage(resources.store), **resources.workflow_data())
+    install_outermost(dp.update.outer_middleware, UpdateObserver(resources.metrics))  # log ids, update metrics
     dp.update.outer_middleware(resources.inflight)
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
     banned = BannedNotice(resources.store)

@@ -20,6 +20,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
+from bot.health import OpsServer, Readiness, add_ops_routes
 from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
 from db.engine import warm_pool
@@ -167,13 +168,30 @@ class WarmUp:
             logger.error("the LLM client could not be created (answers will fail): %s", exc)
 
 
+def ops_server(settings: Settings, resources: AppResources) -> OpsServer | None:
+    """Polling mode's /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT (0: none)."""
+    if not settings.metrics_port:
+        return None
+    return OpsServer(resources.metrics, Readiness.of(resources), settings.metrics_host, settings.metrics_port)
+
+
 async def run_polling(settings: Settings, *, checked: bool = False) -> None:
-    _resources, bot, dp = await prepare(settings, checked=checked)
+    resources, bot, dp = await prepare(settings, checked=checked)
     await bot.delete_webhook(drop_pending_updates=False)
     first_poll = FirstPoll()
     bot.session.middleware(first_poll)
     warm = WarmUp(first_poll.sent)
     dp.startup.register(warm.start)  # after the app's own startup hooks: the bot serves first
+    ops = ops_server(settings, resources)
+    if ops is not None:
+        try:
+            await ops.start()
+        except OSError as exc:
+            await bot.session.close()
+            await resources.close()
+            where = f"METRICS_HOST:METRICS_PORT ({settings.metrics_host}:{settings.metrics_port})"
+            raise StartupError(f"Cannot serve /metrics on {where}: {exc.strerror or exc}") from None
+        logger.info("metrics and health on %s:%s", settings.metrics_host, settings.metrics_port)
     try:
         await dp.start_polling(
             bot,
@@ -183,6 +201,8 @@ async def run_polling(settings: Settings, *, checked: bool = False) -> None:
         )
     finally:
         await warm.stop()
+        if ops is not None:
+            await ops.stop()
 
 
 def webhook_path(url: str) -> str:
@@ -190,19 +210,17 @@ def webhook_path(url: str) -> str:
     return path if path and path != "/" else "/webhook"
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
 def build_webhook_app(settings: Settings, bot: Bot, dp: Dispatcher) -> web.Application:
     """Each delivery is answered at once and handled in the background; the dispatcher's in-flight
     middleware lets UPDATES_CONCURRENCY of them run at a time, the rest wait their turn (a burst
-    waits longer instead of running thousands of handlers at once)."""
+    waits longer instead of running thousands of handlers at once). /metrics, /healthz and /readyz
+    are served beside the webhook (bot/health.py)."""
     app = web.Application()
     SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=settings.webhook_secret.get_secret_value()).register(
         app, path=webhook_path(settings.webhook_url)
     )
-    app.router.add_get("/healthz", healthz)
+    resources: AppResources = dp["resources"]
+    add_ops_routes(app, resources.metrics, Readiness.of(resources))
     setup_application(app, dp, bot=bot)
     return app
 

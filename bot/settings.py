@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = SecretStr("")
     web_host: str = "0.0.0.0"
     web_port: int = Field(default=8080, ge=1, le=65_535)
+    # /metrics, /healthz and /readyz: on WEB_PORT in webhook mode; in polling mode on a small server of
+    # their own at METRICS_HOST:METRICS_PORT, which 0 (the default) leaves off.
+    metrics_port: int = Field(default=0, ge=0, le=65_535)
+    metrics_host: str = "127.0.0.1"
+    # Log lines: "text" (human lines, the default; console mode always) or "json" (one object a line).
+    log_format: Literal["text", "json"] = "text"
 
     default_locale: str = "en"
 

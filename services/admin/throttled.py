@@ -22,12 +22,14 @@ class RateLimitLog:
     def __init__(self, store: KeyValueStore, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock  # wall time: replicas share the minutes
+        self.noted = 0  # 429s this process got since it started (the metrics' counter)
 
     def _minute(self) -> int:
         return int(self.clock() // 60)
 
     async def note(self) -> None:
         """One 429 now. Never raises: a count lost to a store failure must not fail the call."""
+        self.noted += 1
         try:
             await self.store.incr(KEY.format(minute=self._minute()), (WINDOW_MINUTES + 5) * 60)
         except (RedisError, OSError) as exc:

@@ -10,9 +10,11 @@ runner's background warm-up (`warm_up`), and `close()` closes it on shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -27,6 +29,7 @@ from services.llm.errors import LLMAuthError, LLMBadRequest, LLMError, LLMRateLi
 from services.llm.prompts import estimate_messages_tokens, estimate_tokens
 
 __all__ = [
+    "LLMCall",
     "LLMEvent",
     "LLMService",
     "TextDelta",
@@ -61,6 +64,17 @@ class Usage:
 
 
 LLMEvent = TextDelta | Usage
+
+
+@dataclass(frozen=True, slots=True)
+class LLMCall:
+    """One request as its observers see it (for metrics): how long it took, what it used, how it ended.
+    `error` is the `LLMError` subclass's name, "abandoned" when the caller stopped reading, or None."""
+
+    model: str
+    seconds: float
+    usage: Usage | None
+    error: str | None
 
 
 def load_openai() -> ModuleType:
@@ -149,6 +163,9 @@ class LLMService:
         self._client = client
         self._connect = connect
         self._closed = False
+        # Called with an `LLMCall` after each request (the composition root's metrics); never raise.
+        self.observers: list[Callable[[LLMCall], None]] = []
+        self.timer: Callable[[], float] = time.perf_counter
 
     @classmethod
     def configured(
@@ -196,7 +213,36 @@ class LLMService:
         """Stream one answer. Closing the iterator early closes the HTTP response.
 
         Raises `LLMError` subclasses; `after_output` on the error says whether deltas were yielded.
+        Each request ends with an `LLMCall` to the observers.
         """
+        started = self.timer()
+        usage: Usage | None = None
+        error: str | None = "abandoned"
+        try:
+            async with contextlib.aclosing(
+                self._stream(messages, model=model, max_tokens=max_tokens, temperature=temperature)
+            ) as events:
+                async for event in events:
+                    if isinstance(event, Usage):
+                        usage, error = event, None
+                    yield event
+        except LLMError as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            if self.observers:
+                call = LLMCall(usage.model if usage else model, self.timer() - started, usage, error)
+                for observe in self.observers:
+                    observe(call)
+
+    async def _stream(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        model: str,
+        max_tokens: int,
+        temperature: float,
+    ) -> AsyncGenerator[LLMEvent, None]:
         emitted: list[str] = []
         usage_seen: Usage | None = None
         finish_reason: str | None = None

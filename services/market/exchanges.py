@@ -187,6 +187,7 @@ class ExchangeClient:
         self.index: SymbolIndex | None = None
         self.markets_loaded_at: float | None = None
         self.answered = 0  # successful exchange calls: tells a breaker trial from a cache hit
+        self.failed = 0  # exchange calls (each attempt) that ended in an error
 
     @property
     def created(self) -> bool:
@@ -223,8 +224,10 @@ class ExchangeClient:
             try:
                 result = await call()
             except base_error as exc:
+                self.failed += 1
                 raise map_ccxt_error(exc, self.id, symbol=symbol) from exc
             except PARSE_ERRORS as exc:
+                self.failed += 1
                 raise BadResponse(f"{self.id}: unexpected {what} response: {exc!r}", exchange=self.id) from exc
             self.answered += 1
             return result

@@ -202,3 +202,5 @@ class ExchangeStatus:
     pairs: int
     breaker: str  # closed / open / half-open
     retry_after: float
+    calls: int = 0  # requests to the exchange by this process (each attempt), answered or not
+    errors: int = 0  # of those, the ones that failed

@@ -177,6 +177,8 @@ class MarketService:
                 pairs=len(c.index) if c.index else 0,
                 breaker=self._breakers[ex].state,
                 retry_after=round(self._breakers[ex].retry_after(), 1),
+                calls=c.answered + c.failed,
+                errors=c.failed,
             )
             for ex, c in self._clients.items()
         ]

@@ -14,7 +14,9 @@ batched writes) run everywhere, unclaimed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -124,10 +126,20 @@ class Outcome(StrEnum):
     TAKEN = "taken"  # this (job, tick) was claimed before: it ran, or runs, elsewhere
 
 
+@dataclass(frozen=True)
+class JobRun:
+    """A run of a job on this replica, as `JobRunner`'s observers (the metrics) see it."""
+
+    name: str
+    seconds: float
+    failed: bool
+
+
 class JobRunner:
     """Runs one tick of a job: leadership check, claim, the job, the run recorded. A failing job's
     exception propagates (the scheduler logs it in one line; the job runs again at its next tick)
-    after its row records the error."""
+    after its row records the error. Each run this replica made (not a skipped tick) ends with a
+    `JobRun` to the `observers`."""
 
     def __init__(
         self,
@@ -141,6 +153,8 @@ class JobRunner:
         self.leadership = leadership
         self.owner = owner[:64]
         self.clock = clock
+        self.observers: list[Callable[[JobRun], None]] = []
+        self.timer: Callable[[], float] = time.perf_counter
 
     async def run(self, spec: JobSpec, tick: datetime | None = None) -> Outcome:
         """Run `spec` for `tick` (default: now). The scheduler passes the scheduled time."""
@@ -165,7 +179,18 @@ class JobRunner:
         return Outcome.RAN
 
     async def _call(self, spec: JobSpec, tick: datetime) -> None:
-        result = await spec.func(tick)
+        started = self.timer()
+        failed = True
+        try:
+            result = await spec.func(tick)
+            failed = False
+        except asyncio.CancelledError:  # stopped at shutdown: not a failure of the job
+            failed = False
+            raise
+        finally:
+            run = JobRun(spec.name, self.timer() - started, failed)
+            for observe in self.observers:
+                observe(run)
         if result:
             log.info("%s: %s", spec.name, result)
 

@@ -180,6 +180,8 @@ class LeaderElector:
         self._changed = asyncio.Event()
         self.terms = 0  # times this replica became leader
         self.renewals = 0  # successful renewals, over all terms
+        # When the lock last answered (taken, renewed, or held by another replica): readiness.
+        self._lock_answered_at: float | None = None
 
     @property
     def holding(self) -> bool:
@@ -188,6 +190,16 @@ class LeaderElector:
     @property
     def is_leader(self) -> bool:
         return self._until is not None and self.clock() < self._until
+
+    @property
+    def leader_known(self) -> bool:
+        """This replica leads, or the lock answered within a lease period (so a replica holds it, or
+        this one takes it at its next attempt): False before the first attempt and while the lock
+        cannot be reached."""
+        if self.is_leader:
+            return True
+        answered = self._lock_answered_at
+        return answered is not None and self.clock() - answered < self.lease_seconds
 
     async def wait_for(self, leader: bool = True) -> None:
         """Until this replica holds (or, with False, does not hold) the lease."""
@@ -233,6 +245,7 @@ class LeaderElector:
             except LEASE_ERRORS as exc:
                 log.warning("scheduler leadership: cannot reach the lock: %s", exc)
                 return self.renew_seconds
+            self._lock_answered_at = started
             if taken:
                 self.terms += 1
                 self._set(started + self.lease_seconds)
@@ -244,6 +257,8 @@ class LeaderElector:
         except LEASE_ERRORS as exc:
             log.warning("scheduler leadership: renewal failed: %s", exc)
             kept = None
+        if kept is not None:
+            self._lock_answered_at = started
         if kept:
             self.renewals += 1
             self._set(started + self.lease_seconds)

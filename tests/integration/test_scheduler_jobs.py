@@ -261,3 +261,28 @@ def test_interval_ticks_are_the_same_on_every_replica() -> None:
     assert [normalized_tick(t) for t in late] == [normalized_tick(t) for t in early][28:38]  # 3.0 s … 3.9 s
     assert normalized_tick(early[0]) == datetime(2026, 3, 2, 8, 0, 0, 200_000, tzinfo=UTC)
     assert _fire_times(every(60), TICK + timedelta(seconds=1), 1) == [TICK + timedelta(minutes=1)]
+
+
+async def test_observers_see_the_runs_this_replica_made_and_not_the_skipped_ticks(sessionmaker: Sessions) -> None:
+    from services.scheduling.jobs import JobRun
+
+    async def ok(_tick: datetime) -> None:
+        return None
+
+    async def broken(_tick: datetime) -> None:
+        raise RuntimeError("no")
+
+    seen: list[JobRun] = []
+    async with leading() as elector:
+        runner = JobRunner(sessionmaker, elector, "replica-a")
+        runner.observers.append(seen.append)
+        ticks = iter(range(100))
+        runner.timer = lambda: float(next(ticks))
+        assert await runner.run(JobSpec("fine", every(60), ok), TICK) is Outcome.RAN
+        with pytest.raises(RuntimeError):
+            await runner.run(JobSpec("broken", every(60), broken), TICK)
+        assert await runner.run(JobSpec("fine", every(60), ok), TICK) is Outcome.TAKEN  # ran before
+    follower = JobRunner(sessionmaker, NotLeader(), "replica-b")
+    follower.observers.append(seen.append)
+    assert await follower.run(JobSpec("fine", every(60), ok), TICK + timedelta(minutes=1)) is Outcome.NOT_LEADER
+    assert seen == [JobRun("fine", 1.0, failed=False), JobRun("broken", 1.0, failed=True)]

@@ -257,3 +257,32 @@ def test_split_text_helper() -> None:
     assert split_text("abcdefg", 3) == ["abc", "de", "fg"]
     assert split_text("ab", 5) == ["a", "b"]
     assert split_text("", 3) == []
+
+
+async def test_observers_see_each_request_once_with_its_outcome(fake, make_service) -> None:
+    """What the metrics count: usage of a finished answer, the error class of a failed one, and
+    "abandoned" for a stream its reader closed early."""
+    from services.llm.client import LLMCall
+
+    fake.script(
+        Reply("one two three", chunks=3, usage=(5, 3)),
+        ErrorReply(500, retry_after_ms=1),
+        Reply("a b c d", chunks=4),
+    )
+    service = make_service()
+    seen: list[LLMCall] = []
+    service.observers.append(seen.append)
+    ticks = iter(range(100))
+    service.timer = lambda: float(next(ticks))
+    await service.complete(MESSAGES, model="m", max_tokens=10, temperature=0)
+    with pytest.raises(LLMUnavailable):
+        await collect(service)
+    stream = service.stream_chat(MESSAGES, model="m", max_tokens=10, temperature=0)
+    await anext(stream)
+    await stream.aclose()
+
+    ok, failed, abandoned = seen
+    assert ok.error is None and ok.usage is not None and ok.seconds == 1.0
+    assert (ok.usage.prompt_tokens, ok.usage.completion_tokens) == (5, 3)
+    assert (failed.error, failed.usage, failed.model) == ("LLMUnavailable", None, "gpt-test")
+    assert (abandoned.error, abandoned.usage) == ("abandoned", None)
