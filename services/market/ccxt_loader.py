@@ -4,9 +4,10 @@
 import every exchange ccxt supports, twice over (sync and async classes): ~0.5 s of CPU and ~70 MB of
 memory for the three exchanges the bot uses. So both packages are set up with their `__init__`'s
 base part only — its imports from `ccxt.base.*` / `ccxt.async_support.base.*` (Exchange, the errors,
-the precision helpers, which ccxt's own modules import from the package) and `__version__`, read from
-the file itself with `ast` — and each configured exchange's module is imported on its own. Where ccxt
-was imported whole already (a test, a REPL), that import is used as it is.
+the precision helpers, which ccxt's own modules import from the package), `__version__` and the
+`exchanges` id list, read from the file itself with `ast` — and each configured exchange's module
+is imported on its own. Where ccxt was imported whole already (a test, a REPL), that import is used
+as it is.
 
 Nothing outside this module imports ccxt's packages: error classes come from `ccxt.base.errors`,
 exchange classes from `exchange_class`.
@@ -25,18 +26,20 @@ from services.exchange_ids import is_ccxt_exchange
 
 PACKAGES = ("ccxt", "ccxt.async_support")
 BASE_MODULES = ("ccxt.base", "ccxt.async_support.base")
+KEPT_NAMES = ("__version__", "exchanges")  # plain values of the __init__ (the list of ids: strings only)
 _registering = threading.Lock()
 
 
 def _base_part(source: str, filename: str) -> ast.Module:
-    """A package `__init__` without its exchanges: the imports from the base modules, `__version__`."""
+    """A package `__init__` without its exchanges: the imports from the base modules, `__version__`,
+    `exchanges` (the ids)."""
     tree = ast.parse(source, filename)
 
     def kept(node: ast.stmt) -> bool:
         if isinstance(node, ast.ImportFrom):
             return node.level == 0 and (node.module or "").startswith(BASE_MODULES)
         return isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets
+            isinstance(target, ast.Name) and target.id in KEPT_NAMES for target in node.targets
         )
 
     tree.body = [node for node in tree.body if kept(node)]

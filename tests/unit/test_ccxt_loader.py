@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     import ccxt
     import ccxt.async_support
     print(bybit.__module__, loaded, "binance" in ccxt.async_support.__dict__)
-    print(ccxt.Exchange.__name__, ccxt.BaseError is errors().BaseError, bool(ccxt.__version__))
+    print(ccxt.Exchange.__name__, ccxt.BaseError is errors().BaseError, bool(ccxt.__version__), "bybit" in ccxt.exchanges)
     try:
         exchange_class("nosuchexchange")
     except ValueError as exc:
@@ -37,5 +37,5 @@ def test_one_exchange_is_imported_not_all_of_them() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "ccxt.async_support.bybit ['ccxt.async_support.bybit'] False"
-    assert lines[1] == "Exchange True True"
+    assert lines[1] == "Exchange True True True"
     assert lines[2] == "refused: unknown ccxt exchange id 'nosuchexchange'"
