@@ -21,7 +21,8 @@ SCRIPT = textwrap.dedent(
     import ccxt
     import ccxt.async_support
     print(bybit.__module__, loaded, "binance" in ccxt.async_support.__dict__)
-    print(ccxt.Exchange.__name__, ccxt.BaseError is errors().BaseError, bool(ccxt.__version__), "bybit" in ccxt.exchanges)
+    same_errors = ccxt.BaseError is errors().BaseError
+    print(ccxt.Exchange.__name__, same_errors, bool(ccxt.__version__), "bybit" in ccxt.exchanges)
     try:
         exchange_class("nosuchexchange")
     except ValueError as exc:
