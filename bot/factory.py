@@ -27,6 +27,7 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcasts import BroadcastProgress
 from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.outgoing import RateLimitMiddleware
 from bot.scheduler import build_scheduler
@@ -102,6 +103,7 @@ class AppResources:
     registrar: Registrar  # the user and chat behind each update (cached views, batched last_seen)
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
+    broadcasts: BroadcastProgress | None = None  # edits /broadcast progress messages, started with the dispatcher
     scheduler: Scheduler | None = None  # the jobs (one leader across replicas), started with the dispatcher
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     closed: bool = False
@@ -373,6 +375,15 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
         bot, resources.sessionmaker, resources.settings, wake=resources.services.outbox_wake
     )
     resources.spawn(resources.sender.run(), "outbox-sender")
+    # Operators' /broadcast progress messages, edited from the outbox's counts until the summary.
+    resources.broadcasts = BroadcastProgress(
+        bot,
+        resources.sessionmaker,
+        resources.store,
+        translations,
+        resources.settings.broadcast_progress_seconds,
+    )
+    resources.spawn(resources.broadcasts.run(), "broadcast-progress")
     # The jobs (bot/scheduler.py): hold sweeper, plan expiry, markets refresh, last_seen_at flushes, …
     if resources.scheduler is not None:
         await resources.scheduler.start()
