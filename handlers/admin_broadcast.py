@@ -36,6 +36,7 @@ from services.admin.broadcast import (
 from services.admin.users import record_refusal
 from services.audit import record_admin_action
 from services.delivery import InvalidDelivery, OutboxWake
+from services.delivery.message import TEXT_LIMIT
 from services.i18n import Translations, Translator
 from services.kv import KeyValueStore
 from services.uow import Session
@@ -144,7 +145,7 @@ async def broadcast_cmd(
         content = draft.message()
     except InvalidDelivery as exc:
         await record_refusal(session, actor, ACTION, None, f"invalid message: {exc}")
-        await message.answer(t("broadcast-invalid", error=str(exc)))
+        await message.answer(t("broadcast-too-long", limit=TEXT_LIMIT))
         return
     size = await audience_size(session, request.audience, translations.default_locale)
     audience = audience_title(t, request.audience)
@@ -162,7 +163,7 @@ async def broadcast_cmd(
             await message.answer(content.text)
     except TelegramBadRequest as exc:
         await record_refusal(session, actor, ACTION, None, f"telegram refused the preview: {exc.message}")
-        await message.answer(t("broadcast-invalid", error=exc.message))
+        await message.answer(t("broadcast-not-copyable", error=exc.message))
         return
     token = await BroadcastDrafts(store).save(draft)
     await record_admin_action(session, actor, "broadcast_preview", None, f"audience={request.audience} users={size}")

@@ -300,3 +300,45 @@ async def test_broadcast_is_an_unknown_command_for_everyone_else(
             await session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.actor_telegram_id == ann.id))
             == 0
         )
+
+
+async def test_a_text_too_long_and_an_empty_audience_are_refused_with_the_reason(
+    app: RunningBot, tg: FakeTelegramServer, operator: FakeUser
+) -> None:
+    await started(tg, operator)
+    long_text = "🚀 " + "x" * 4100
+    reply = await reply_to(tg, operator, f"/broadcast all {long_text}")
+    assert reply.plain_text == "This message cannot be broadcast: it is longer than Telegram allows (4,096 characters)."
+    reply = await reply_to(tg, operator, "/broadcast pro Only for Pro")
+    assert reply.plain_text == "Nobody to send to: there are no Pro plan users right now."
+    details = [row.details or "" for row in await audit_rows(app, "broadcast")]
+    assert [d.split(":")[0] for d in details] == ["refused", "refused"]
+    assert "invalid message" in details[0] and "audience pro is empty" in details[1]
+    async with app.resources.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def test_a_deleted_progress_message_does_not_stop_the_broadcast_or_its_summary(
+    app: RunningBot, tg: FakeTelegramServer, operator: FakeUser
+) -> None:
+    groups = await seed_users(app, random.Random(11), 30)
+    await started(tg, operator)
+    control = await preview(app, operator, "/broadcast en Hello")
+    send = control.find_button(SEND)
+    assert send is not None
+    await press_data(tg, operator, control, str(send["callback_data"]))
+    control.deleted = True  # then deleted the preview (Telegram sends no update for that)
+    loop = progress_loop(app)
+    await tg.wait_until(lambda: loop.finished == 1, timeout=30, what="the broadcast's summary")
+    await tg.wait_until(
+        lambda: tg.bot_messages(operator)[-1].plain_text.startswith("📣 Broadcast #"), timeout=10, what="the summary"
+    )
+    summary = tg.bot_messages(operator)[-1]
+    (start,) = await audit_rows(app, "broadcast_start")
+    rows = await outbox_counts(app, start.id)
+    assert summary.plain_text.startswith(f"📣 Broadcast #{start.id} finished")
+    assert summary.reply_to is None  # the message it answers is gone: sent without the reply
+    assert counts_in(summary.plain_text) == (rows["sent"], 0, rows["blocked"], 0)
+    english = [u for u in tg.state.users.values() if u.language_code == "en" and u not in groups["banned"]]
+    assert rows["sent"] + rows["blocked"] == len(english)  # the operator among them
+    assert [row.action for row in await audit_rows(app, "broadcast_done")] == ["broadcast_done"]
