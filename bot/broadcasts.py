@@ -5,8 +5,9 @@ edited (sent / failed / blocked / remaining, ETA); once no row is left, the broa
 the operator is notified.
 
 Owned by the app resources (started with the dispatcher, cancelled on close), one per replica. The
-key-value store (Redis when set) makes replicas take turns: one edit per broadcast per interval, one
-summary per broadcast. Edits and the summary are ordinary Bot API calls through the limiter, in its
+key-value store (Redis when set) makes replicas take turns editing (one edit per broadcast per
+interval), and the database makes one of them write the summary (the start's audit row is locked
+while `broadcast_done` is written). Edits and the summary are ordinary Bot API calls through the limiter, in its
 bulk lane (users' replies go first); a refused edit (the message was deleted, the operator blocked
 the bot) costs nothing but that edit. No database session is held across a Bot API call.
 """
@@ -16,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.types import ReplyParameters
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,7 +38,8 @@ from services.ratelimit import Lane, use_lane
 log = logging.getLogger(__name__)
 
 NOT_MODIFIED = "message is not modified"
-FINISH_CLAIM_SECONDS = 3600.0  # one replica writes a broadcast's summary
+# Longer than any transaction that writes a broadcast's start (its audience's rows) can last.
+SETTLE_SECONDS = 600.0
 
 
 class BroadcastProgress:
@@ -48,6 +52,7 @@ class BroadcastProgress:
         interval: float,
         *,
         clock: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
         prefix: str = "broadcast:",
     ) -> None:
         self.bot = bot
@@ -61,6 +66,14 @@ class BroadcastProgress:
         self.finished = 0  # summaries written by this process
         self._shown: dict[int, str] = {}  # broadcast id → the text this process last showed
         self._poke = asyncio.Event()
+        self._horizon = 0  # every broadcast up to this audit id has finished
+        self._marks: deque[tuple[float, int]] = deque()  # (when, the newest audit id then)
+        self.monotonic = monotonic
+
+    @property
+    def horizon(self) -> int:
+        """Every broadcast up to this audit id has finished: later looks skip those rows."""
+        return self._horizon
 
     def poke(self) -> None:
         """Look now instead of at the next interval."""
@@ -80,7 +93,8 @@ class BroadcastProgress:
     async def tick(self) -> int:
         """One look at every running broadcast; how many were finished now."""
         async with self.sessionmaker() as session:
-            states = await running_broadcasts(session)
+            states, last_id = await running_broadcasts(session, self._horizon)
+        self._advance(states, last_id)
         finished = 0
         for state in states:
             if state.counts.remaining == 0:
@@ -88,6 +102,20 @@ class BroadcastProgress:
             else:
                 await self._show(state)
         return finished
+
+    def _advance(self, states: list[BroadcastState], last_id: int) -> None:
+        """Later looks skip the audit rows up to the newest id read at least SETTLE_SECONDS ago (any
+        transaction that could still add a lower id has ended by then), never past a running
+        broadcast: the look at running broadcasts stays a short range of the primary key."""
+        now = self.monotonic()
+        self._marks.append((now, last_id))
+        while len(self._marks) > 1 and self._marks[1][0] <= now - SETTLE_SECONDS:
+            self._marks.popleft()
+        at, settled = self._marks[0]
+        if at > now - SETTLE_SECONDS:
+            return
+        floor = min(state.id for state in states) - 1 if states else settled
+        self._horizon = max(self._horizon, min(settled, floor))
 
     async def _show(self, state: BroadcastState) -> None:
         t = self.translations.get(state.locale)
@@ -102,15 +130,10 @@ class BroadcastProgress:
             self.edits += 1
 
     async def _finish(self, state: BroadcastState) -> int:
-        if not await self.store.set_nx(f"{self.prefix}{state.id}:done", b"1", ttl=FINISH_CLAIM_SECONDS):
-            return 0
         now = self.clock()
-        try:
-            async with self.sessionmaker() as session:
-                await finish_broadcast(session, state, now)
-        except (SQLAlchemyError, OSError):
-            await self.store.delete(f"{self.prefix}{state.id}:done")  # the next look tries again
-            raise
+        async with self.sessionmaker() as session:
+            if not await finish_broadcast(session, state, now):
+                return 0  # another replica wrote it (and sends the summary)
         self.finished += 1
         self._shown.pop(state.id, None)
         text = summary_text(self.translations.get(state.locale), state, now)
@@ -122,7 +145,7 @@ class BroadcastProgress:
                     text=text,
                     reply_parameters=ReplyParameters(message_id=state.message_id, allow_sending_without_reply=True),
                 )
-        except TelegramAPIError as exc:
+        except AiogramError as exc:  # a Bot API error, or an answer that is not one
             log.warning("broadcast %s: the summary was not delivered to %s: %s", state.id, state.chat_id, exc)
         return 1
 
@@ -137,7 +160,7 @@ class BroadcastProgress:
                 return True
             log.info("broadcast %s: progress message not edited: %s", state.id, exc.message)
             return False
-        except TelegramAPIError as exc:
+        except AiogramError as exc:
             log.info("broadcast %s: progress message not edited: %s", state.id, exc)
             return False
         return True

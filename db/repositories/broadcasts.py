@@ -139,16 +139,30 @@ class BroadcastRepository:
             return None
         return StartedBroadcast(row.id, row.actor_telegram_id, row.details or "{}", row.created_at)
 
-    async def running(self) -> list[StartedBroadcast]:
-        """Started broadcasts without a `broadcast_done` row, oldest first."""
+    async def running(self, after_id: int = 0) -> list[StartedBroadcast]:
+        """Started broadcasts without a `broadcast_done` row, oldest first; only audit rows after
+        `after_id` are looked at (a range of the primary key: a caller that knows every broadcast up
+        to there has finished does not scan the whole audit log)."""
         done = aliased(AuditLog)
         finished = exists().where(and_(done.action == DONE_ACTION, done.target == AuditLog.target))
         rows = await self.session.execute(
             select(AuditLog.id, AuditLog.actor_telegram_id, AuditLog.details, AuditLog.created_at)
-            .where(AuditLog.action == START_ACTION, ~finished)
+            .where(AuditLog.id > after_id, AuditLog.action == START_ACTION, ~finished)
             .order_by(AuditLog.id)
         )
         return [StartedBroadcast(id_, actor, details or "{}", at) for id_, actor, details, at in rows]
+
+    async def last_audit_id(self) -> int:
+        return int(await self.session.scalar(select(func.max(AuditLog.id))) or 0)
+
+    async def claim_done(self, broadcast_id: int) -> bool:
+        """Whether this transaction may finish the broadcast: its start row is locked (PostgreSQL:
+        replicas finishing it at once take turns) and it has no `broadcast_done` row yet."""
+        await self.session.execute(select(AuditLog.id).where(AuditLog.id == broadcast_id).with_for_update())
+        found = await self.session.scalar(
+            select(AuditLog.id).where(AuditLog.action == DONE_ACTION, AuditLog.target == _target(broadcast_id)).limit(1)
+        )
+        return found is None
 
     def stage_done(self, broadcast_id: int, actor: int, details: str, now: datetime) -> None:
         self.session.add(

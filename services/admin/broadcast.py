@@ -222,15 +222,18 @@ async def broadcast_status(session: Session, broadcast_id: int) -> BroadcastStat
     return state
 
 
-async def running_broadcasts(session: Session) -> list[BroadcastState]:
-    """Broadcasts started and not finished yet, with their counts (ends the read)."""
+async def running_broadcasts(session: Session, after_id: int = 0) -> tuple[list[BroadcastState], int]:
+    """Broadcasts started (after audit row `after_id`) and not finished yet, with their counts, and
+    the newest audit id before they were read (a caller may skip up to it once every transaction that
+    could still commit a lower id has ended). Ends the read."""
     repository = BroadcastRepository(session)
+    last_id = await repository.last_audit_id()
     states = [
         BroadcastState.of(started, await repository.counts(KIND, str(started.id)))
-        for started in await repository.running()
+        for started in await repository.running(after_id)
     ]
     await session.commit()
-    return states
+    return states, last_id
 
 
 async def cancel_broadcast(session: Session, actor: int, broadcast_id: int | None) -> list[tuple[int, int]]:
@@ -252,12 +255,18 @@ async def cancel_broadcast(session: Session, actor: int, broadcast_id: int | Non
     return stopped
 
 
-async def finish_broadcast(session: Session, state: BroadcastState, now: datetime | None = None) -> None:
-    """The `broadcast_done` audit row with the final counts (commits); the broadcast is no longer running."""
+async def finish_broadcast(session: Session, state: BroadcastState, now: datetime | None = None) -> bool:
+    """The `broadcast_done` audit row with the final counts (commits): the broadcast is no longer
+    running. False when it had been finished already (by another replica): nothing written."""
     counts = state.counts
     details = (
         f"sent={counts.sent} failed={counts.failed} blocked={counts.blocked} "
         f"cancelled={counts.cancelled} total={counts.total}"
     )
-    BroadcastRepository(session).stage_done(state.id, state.admin_id, details, now or utcnow())
+    repository = BroadcastRepository(session)
+    if not await repository.claim_done(state.id):
+        await session.commit()
+        return False
+    repository.stage_done(state.id, state.admin_id, details, now or utcnow())
     await session.commit()
+    return True
