@@ -189,6 +189,7 @@ async def draft_button(
     draft = await BroadcastDrafts(store).take(callback_data.token, actor)
     preview = query.message
     if draft is None or not isinstance(preview, Message):
+        await record_refusal(session, actor, "broadcast_confirm", None, "the preview expired or was handled already")
         await query.answer(t("broadcast-draft-gone"), show_alert=True)
         return
     if callback_data.action is BroadcastAction.CANCEL:

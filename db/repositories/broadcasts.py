@@ -147,7 +147,7 @@ class BroadcastRepository:
         finished = exists().where(and_(done.action == DONE_ACTION, done.target == AuditLog.target))
         rows = await self.session.execute(
             select(AuditLog.id, AuditLog.actor_telegram_id, AuditLog.details, AuditLog.created_at)
-            .where(AuditLog.id > after_id, AuditLog.action == START_ACTION, ~finished)
+            .where(AuditLog.id > after_id, AuditLog.action == START_ACTION, AuditLog.target.is_not(None), ~finished)
             .order_by(AuditLog.id)
         )
         return [StartedBroadcast(id_, actor, details or "{}", at) for id_, actor, details, at in rows]

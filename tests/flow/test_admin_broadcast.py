@@ -258,6 +258,8 @@ async def test_cancel_sends_nothing_a_chinese_operator_and_a_second_press(
     query = await press_data(tg, operator, control, str(send["callback_data"]))
     answer = await tg.wait_callback_answer(query)
     assert (answer.get("text"), answer.get("show_alert")) == ("此预览已过期或已处理。", True)
+    (refused,) = await audit_rows(app, "broadcast_confirm")
+    assert refused.details == "refused: the preview expired or was handled already"
     async with app.resources.sessionmaker() as session:
         rows = await session.scalar(select(func.count()).select_from(Delivery).where(Delivery.kind == "broadcast"))
     assert rows == zh
@@ -293,6 +295,9 @@ async def test_broadcast_is_an_unknown_command_for_everyone_else(
     before = await snapshot(app)
     for text in ("/broadcast all hello", "/broadcast", "/broadcast cancel", "/broadcast vip hi"):
         assert (await reply_to(tg, ann, text)).plain_text == UNKNOWN_COMMAND, text
+    # A forged Send button of an operator's preview, pressed by Ann: answered, nothing done.
+    query = await press_data(tg, ann, tg.bot_messages(ann)[0], "bcast:go:forged-token")
+    await tg.wait_callback_answer(query)
     assert await snapshot(app) == before
     async with app.resources.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
