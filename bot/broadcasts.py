@@ -64,6 +64,9 @@ class BroadcastProgress:
         self.prefix = prefix
         self.edits = 0  # progress edits made by this process
         self.finished = 0  # summaries written by this process
+        self.failures = 0  # looks that could not read the database (the next one tries again)
+        self.looks = 0  # looks the loop has made (successful or not)
+        self._progress = asyncio.Condition()
         self._shown: dict[int, str] = {}  # broadcast id → the text this process last showed
         self._poke = asyncio.Event()
         self._horizon = 0  # every broadcast up to this audit id has finished
@@ -79,13 +82,22 @@ class BroadcastProgress:
         """Look now instead of at the next interval."""
         self._poke.set()
 
+    async def wait_looks(self, count: int, timeout: float | None = None) -> None:
+        """Until the loop has looked `count` times since it started (for tools and tests)."""
+        async with asyncio.timeout(timeout), self._progress:
+            await self._progress.wait_for(lambda: self.looks >= count)
+
     async def run(self) -> None:
         while True:
             self._poke.clear()
             try:
                 await self.tick()
             except (SQLAlchemyError, OSError) as exc:
+                self.failures += 1
                 log.warning("broadcast progress: reading the outbox failed: %s", exc)
+            async with self._progress:
+                self.looks += 1
+                self._progress.notify_all()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self._poke.wait()

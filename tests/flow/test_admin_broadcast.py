@@ -347,3 +347,29 @@ async def test_a_deleted_progress_message_does_not_stop_the_broadcast_or_its_sum
     english = [u for u in tg.state.users.values() if u.language_code == "en" and u not in groups["banned"]]
     assert rows["sent"] + rows["blocked"] == len(english)  # the operator among them
     assert [row.action for row in await audit_rows(app, "broadcast_done")] == ["broadcast_done"]
+
+
+async def test_a_reply_to_a_message_telegram_will_not_copy_is_refused_with_its_reason(
+    app: RunningBot, tg: FakeTelegramServer, operator: FakeUser
+) -> None:
+    await started(tg, operator)
+    invoice = {
+        "title": "Credits",
+        "description": "100 credits",
+        "currency": "XTR",
+        "total_amount": 50,
+        "start_parameter": "",
+    }
+    bill = tg.state.add_message(tg.chat(operator), tg.state.bot, invoice=invoice)
+    reply = await reply_to_message(tg, operator, "/broadcast all", bill.message_id)
+    assert reply == "This message cannot be copied to users (Telegram says: Bad Request: the message can't be copied)."
+    (row,) = await audit_rows(app, "broadcast")
+    assert row.details == "refused: telegram refused the preview: Bad Request: the message can't be copied"
+    async with app.resources.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def reply_to_message(tg: FakeTelegramServer, user: FakeUser, text: str, message_id: int) -> str:
+    count = len(tg.bot_messages(user))
+    await tg.send_message(user, text, reply_to=message_id)
+    return (await tg.wait_for_messages(user, count + 1, timeout=10))[-1].plain_text

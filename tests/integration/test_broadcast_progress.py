@@ -5,12 +5,15 @@ below are settled, never past a broadcast still running."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.broadcasts import SETTLE_SECONDS, BroadcastProgress
+from db.engine import create_engine, create_sessionmaker
 from db.models import AuditLog, User
 from services.admin.broadcast import BroadcastDraft, start_broadcast
 from services.audit import record_admin_action
@@ -109,3 +112,24 @@ async def test_the_look_narrows_only_past_settled_audit_rows_and_finished_broadc
             assert loop.horizon < running
     finally:
         await bot.session.close()
+
+
+async def test_a_database_that_does_not_answer_costs_a_look_not_the_loop(
+    tg: FakeTelegramServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+    bot = make_bot(tg)
+    loop = BroadcastProgress(bot, create_sessionmaker(engine), MemoryStore(), Translations(), 3600.0)
+    task = asyncio.create_task(loop.run())
+    try:
+        await loop.wait_looks(1, timeout=10)
+        loop.poke()  # looks again at once: the loop is alive
+        await loop.wait_looks(2, timeout=10)
+        assert (loop.failures, task.done()) == (2, False)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await bot.session.close()
+        await engine.dispose()
+    assert "broadcast progress: reading the outbox failed" in caplog.text
