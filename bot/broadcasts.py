@@ -25,6 +25,7 @@ from datetime import datetime
 from aiogram import Bot
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.types import ReplyParameters
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -92,7 +93,7 @@ class BroadcastProgress:
             self._poke.clear()
             try:
                 await self.tick()
-            except (SQLAlchemyError, OSError) as exc:
+            except (SQLAlchemyError, RedisError, OSError) as exc:
                 self.failures += 1
                 log.warning("broadcast progress: reading the outbox failed: %s", exc)
             async with self._progress:

@@ -151,14 +151,14 @@ async def test_a_broadcast_to_2000_users_shows_progress_is_cancelled_and_sums_up
     sender = app.resources.sender
     assert sender is not None
     await sender.wait_recorded(300, timeout=60)
-    cancelled_reply = await reply_to(tg, operator, "/broadcast cancel")
+    cancelled_reply = await reply_to(tg, operator, "/broadcast cancel", timeout=30)
     (start,) = await audit_rows(app, "broadcast_start")
     broadcast_id = start.id
     assert re.fullmatch(rf"✖️ Broadcast #{broadcast_id}: [\d,]+ messages will not be sent\.", cancelled_reply.plain_text)
 
     loop = progress_loop(app)
     await tg.wait_until(lambda: loop.finished == 1, timeout=60, what="the broadcast's summary")
-    await tg.wait_until(lambda: tg.bot_messages(operator)[-1].reply_to is not None, timeout=10, what="the summary")
+    await tg.wait_until(lambda: tg.bot_messages(operator)[-1].reply_to is not None, timeout=30, what="the summary")
     summary = tg.bot_messages(operator)[-1]
     rows = await outbox_counts(app, broadcast_id)
 
@@ -208,7 +208,7 @@ async def test_a_copied_photo_goes_to_one_plans_users_only_and_finishes(
     await tg.press_button(operator, SEND, message_id=control.message_id)
     loop = progress_loop(app)
     await tg.wait_until(lambda: loop.finished == 1, timeout=30, what="the broadcast's summary")
-    await tg.wait_until(lambda: tg.bot_messages(operator)[-1].reply_to is not None, timeout=10, what="the summary")
+    await tg.wait_until(lambda: tg.bot_messages(operator)[-1].reply_to is not None, timeout=30, what="the summary")
     summary = tg.bot_messages(operator)[-1].plain_text
     (start,) = await audit_rows(app, "broadcast_start")
     rows = await outbox_counts(app, start.id)
