@@ -89,7 +89,12 @@ class BroadcastProgress:
             await self._progress.wait_for(lambda: self.looks >= count)
 
     async def run(self) -> None:
+        """Look every `interval` (or when poked), the first time an interval after the start: a
+        broadcast a restart interrupted is picked up then, and a starting process stays quiet."""
         while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.interval):
+                    await self._poke.wait()
             self._poke.clear()
             try:
                 await self.tick()
@@ -99,9 +104,6 @@ class BroadcastProgress:
             async with self._progress:
                 self.looks += 1
                 self._progress.notify_all()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await self._poke.wait()
 
     async def tick(self) -> int:
         """One look at every running broadcast; how many were finished now."""

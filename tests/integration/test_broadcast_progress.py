@@ -122,6 +122,7 @@ async def test_a_database_that_does_not_answer_costs_a_look_not_the_loop(
     loop = BroadcastProgress(bot, create_sessionmaker(engine), MemoryStore(), Translations(), 3600.0)
     task = asyncio.create_task(loop.run())
     try:
+        loop.poke()  # look now rather than in an hour
         await loop.wait_looks(1, timeout=10)
         loop.poke()  # looks again at once: the loop is alive
         await loop.wait_looks(2, timeout=10)
