@@ -27,6 +27,8 @@ from aiogram.types import BotCommand
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcasts import BroadcastProgress
+from bot.configs import build_limiter, outgoing_limits, risk_config_from, signals_config_from
 from bot.metrics import Metrics
 from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.middlewares.observe import UpdateObserver, install_outermost
@@ -54,16 +56,11 @@ from services.market.charts import CHART_STYLE, render_view
 from services.ratelimit import (
     LimiterBackend,
     MemoryLimiterBackend,
-    OutgoingLimits,
-    RedisLimiterBackend,
-    Window,
 )
-from services.risk import RiskConfig, RiskEngine
+from services.risk import RiskEngine
 from services.scheduling.scheduler import Scheduler
 from services.signals.chart import render_signal_chart_async
-from services.signals.commentary import CommentaryConfig
-from services.signals.engine import SignalEngine, SignalsConfig
-from services.signals.strategy import STRATEGIES
+from services.signals.engine import SignalEngine
 from services.user_cache import LastSeen, Registrar, ViewCache
 
 logger = logging.getLogger(__name__)
@@ -106,6 +103,7 @@ class AppResources:
     registrar: Registrar  # the user and chat behind each update (cached views, batched last_seen)
     inflight: InFlight = field(default_factory=InFlight)
     sender: OutboxSender | None = None  # the outbox sender, started with the dispatcher
+    broadcasts: BroadcastProgress | None = None  # edits /broadcast progress messages, started with the dispatcher
     scheduler: Scheduler | None = None  # the jobs (one leader across replicas), started with the dispatcher
     metrics: Metrics | None = None  # this app's Prometheus registry (bot/metrics.py)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -266,56 +264,6 @@ def rearm_alert_callback(alert_id: int) -> str:
     return AlertCallback(action=AlertAction.REARM_PUSHED, id=alert_id).pack()
 
 
-def risk_config_from(settings: Settings) -> RiskConfig:
-    return RiskConfig(
-        mmr_rates=dict(settings.risk_mmr),
-        mmr_tiers=tuple(sorted(settings.risk_mmr_tiers.items())),
-        position_steps=tuple(sorted(settings.risk_position_steps)),
-        candle_timeframe=settings.risk_candle_timeframe,
-        move_atr_multiple=settings.risk_move_atr,
-        move_candles=settings.risk_move_candles,
-        volatility_percentile=settings.risk_volatility_percentile,
-        funding_8h=settings.risk_funding_extreme,
-        oi_change_pct=settings.risk_oi_change_pct,
-        cooldown=timedelta(minutes=settings.risk_cooldown_minutes),
-    )
-
-
-def signals_config_from(settings: Settings) -> SignalsConfig:
-    return SignalsConfig(
-        strategy=STRATEGIES[settings.signals_strategy],
-        use_funding=settings.signals_funding,
-        commentary=CommentaryConfig(
-            enabled=settings.signals_commentary,
-            model=settings.llm_model,
-            timeout=settings.signals_commentary_timeout,
-            max_tokens=settings.signals_commentary_max_tokens,
-            locale=settings.default_locale,
-        ),
-    )
-
-
-def outgoing_limits(settings: Settings) -> OutgoingLimits:
-    private_window = settings.outgoing_private_burst / settings.outgoing_private_per_second
-    return OutgoingLimits(
-        overall=Window(limit=settings.outgoing_per_second, seconds=1.0),
-        private=Window(limit=settings.outgoing_private_burst, seconds=private_window),
-        group=Window(limit=settings.outgoing_group_per_minute, seconds=60.0),
-        paid=Window(limit=settings.paid_broadcast_per_second, seconds=1.0),
-        safety=settings.outgoing_safety,
-        bulk_share=settings.outgoing_bulk_share,
-    )
-
-
-def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
-    """The outgoing limiter's state: in Redis when the store is (one budget for every replica),
-    else in this process."""
-    limits = outgoing_limits(settings)
-    if isinstance(store, RedisStore):
-        return RedisLimiterBackend(store.redis, limits, prefix=store.prefix)
-    return MemoryLimiterBackend(limits=limits)
-
-
 def create_bot(
     settings: Settings,
     limiter: LimiterBackend | None = None,
@@ -382,6 +330,15 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
         bot, resources.sessionmaker, resources.settings, wake=resources.services.outbox_wake
     )
     resources.spawn(resources.sender.run(), "outbox-sender")
+    # Operators' /broadcast progress messages, edited from the outbox's counts until the summary.
+    resources.broadcasts = BroadcastProgress(
+        bot,
+        resources.sessionmaker,
+        resources.store,
+        translations,
+        resources.settings.broadcast_progress_seconds,
+    )
+    resources.spawn(resources.broadcasts.run(), "broadcast-progress")
     # The jobs (bot/scheduler.py): hold sweeper, plan expiry, markets refresh, last_seen_at flushes, …
     if resources.scheduler is not None:
         await resources.scheduler.start()

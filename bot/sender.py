@@ -35,7 +35,14 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramRetryAfter,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageId,
+    ReplyParameters,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -328,8 +335,14 @@ class OutboxSender:
             "allow_paid_broadcast": True if self.paid_broadcast else None,
         }
 
-    async def _send_message(self, chat_id: int, message: OutboxMessage) -> Message:
+    async def _send_message(self, chat_id: int, message: OutboxMessage) -> Message | MessageId:
         options = self._options(chat_id, message)
+        if message.copy_of is not None:
+            # The copy keeps the original's text or media and their formatting (no caption is passed).
+            source = message.copy_of
+            return await self.bot.copy_message(
+                from_chat_id=source.from_chat_id, message_id=source.message_id, **options
+            )
         if message.photo is None:
             return await self.bot.send_message(text=message.text, **options)
         caption = message.text or None

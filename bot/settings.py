@@ -152,6 +152,8 @@ class Settings(BaseSettings):
     outbox_backoff_max: float = Field(default=600.0, gt=0)
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)  # then the row is dead
     outbox_poll_seconds: float = Field(default=2.0, gt=0)  # idle check for rows other replicas wrote
+    # /broadcast: how often the operator's progress message is edited (each edit passes the limiter).
+    broadcast_progress_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Bulk deliveries pass allow_paid_broadcast (Telegram charges Stars beyond the free rate).
     paid_broadcast: bool = False
 

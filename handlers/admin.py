@@ -3,7 +3,8 @@ falls through to the unknown-command hint. Every action, refused or done, is wri
 
 /refund <charge_id> [force]: prepare_refund → refundStarPayment → apply_refund (here);
 /admin, /stats, /audit: handlers/admin_menu.py; /user, /grant, /revoke, /plan, /ban, /unban:
-handlers/admin_users.py. One router for all of them, so one filter decides who sees them.
+handlers/admin_users.py; /broadcast: handlers/admin_broadcast.py. One router for all of them, so one
+filter decides who sees them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from handlers import admin_menu, admin_users
+from handlers import admin_broadcast, admin_menu, admin_users
 from handlers.credits_ui import format_time, plan_title
 from handlers.filters import IsAdmin
 from services.audit import record_admin_action
@@ -182,4 +183,5 @@ def build_router() -> Router:
     router.message.register(refund, Command("refund"))
     admin_menu.register(router)
     admin_users.register(router)
+    admin_broadcast.register(router)
     return router

@@ -156,3 +156,15 @@ class AdminUserCallback(CallbackData, prefix="admu"):
 
     action: AdminUserAction
     tg: int
+
+
+class BroadcastAction(StrEnum):
+    CONFIRM = "go"
+    CANCEL = "no"
+
+
+class BroadcastCallback(CallbackData, prefix="bcast"):
+    """A button of an operator's /broadcast preview: send or drop the draft kept under `token`."""
+
+    action: BroadcastAction
+    token: str

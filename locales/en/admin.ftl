@@ -4,6 +4,7 @@ admin-menu =
     🛠 <b>Operator menu</b>
     /stats: the numbers · /audit [n] [user]: the audit log
     /user &lt;id|@username&gt;: a user's profile, with buttons to act on them
+    /broadcast &lt;all|free|vip|pro|en|zh&gt; &lt;text&gt;: a message to users (or as a reply to a message, to copy it)
     /grant, /revoke, /plan, /ban, /unban, /refund: see the buttons below for their form.
 admin-button-stats = 📊 Stats
 admin-button-audit = 📜 Audit log

@@ -4,6 +4,7 @@ admin-menu =
     🛠 <b>运营菜单</b>
     /stats：数据统计 · /audit [n] [用户]：审计日志
     /user &lt;id|@用户名&gt;：用户资料，附带操作按钮
+    /broadcast &lt;all|free|vip|pro|en|zh&gt; &lt;文本&gt;：群发消息（或回复某条消息，复制发送）
     /grant、/revoke、/plan、/ban、/unban、/refund：格式见下方按钮。
 admin-button-stats = 📊 统计
 admin-button-audit = 📜 审计日志

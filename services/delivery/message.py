@@ -40,9 +40,19 @@ class Button(BaseModel):
         return self
 
 
+class CopySource(BaseModel):
+    """A message to copy (copyMessage: its text or media and their formatting, no link to it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    from_chat_id: int
+    message_id: Annotated[int, Field(gt=0)]
+
+
 class OutboxMessage(BaseModel):
     """One pushed message: Telegram HTML text (the caption when there is a photo), an optional photo
-    (the sha256 of media stored with `add_media`), inline buttons and send options."""
+    (the sha256 of media stored with `add_media`), or a copy of an existing message (`copy`: neither
+    text nor photo), inline buttons and send options."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,11 +62,15 @@ class OutboxMessage(BaseModel):
     disable_notification: bool = False
     message_thread_id: int | None = None
     reply_to: int | None = None  # a message id in the same chat (sent anyway if it is gone)
+    copy_of: CopySource | None = None
 
     @model_validator(mode="after")
     def _telegram_limits(self) -> Self:
         length = visible_length(self.text)
-        if self.photo is None and not self.text.strip():
+        if self.copy_of is not None:
+            if self.text or self.photo is not None:
+                raise ValueError("a copied message has no text or photo of its own")
+        elif self.photo is None and not self.text.strip():
             raise ValueError("a message without a photo needs text")
         limit, what = (CAPTION_LIMIT, "caption") if self.photo else (TEXT_LIMIT, "text")
         if length > limit:

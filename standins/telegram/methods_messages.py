@@ -24,7 +24,7 @@ from .common import (
 from .errors import bad_request
 from .files import StoredFile, image_size
 from .params import Params, UploadedFile
-from .state import BotEvent, Draft, JsonDict
+from .state import BotEvent, Draft, FakeMessage, JsonDict
 
 if TYPE_CHECKING:
     from .common import Handler
@@ -120,6 +120,53 @@ async def send_photo(core: FakeTelegramCore, params: Params) -> JsonDict:
     )
     apply_keyboard(chat, markup)
     return publish(core, message)
+
+
+def _copied_content(core: FakeTelegramCore, params: Params, original: FakeMessage) -> dict[str, Any]:
+    """What a copy carries: the original's text or media with their entities (a new `caption`
+    replaces a media's caption), nothing of its sender, reply or keyboard."""
+    if original.invoice is not None or (original.text is None and original.photo is None and not original.extra):
+        raise bad_request(e.MESSAGE_CANT_BE_COPIED)
+    if original.text is not None:
+        return {"text": original.text, "entities": list(original.entities)}
+    fields: dict[str, Any] = {"photo": original.photo, "extra": dict(original.extra)}
+    new_caption = caption_text(core, params)
+    if new_caption is not None:
+        fields.update(caption=new_caption.text or None, caption_entities=new_caption.entities)
+    elif original.caption is not None:
+        fields.update(caption=original.caption, caption_entities=list(original.caption_entities))
+    return fields
+
+
+async def copy_message(core: FakeTelegramCore, params: Params) -> JsonDict:
+    """copyMessage: a new message from the bot with the original's content; answers its MessageId."""
+    chat = resolve_chat(core, params)
+    ensure_member(chat)
+    source = resolve_chat(core, params, "from_chat_id")
+    message_id = params.get_int("message_id")
+    if message_id is None:
+        raise bad_request("message identifier is not specified")
+    original = core.state.get_message(source, message_id)
+    if original is None:
+        raise bad_request(e.MESSAGE_TO_COPY_NOT_FOUND)
+    content = _copied_content(core, params, original)
+    markup = parse_markup(params.get_json("reply_markup"))
+    reply_to = resolve_reply(core, chat, params)
+    thread = resolve_thread(chat, params)
+    ensure_not_blocked(chat)
+    count_message(core, chat, params)
+    message = core.state.add_message(
+        chat,
+        core.bot_user,
+        message_thread_id=thread,
+        disable_notification=params.get_bool("disable_notification"),
+        reply_markup=markup.inline,
+        reply_to=reply_to,
+        **content,
+    )
+    apply_keyboard(chat, markup)
+    publish(core, message)
+    return {"message_id": message.message_id}
 
 
 def _edited(core: FakeTelegramCore, message: Any) -> JsonDict:
@@ -239,6 +286,7 @@ async def get_file(core: FakeTelegramCore, params: Params) -> JsonDict:
 METHODS: dict[str, Handler] = {
     "sendMessage": send_message,
     "sendPhoto": send_photo,
+    "copyMessage": copy_message,
     "editMessageText": edit_message_text,
     "editMessageCaption": edit_message_caption,
     "editMessageReplyMarkup": edit_message_reply_markup,

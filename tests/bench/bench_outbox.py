@@ -54,7 +54,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.factory import create_bot, outgoing_limits
+from bot.configs import outgoing_limits
+from bot.factory import create_bot
 from bot.runner import freeze_startup_heap
 from bot.sender import OutboxSender
 from bot.settings import Settings, load_settings

@@ -32,7 +32,12 @@ from tests.harness import RunningBot, _use_clocks, running_bot
 
 ERROR_TEXTS = ("Something went wrong", "I couldn't finish that answer", "I'm still answering")
 ANSWER_SENDS = {"SendMessage", "SendMessageDraft", "SendPhoto"}
-QUIET = {"outbox_poll_seconds": 3600, "hold_sweep_seconds": 3600, "last_seen_flush_seconds": 3600}
+QUIET = {
+    "outbox_poll_seconds": 3600,
+    "hold_sweep_seconds": 3600,
+    "last_seen_flush_seconds": 3600,
+    "broadcast_progress_seconds": 3600,
+}
 
 
 def replies(tg: FakeTelegramServer, users: list[FakeUser]) -> list[str]:

@@ -20,7 +20,12 @@ from standins.telegram import FakeTelegramServer, FakeUser
 from tests.harness import RunningBot, running_bot
 
 # Nothing in the background touches the database while a test counts statements.
-QUIET = {"outbox_poll_seconds": 3600, "hold_sweep_seconds": 3600, "last_seen_flush_seconds": 3600}
+QUIET = {
+    "outbox_poll_seconds": 3600,
+    "hold_sweep_seconds": 3600,
+    "last_seen_flush_seconds": 3600,
+    "broadcast_progress_seconds": 3600,
+}
 
 
 @dataclass

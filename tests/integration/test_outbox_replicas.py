@@ -8,7 +8,8 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from bot.factory import create_bot, outgoing_limits
+from bot.configs import outgoing_limits
+from bot.factory import create_bot
 from bot.sender import OutboxSender
 from services.ratelimit import RedisLimiterBackend
 from standins.telegram import FakeTelegramServer, RateLimits

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.factory import risk_config_from
+from bot.configs import risk_config_from
 from bot.settings import ConfigError, load_settings
 
 
