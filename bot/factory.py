@@ -17,7 +17,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
@@ -32,7 +31,7 @@ from bot.configs import build_limiter, outgoing_limits, risk_config_from, signal
 from bot.metrics import Metrics
 from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.middlewares.observe import UpdateObserver, install_outermost
-from bot.outgoing import RateLimitMiddleware
+from bot.outgoing import BotSession, RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -272,7 +271,7 @@ def create_bot(
 ) -> Bot:
     """The Bot, with every Bot API call going through the one outgoing limiter (which counts the
     429s it gets in `rate_limits`, for /stats)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     backend = limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))
     on_429 = rate_limits.note if rate_limits is not None else None
     session.middleware(RateLimitMiddleware(backend, on_429=on_429))

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
@@ -269,3 +270,17 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 paused += exc.retry_after
                 if paused > self.max_wait:
                     raise
+
+
+class BotSession(AiohttpSession):
+    """aiogram's aiohttp session. Closing it waits 250 ms for TLS connections to shut down (aiohttp's
+    graceful-shutdown advice); a Bot API server over plain HTTP (a local Bot API server, the tests'
+    fake) has none, so that wait is skipped there."""
+
+    async def close(self) -> None:
+        if not self.api.base.startswith("http://"):
+            await super().close()
+            return
+        session = self._session
+        if session is not None and not session.closed:
+            await session.close()

@@ -165,3 +165,11 @@ async def running_bot(
             await dp.stop_polling()
         await polling
     assert resources.closed, "shutdown did not close the app resources"
+
+
+async def without_scheduler(app: RunningBot) -> None:
+    """For tests that watch every statement or connection on the engine: the scheduler's jobs (the
+    risk tick at each minute, the outcome tracker, their run records) are not what they watch, and
+    run whenever a minute turns, so the scheduler is stopped first."""
+    if app.resources.scheduler is not None:
+        await app.resources.scheduler.stop()

@@ -28,7 +28,7 @@ from standins.openai_server import FakeOpenAI, Hang
 from standins.telegram import FakeTelegramServer, FakeUser
 from tests.backends import POSTGRES_ONLY
 from tests.flow.payments_helpers import request_invoice
-from tests.harness import RunningBot, _use_clocks, running_bot
+from tests.harness import RunningBot, _use_clocks, running_bot, without_scheduler
 
 ERROR_TEXTS = ("Something went wrong", "I couldn't finish that answer", "I'm still answering")
 ANSWER_SENDS = {"SendMessage", "SendMessageDraft", "SendPhoto"}
@@ -145,6 +145,7 @@ async def test_no_connection_is_held_while_the_model_streams_or_telegram_is_writ
         openai_api_key="sk-test", openai_base_url=llm.base_url, llm_max_retries=0, llm_timeout=30, **QUIET
     )
     async with running_bot(settings, tg) as app:
+        await without_scheduler(app)
         watch = PoolWatch(app.resources.engine)
         sends = ConnectionsAtSends(watch)
         app.bot.session.middleware(sends)
@@ -177,6 +178,7 @@ async def test_replies_after_reads_are_sent_with_no_connection_held(
     tg: FakeTelegramServer, settings_factory: Callable[..., Settings]
 ) -> None:
     async with running_bot(settings_factory(**QUIET), tg) as app:
+        await without_scheduler(app)
         sends = ConnectionsAtSends(PoolWatch(app.resources.engine))
         app.bot.session.middleware(sends)
         ann, bob = tg.add_user("Ann"), tg.add_user("Bob")
@@ -196,6 +198,7 @@ async def test_a_pre_checkout_query_is_answered_with_no_connection_held(
     tg: FakeTelegramServer, settings_factory: Callable[..., Settings]
 ) -> None:
     async with running_bot(settings_factory(throttle_enabled=False, **QUIET), tg) as app:
+        await without_scheduler(app)
         sends = ConnectionsAtSends(PoolWatch(app.resources.engine))
         app.bot.session.middleware(sends)
         ann = tg.add_user("Ann")

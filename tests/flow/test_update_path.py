@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.models import User
 from services.users import set_banned
 from standins.telegram import FakeTelegramServer, FakeUser
-from tests.harness import RunningBot, running_bot
+from tests.harness import RunningBot, running_bot, without_scheduler
 
 # Nothing in the background touches the database while a test counts statements.
 QUIET = {
@@ -65,13 +65,6 @@ async def last_seen(app: RunningBot, user: FakeUser) -> datetime:
         value = await session.scalar(select(User.last_seen_at).where(User.telegram_id == user.id))
     assert value is not None
     return value
-
-
-async def without_scheduler(app: RunningBot) -> None:
-    """These tests count every statement on the engine: the scheduler's jobs (the risk tick at each
-    minute, its run records) are not the update path, so it is stopped first."""
-    if app.resources.scheduler is not None:
-        await app.resources.scheduler.stop()
 
 
 async def test_a_returning_users_help_writes_nothing_and_reads_at_most_once(

@@ -212,3 +212,24 @@ async def test_a_call_always_woken_late_still_leaves() -> None:
     await send(middleware, telegram, SendMessage(chat_id=2, text="second"))
     assert len(telegram.sent) == 2
     assert middleware.stats.stale_slots == MAX_STALE_SLOTS
+
+
+@pytest.mark.parametrize(("base", "waits"), [("http://127.0.0.1:8081", False), ("https://api.telegram.org", True)])
+async def test_closing_waits_for_tls_connections_only(monkeypatch: pytest.MonkeyPatch, base: str, waits: bool) -> None:
+    """aiohttp's 250 ms grace on close is for TLS connections: a plain-HTTP Bot API server skips it."""
+    import aiogram.client.session.aiohttp as aiogram_aiohttp
+    from aiogram.client.telegram import TelegramAPIServer
+
+    from bot.outgoing import BotSession
+
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(aiogram_aiohttp.asyncio, "sleep", record)
+    session = BotSession(api=TelegramAPIServer.from_base(base))
+    opened = await session.create_session()
+    await session.close()
+    assert opened.closed
+    assert slept == ([0.25] if waits else [])
