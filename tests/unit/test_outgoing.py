@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from typing import Any
@@ -217,7 +218,6 @@ async def test_a_call_always_woken_late_still_leaves() -> None:
 @pytest.mark.parametrize(("base", "waits"), [("http://127.0.0.1:8081", False), ("https://api.telegram.org", True)])
 async def test_closing_waits_for_tls_connections_only(monkeypatch: pytest.MonkeyPatch, base: str, waits: bool) -> None:
     """aiohttp's 250 ms grace on close is for TLS connections: a plain-HTTP Bot API server skips it."""
-    import aiogram.client.session.aiohttp as aiogram_aiohttp
     from aiogram.client.telegram import TelegramAPIServer
 
     from bot.outgoing import BotSession
@@ -227,7 +227,7 @@ async def test_closing_waits_for_tls_connections_only(monkeypatch: pytest.Monkey
     async def record(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(aiogram_aiohttp.asyncio, "sleep", record)
+    monkeypatch.setattr(asyncio, "sleep", record)  # what aiogram's close awaits
     session = BotSession(api=TelegramAPIServer.from_base(base))
     opened = await session.create_session()
     await session.close()
