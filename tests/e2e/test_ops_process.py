@@ -9,11 +9,12 @@ from typing import Any
 import aiohttp
 
 from standins.telegram import FakeTelegramServer
-from tests.backends import Backend
+from tests.backends import POSTGRES_ONLY, Backend
 from tests.e2e.conftest import free_port
 from tests.flow.ops_helpers import get_json, sample, scrape
 
 
+@POSTGRES_ONLY  # the production parts (PostgreSQL + Redis); tests/flow/test_ops.py covers both backends
 async def test_polling_bot_serves_metrics_and_health_and_writes_json_lines(
     tg: FakeTelegramServer, backend: Backend, bot_process: Callable[..., Any]
 ) -> None:
