@@ -9,12 +9,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench check-data migrate console demo clean
 
-# --no-compile: modules are compiled when first imported, not all at install (ccxt alone has ~1,000
-# modules, of which the bot imports a handful): ~35 s less for a fresh install.
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 # Migrations are a step of their own (the bot never migrates itself), so run does both, in order.
