@@ -23,6 +23,8 @@ SLOW_DOWN = "⏳ You're sending messages too fast. Please slow down — I'll ans
 WELL_FORMED_TOKEN = "999:AAH4x_9-kQmZ0pLr3sTuVwXyZaBcDeFgHiJ"  # Telegram's shape; the stand-in rejects it
 
 
+# Backend-independent behaviour: run once, on the default embedded parts (flow tests cover both backends).
+@SQLITE_ONLY
 async def test_language_from_telegram_and_from_choice(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
     await bot_process()
     ann = tg.add_user("Ann", language_code="en")
@@ -72,6 +74,7 @@ def _help_update(update_id: int, user_id: int) -> dict[str, Any]:
     }
 
 
+@POSTGRES_ONLY  # webhook mode is how replicas run: on the production parts
 async def test_webhook_checks_the_secret(tg: FakeTelegramServer, bot_process: Callable[..., Any]) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/tg/hook"

@@ -10,6 +10,7 @@ import pytest
 from standins.exchanges import FakeBybit, FakeClock, default_specs
 from standins.openai_server import ErrorReply, FakeOpenAI
 from standins.telegram import FakeTelegramServer
+from tests.backends import SQLITE_ONLY
 from tests.flow.chat_helpers import expected_view, key_numbers
 
 
@@ -19,6 +20,7 @@ async def exchange() -> AsyncIterator[FakeBybit]:
         yield fake
 
 
+@SQLITE_ONLY  # the default embedded parts; the chat flow tests run on both backends
 async def test_questions_in_english_and_chinese(
     tg: FakeTelegramServer, bot_process: Callable[..., Any], llm: FakeOpenAI, exchange: FakeBybit
 ) -> None:
