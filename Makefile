@@ -42,7 +42,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	@log=$$(mktemp); $(BIN)/mypy . >"$$log" 2>&1 & mypy=$$!; \
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; \
 	wait $$mypy; typed=$$?; echo "$(BIN)/mypy ."; cat "$$log"; rm -f "$$log"; \
 	if [ $$status -ne 0 ]; then exit $$status; fi; exit $$typed
