@@ -94,16 +94,20 @@ class Candles:
     def tail(self, n: int) -> Candles:
         if n >= len(self):
             return self
+        return self.take(slice(-n, None))
+
+    def take(self, rows: slice) -> Candles:
+        """The candles of `rows` (a slice of positions), same market and timeframe."""
         return Candles(
             exchange=self.exchange,
             symbol=self.symbol,
             timeframe=self.timeframe,
-            timestamp=self.timestamp[-n:],
-            open=self.open[-n:],
-            high=self.high[-n:],
-            low=self.low[-n:],
-            close=self.close[-n:],
-            volume=self.volume[-n:],
+            timestamp=self.timestamp[rows],
+            open=self.open[rows],
+            high=self.high[rows],
+            low=self.low[rows],
+            close=self.close[rows],
+            volume=self.volume[rows],
         )
 
     def with_last_price(self, price: float) -> Candles:

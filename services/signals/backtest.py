@@ -102,20 +102,6 @@ def _window_end(candles: Candles, i: int) -> int:
     return min(i + 2, len(candles))
 
 
-def _slice(candles: Candles, start: int, end: int) -> Candles:
-    return Candles(
-        exchange=candles.exchange,
-        symbol=candles.symbol,
-        timeframe=candles.timeframe,
-        timestamp=candles.timestamp[start:end],
-        open=candles.open[start:end],
-        high=candles.high[start:end],
-        low=candles.low[start:end],
-        close=candles.close[start:end],
-        volume=candles.volume[start:end],
-    )
-
-
 def decide(
     candles: Candles, *, coin: str, config: StrategyConfig, evaluator: Evaluate = evaluate
 ) -> list[tuple[int, SignalIdea]]:
@@ -124,7 +110,7 @@ def decide(
     ideas = []
     for i in range(config.min_candles - 1, len(candles)):
         now_ms = int(candles.timestamp[i]) + step
-        visible = closed_only(_slice(candles, max(0, i + 1 - config.window), _window_end(candles, i)), now_ms)
+        visible = closed_only(candles.take(slice(max(0, i + 1 - config.window), _window_end(candles, i))), now_ms)
         idea = evaluator(visible, symbol=coin, config=config)
         if idea is not None:
             ideas.append((i, idea))

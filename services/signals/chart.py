@@ -54,22 +54,8 @@ def signal_window(candles: Candles, signal: SignalIdea | SignalRecord, max_candl
         cutoff = int(signal.signal_at.timestamp() * 1000)
         keep = int(np.searchsorted(candles.timestamp, cutoff, side="left"))
         if keep > 0:
-            candles = _head(candles, keep)
+            candles = candles.take(slice(keep))
     return candles.tail(max_candles)
-
-
-def _head(candles: Candles, n: int) -> Candles:
-    return Candles(
-        exchange=candles.exchange,
-        symbol=candles.symbol,
-        timeframe=candles.timeframe,
-        timestamp=candles.timestamp[:n],
-        open=candles.open[:n],
-        high=candles.high[:n],
-        low=candles.low[:n],
-        close=candles.close[:n],
-        volume=candles.volume[:n],
-    )
 
 
 def _levels(signal: SignalIdea | SignalRecord) -> list[tuple[float, str, str]]:

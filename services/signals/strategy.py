@@ -143,22 +143,8 @@ def closed_only(candles: Candles, now_ms: int) -> Candles:
     """The candles without a last one that has not closed by `now_ms` (an exchange lists it forming)."""
     n = len(candles)
     if n and int(candles.timestamp[-1]) + timeframe_ms(candles.timeframe) > now_ms:
-        return _head(candles, n - 1)
+        return candles.take(slice(n - 1))
     return candles
-
-
-def _head(candles: Candles, n: int) -> Candles:
-    return Candles(
-        exchange=candles.exchange,
-        symbol=candles.symbol,
-        timeframe=candles.timeframe,
-        timestamp=candles.timestamp[:n],
-        open=candles.open[:n],
-        high=candles.high[:n],
-        low=candles.low[:n],
-        close=candles.close[:n],
-        volume=candles.volume[:n],
-    )
 
 
 def _crossed(series: FloatArray, level: float, lookback: int, sign: int) -> bool:
