@@ -12,6 +12,7 @@ from db.models import DeliveryMedia, DeliveryStatus, Feed, utcnow
 from db.repositories.deliveries import DeliveryRepository, NewDelivery
 from db.repositories.users import UserRepository
 from services.delivery import Button, OutboxMessage, Sent, enqueue
+from services.delivery.outbox import add_media
 from standins.telegram import ApiError, FakeTelegramServer, make_bot, make_png, server_error, too_many_requests
 from tests.integration.outbox_helpers import (
     BACKOFF,
@@ -380,14 +381,13 @@ async def test_a_row_that_cannot_be_read_back_is_dead(tg: FakeTelegramServer, se
         repository = DeliveryRepository(session)
         broken = NewDelivery(kind="signal", ref_id="s1", chat_id=ann.id, payload='{"text": ')
         await repository.enqueue([broken], utcnow())
+        sha256 = await add_media(session, make_png(8, 8), "chart.png")
+        await session.commit()
+    await push(sessionmaker, "chart", [bob.id], text="chart", photo=sha256)
+    async with sessionmaker() as session:  # the file is gone before any sender gets to the row
+        await session.execute(delete(DeliveryMedia))
         await session.commit()
     async with running_sender(tg, sessionmaker) as outbox:
-        sha256 = await outbox.media(make_png(8, 8))
-        await push(sessionmaker, "chart", [bob.id], text="chart", photo=sha256)  # not waking the sender
-        async with sessionmaker() as session:  # the file is gone before the sender gets to it
-            await session.execute(delete(DeliveryMedia))
-            await session.commit()
-        outbox.sender.wake()
         await outbox.settle(2)
         unreadable, no_media = await outbox.row("s1", ann.id), await outbox.row("chart", bob.id)
     assert unreadable.status == DeliveryStatus.DEAD and (unreadable.error or "").startswith("invalid payload: ")
