@@ -31,6 +31,7 @@ from bot.configs import build_limiter, outgoing_limits, risk_config_from, signal
 from bot.metrics import Metrics
 from bot.middlewares import BannedNotice, ContextMiddleware, DbSessionMiddleware, InFlight, ThrottlingMiddleware
 from bot.middlewares.observe import UpdateObserver, install_outermost
+from bot.middlewares.reads import install as install_reads
 from bot.outgoing import BotSession, RateLimitMiddleware
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
@@ -296,10 +297,14 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
     dp.update.outer_middleware(DbSessionMiddleware(resources.sessionmaker))
     banned = BannedNotice(resources.store)
     dp.update.outer_middleware(ContextMiddleware(resources.translations, resources.registrar, banned))
+    throttling = None
     if settings.throttle_enabled:
         throttling = ThrottlingMiddleware(resources.store, settings.throttle_rate, settings.throttle_period)
         dp.message.outer_middleware(throttling)
         dp.callback_query.outer_middleware(throttling)
+    # The cached views, the flood counter and the FSM state: one store call per update.
+    prefix = resources.store.prefix if isinstance(resources.store, RedisStore) else ""
+    install_reads(dp, resources.inflight, resources.store, resources.registrar.cache, throttling, prefix)
     dp.include_router(setup_routers(extra_routers))
     dp.startup.register(_on_startup)
     dp.shutdown.register(_on_shutdown)

@@ -42,6 +42,13 @@ class KeyValueStore(Protocol):
         """Increment a counter; the TTL starts with the first increment of a window."""
         ...
 
+    async def read(
+        self, keys: Sequence[str], counter: str | None = None, ttl: float = 0.0
+    ) -> tuple[list[bytes | None], int]:
+        """`get_many(keys)` and, with a `counter`, `incr(counter, ttl)` (0 without): one round trip on
+        Redis. What every update reads (its cached views, its FSM state, its flood counter) in one call."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -154,6 +161,12 @@ class MemoryStore:
         self._data[key] = (str(count).encode(), self._data[key][1])  # same key, same expiry: heap unchanged
         return count
 
+    async def read(
+        self, keys: Sequence[str], counter: str | None = None, ttl: float = 0.0
+    ) -> tuple[list[bytes | None], int]:
+        count = await self.incr(counter, ttl) if counter is not None else 0
+        return [self._live(key) for key in keys], count
+
     async def close(self) -> None:
         self._data.clear()
         self._heap.clear()
@@ -168,6 +181,17 @@ _INCR_EXPIRE = (
 )
 
 
+# `read`: the counter (KEYS[1], when ARGV[2] is "1") and the values of the other keys, as {count, values}.
+_READ = (
+    "local count = 0 "
+    "if ARGV[2] == '1' then count = redis.call('incr', KEYS[1]) "
+    "if count == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end end "
+    "local values = {} "
+    "if #KEYS > 1 then values = redis.call('mget', unpack(KEYS, 2)) end "
+    "return {count, values}"
+)
+
+
 class RedisStore:
     """Redis-backed store; keys are namespaced with `prefix`."""
 
@@ -176,6 +200,7 @@ class RedisStore:
         self.prefix = prefix
         self._delete_if = redis.register_script(_DELETE_IF)  # no I/O: loaded on first use
         self._incr_expire = redis.register_script(_INCR_EXPIRE)
+        self._read = redis.register_script(_READ)
 
     @classmethod
     def from_url(
@@ -228,6 +253,17 @@ class RedisStore:
     async def incr(self, key: str, ttl: float) -> int:
         count = await self._incr_expire(keys=[self._k(key)], args=[max(1, int(ttl * 1000))])
         return int(count)
+
+    async def read(
+        self, keys: Sequence[str], counter: str | None = None, ttl: float = 0.0
+    ) -> tuple[list[bytes | None], int]:
+        if counter is None and not keys:
+            return [], 0
+        script_keys = [self._k(counter if counter is not None else "-"), *(self._k(key) for key in keys)]
+        count, values = await self._read(
+            keys=script_keys, args=[max(1, int(ttl * 1000)), "1" if counter is not None else "0"]
+        )
+        return [value.encode() if isinstance(value, str) else value for value in values], int(count)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -122,15 +122,28 @@ class ViewCache:
 
     async def views(self, telegram_id: int | None, chat_id: int | None) -> tuple[UserView | None, ChatView | None]:
         """The cached user and chat views an update needs, in one read (one round trip on Redis)."""
-        if not self.ttl or (telegram_id is None and chat_id is None):
-            return None, None
-        keys = [
+        keys = self.keys(telegram_id, chat_id)
+        return self.loaded(telegram_id, chat_id, await self.store.get_many(keys) if keys else [])
+
+    def keys(self, telegram_id: int | None, chat_id: int | None) -> list[str]:
+        """The store keys of these views (none when caching is off): for a caller that reads them
+        together with other keys in one call (`KeyValueStore.read`), then hands them to `loaded`."""
+        if not self.ttl:
+            return []
+        return [
             *([self._user_key(telegram_id)] if telegram_id is not None else []),
             *([self._chat_key(chat_id)] if chat_id is not None else []),
         ]
-        raws = iter(await self.store.get_many(keys))
-        user_raw = next(raws) if telegram_id is not None else None
-        chat_raw = next(raws) if chat_id is not None else None
+
+    def loaded(
+        self, telegram_id: int | None, chat_id: int | None, raws: Sequence[bytes | None]
+    ) -> tuple[UserView | None, ChatView | None]:
+        """The views from the values read at `keys(telegram_id, chat_id)`, in that order."""
+        if not raws:
+            return None, None
+        values = iter(raws)
+        user_raw = next(values) if telegram_id is not None else None
+        chat_raw = next(values) if chat_id is not None else None
         return _loaded(load_user, user_raw, "user", telegram_id), _loaded(load_chat, chat_raw, "chat", chat_id)
 
     async def keep(self, user: UserView | None, chat: ChatView | None) -> None:
@@ -262,10 +275,19 @@ class Registrar:
         self.last_seen = last_seen
         self.registrations = registrations or Registrations(last_seen.sessionmaker)
 
-    async def register(self, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime) -> Seen:
-        user, chat_view = await self.cache.views(
-            profile.telegram_id if profile is not None else None, chat.chat_id if chat is not None else None
-        )
+    async def register(
+        self,
+        profile: TelegramProfile | None,
+        chat: ChatInfo | None,
+        now: datetime,
+        cached: tuple[UserView | None, ChatView | None] | None = None,
+    ) -> Seen:
+        """`cached`: the views already read for this update (`ViewCache.keys`/`loaded`), else read here."""
+        if cached is None:
+            cached = await self.cache.views(
+                profile.telegram_id if profile is not None else None, chat.chat_id if chat is not None else None
+            )
+        user, chat_view = cached
         if user is not None and (profile is None or profile_of(user) != profile):
             user = None  # Telegram shows a new name or language: refresh the row
         if chat_view is not None and (chat is None or not chat_matches(chat_view, chat)):

@@ -7,6 +7,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 
 from bot.middlewares.banned import BannedNotice
+from bot.middlewares.reads import CACHED_VIEWS
 from db.models import utcnow
 from db.repositories.users import TelegramProfile
 from services.i18n import Translations
@@ -45,7 +46,7 @@ class ContextMiddleware(BaseMiddleware):
         if tg_chat is not None:
             title = tg_chat.title or tg_chat.full_name
             chat = ChatInfo(chat_id=tg_chat.id, type=tg_chat.type, title=title)
-        seen = await self.registrar.register(profile, chat, utcnow())
+        seen = await self.registrar.register(profile, chat, utcnow(), data.get(CACHED_VIEWS))
         data["user"] = seen.user
         data["user_created"] = seen.user_created
         data["chat_view"] = seen.chat

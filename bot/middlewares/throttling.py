@@ -5,11 +5,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from services.kv import KeyValueStore
 
 WARNING_QUIET_SECONDS = 10.0
+COUNTED = "throttle_count"  # the update's count, when `UpdateReads` already took it
 
 
 class ThrottlingMiddleware(BaseMiddleware):
@@ -29,6 +30,16 @@ class ThrottlingMiddleware(BaseMiddleware):
         self.period = period
         self.clock = clock
 
+    def counter_key(self, user_id: int) -> str:
+        """The store key counting this user's updates in the current window."""
+        return f"throttle:{user_id}:{int(self.clock() // self.period)}"
+
+    def counts(self, update: Update) -> bool:
+        """Whether this middleware counts the update (a message or a button press that is not a payment)."""
+        if update.message is not None:
+            return not _is_payment(update.message)
+        return update.callback_query is not None
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -38,8 +49,9 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None or not isinstance(event, Message | CallbackQuery) or _is_payment(event):
             return await handler(event, data)
-        window = int(self.clock() // self.period)
-        count = await self.store.incr(f"throttle:{user.id}:{window}", self.period)
+        count: int | None = data.get(COUNTED)  # counted with the update's other reads (bot/middlewares/reads.py)
+        if count is None:
+            count = await self.store.incr(self.counter_key(user.id), self.period)
         if count <= self.rate:
             return await handler(event, data)
         # Keep the "warned" mark alive while the flood goes on, so one flood gets one warning.

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import User
+from services.kv import RedisStore
 from services.users import set_banned
 from standins.telegram import FakeTelegramServer, FakeUser
+from tests.backends import POSTGRES_ONLY
 from tests.harness import RunningBot, running_bot, without_scheduler
 
 # Nothing in the background touches the database while a test counts statements.
@@ -232,3 +235,34 @@ async def test_a_ban_takes_effect_on_the_next_update_despite_the_cache(
         async with app.resources.sessionmaker() as session:
             await set_banned(session, user_id, banned=False)
         assert (await command(app, tg, eve, "/help")).startswith("What I can do")
+
+
+@POSTGRES_ONLY
+async def test_a_cached_returning_users_help_reads_redis_once(
+    tg: FakeTelegramServer, settings_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The update's reads (user and chat views, flood counter, FSM state) are one Redis call; the
+    only other is the outgoing limiter's reservation for the reply."""
+    async with running_bot(settings_factory(**QUIET), tg) as app:
+        await without_scheduler(app)
+        store = app.resources.store
+        assert isinstance(store, RedisStore)
+        ann = tg.add_user("Ann", "ann", language_code="en")
+        await command(app, tg, ann, "/start")
+        await command(app, tg, ann, "/help")  # the scripts are loaded by now
+        sent: list[tuple[Any, ...]] = []
+        execute = store.redis.execute_command
+
+        async def recording(*args: Any, **options: Any) -> Any:
+            sent.append(args)
+            return await execute(*args, **options)
+
+        monkeypatch.setattr(store.redis, "execute_command", recording)
+        assert (await command(app, tg, ann, "/help")).startswith("What I can do")
+    reads = [call for call in sent if call[0] == "EVALSHA" and call[1] == store._read.sha]
+    assert len(reads) == 1, sent
+    keys = [key.removeprefix(store.prefix) for key in reads[0][3 : 3 + int(reads[0][2])]]
+    assert keys[0].startswith(f"throttle:{ann.id}:")  # the flood counter
+    assert keys[1:] == [f"uv1:{ann.id}", f"cv1:{ann.id}", f"fsm:{ann.id}:{ann.id}:state"]
+    others = [call for call in sent if call not in reads]
+    assert len(others) == 1 and others[0][0] == "EVALSHA", sent  # the limiter's reservation
