@@ -2,7 +2,8 @@
 bare aiogram echo bot (tests/bench/echo_bot.py) measured in the same run.
 
 Run: `python -m tests.bench.bench_load` (exit status 1 when a target is missed). For experiments:
-BENCH_LOAD_USERS / BENCH_LOAD_QUESTIONS change the scale (3,000 / 200), BENCH_LOAD_BOT_ENV adds
+BENCH_LOAD_USERS / BENCH_LOAD_QUESTIONS change the scale (3,000 / 200), BENCH_LOAD_BACKENDS picks the
+backends (sqlite,postgres,redis), BENCH_LOAD_BOT_ENV adds
 settings to the bot's environment ("UPDATES_CONCURRENCY=128 DB_POOL_SIZE=20"), BENCH_LOAD_PROFILE=dir
 runs each bot process under cProfile (one .prof file per process, written when it exits).
 
@@ -58,6 +59,8 @@ from tests.e2e.conftest import ROOT, bot_env
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "3000"))
 QUESTIONS = int(os.environ.get("BENCH_LOAD_QUESTIONS", "200"))
 PROFILE = os.environ.get("BENCH_LOAD_PROFILE", "")  # a folder: each bot process runs under cProfile
+# Which backends to measure beside echo (experiments): any of sqlite, postgres, redis (PostgreSQL + Redis).
+BACKENDS = os.environ.get("BENCH_LOAD_BACKENDS", "sqlite,postgres,redis").split(",")
 QUESTION = "how does BTC look on the 4h?"
 STREAM = Reply(ANSWER, chunks=10, delay=0.1)  # a second of streaming: the bot shows previews
 TPUT, CPU_TARGET, START_TARGET = 0.5, 2.0, 1.5  # × echo: updates/s, CPU per update, start
@@ -298,9 +301,13 @@ async def run() -> list[Run]:
     try:
         async with FakeOpenAI(responder=lambda body: ANSWER) as llm:
             services = Services(exchange, llm)
-            runs = [await run_echo(services), await run_sqlite(services)]
-            runs.append(await run_postgres(services, with_redis=False))
-            runs.append(await run_postgres(services, with_redis=True))
+            runs = [await run_echo(services)]
+            if "sqlite" in BACKENDS:
+                runs.append(await run_sqlite(services))
+            if "postgres" in BACKENDS:
+                runs.append(await run_postgres(services, with_redis=False))
+            if "redis" in BACKENDS:
+                runs.append(await run_postgres(services, with_redis=True))
             return runs
     finally:
         await exchange.close()
