@@ -60,5 +60,5 @@ def build_limiter(settings: Settings, store: KeyValueStore) -> LimiterBackend:
     else in this process."""
     limits = outgoing_limits(settings)
     if isinstance(store, RedisStore):
-        return RedisLimiterBackend(store.redis, limits, prefix=store.prefix)
+        return RedisLimiterBackend(store.redis, limits, prefix=store.prefix, batch=store.batch)
     return MemoryLimiterBackend(limits=limits)

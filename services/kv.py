@@ -14,6 +14,8 @@ from typing import Protocol
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from services.redis_batch import RedisBatch
+
 
 class KeyValueStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
@@ -201,6 +203,7 @@ class RedisStore:
         self._delete_if = redis.register_script(_DELETE_IF)  # no I/O: loaded on first use
         self._incr_expire = redis.register_script(_INCR_EXPIRE)
         self._read = redis.register_script(_READ)
+        self.batch = RedisBatch(redis)  # the update path's calls of one loop turn, in one pipeline
 
     @classmethod
     def from_url(
@@ -235,10 +238,8 @@ class RedisStore:
         if not items:
             return
         px = None if ttl is None else max(1, int(ttl * 1000))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key, value in items.items():
-                pipe.set(self._k(key), value, px=px)
-            await pipe.execute()
+        expiry = ("PX", px) if px is not None else ()
+        await self.batch.commands([("SET", self._k(key), value, *expiry) for key, value in items.items()])
 
     async def set_nx(self, key: str, value: bytes, ttl: float | None = None) -> bool:
         px = None if ttl is None else max(1, int(ttl * 1000))
@@ -260,12 +261,12 @@ class RedisStore:
         if counter is None and not keys:
             return [], 0
         script_keys = [self._k(counter if counter is not None else "-"), *(self._k(key) for key in keys)]
-        count, values = await self._read(
-            keys=script_keys, args=[max(1, int(ttl * 1000)), "1" if counter is not None else "0"]
-        )
+        args = [max(1, int(ttl * 1000)), "1" if counter is not None else "0"]
+        count, values = await self.batch.script(self._read, script_keys, args)  # with this turn's other calls
         return [value.encode() if isinstance(value, str) else value for value in values], int(count)
 
     async def close(self) -> None:
+        await self.batch.close()
         await self.redis.aclose()
 
 

@@ -39,6 +39,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from services.redis_batch import RedisBatch
+
 Clock = Callable[[], float]
 
 
@@ -385,8 +387,12 @@ class RedisLimiterBackend:
         *,
         prefix: str = "coinsight:",
         clock: Clock | None = None,
+        batch: RedisBatch | None = None,
     ) -> None:
         self.redis = redis
+        # Reservations of one loop turn (a burst's replies) go in one pipeline, with the key-value
+        # store's calls when it shares its batch.
+        self.batch = batch or RedisBatch(redis)
         self.limits = limits or OutgoingLimits()
         self.prefix = prefix + "limit:"
         self.clock = clock
@@ -419,7 +425,7 @@ class RedisLimiterBackend:
             self._ttl,
             self.limits.bulk_catch_up,
         ]
-        reserved, delay_us = await self._reserve(keys=keys, args=args)
+        reserved, delay_us = await self.batch.script(self._reserve, keys, args)
         return Reservation(reserved=bool(reserved), delay=max(0.0, int(delay_us) / 1_000_000))
 
     async def paused(self, scope: Scope, seconds: float) -> bool:
