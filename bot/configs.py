@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from bot.settings import Settings
 from services.kv import KeyValueStore, RedisStore
-from services.ratelimit import LimiterBackend, MemoryLimiterBackend, OutgoingLimits, RedisLimiterBackend, Window
+from services.ratelimit import LimiterBackend, MemoryLimiterBackend, OutgoingLimits, Window
+from services.ratelimit_redis import RedisLimiterBackend
 from services.risk import RiskConfig
 from services.signals.commentary import CommentaryConfig
 from services.signals.engine import SignalsConfig

@@ -62,7 +62,8 @@ from bot.settings import Settings, load_settings
 from db import migrate
 from db.engine import DEFAULT_POOL_SIZE, create_engine, create_sessionmaker, warm_pool
 from services.delivery import OutboxMessage, enqueue
-from services.ratelimit import LimiterBackend, MemoryLimiterBackend, OutgoingLimits, RedisLimiterBackend
+from services.ratelimit import LimiterBackend, MemoryLimiterBackend, OutgoingLimits
+from services.ratelimit_redis import RedisLimiterBackend
 from standins.telegram import FakeTelegramServer, RateLimits
 from tests.backends import flush_prefix
 

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from bot.configs import outgoing_limits
 from bot.factory import create_bot
 from bot.sender import OutboxSender
-from services.ratelimit import RedisLimiterBackend
+from services.ratelimit_redis import RedisLimiterBackend
 from standins.telegram import FakeTelegramServer, RateLimits
 from tests.backends import POSTGRES_ONLY, Backend
 from tests.harness import make_settings

@@ -22,10 +22,10 @@ from services.ratelimit import (
     LimiterBackend,
     MemoryLimiterBackend,
     OutgoingLimits,
-    RedisLimiterBackend,
     Scope,
     Window,
 )
+from services.ratelimit_redis import RedisLimiterBackend
 from standins.telegram import ManualClock, RateLimiter, RateLimits
 from tests.backends import flush_prefix, need, redis_prefix
 
