@@ -228,19 +228,27 @@ class Registrations:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
         self._waiting: list[_Waiting] = []  # for the next group
-        self._turn = asyncio.Lock()
+        self._writing: asyncio.Future[None] | None = None  # done when the group being written is
 
     async def register(self, profile: TelegramProfile | None, chat: ChatInfo | None, now: datetime) -> Seen:
-        entry = _Waiting(Registration(profile, chat, now), asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        entry = _Waiting(Registration(profile, chat, now), loop.create_future())
         self._waiting.append(entry)
-        async with self._turn:
-            if not entry.seen.done():
-                group, self._waiting = self._waiting, []
-                try:
-                    await self._write(group)
-                finally:
-                    # A writer cancelled mid-way: the next one writes the others of its group.
-                    self._waiting[:0] = [e for e in group if e is not entry and not e.seen.done()]
+        while not entry.seen.done():
+            if self._writing is not None:
+                # Everyone waiting wakes together when the group is written (not one per turn of the
+                # loop, as behind a lock): those written return, the first of the others writes next.
+                await asyncio.wait([self._writing])
+                continue
+            group, self._waiting = self._waiting, []
+            self._writing = writing = loop.create_future()
+            try:
+                await self._write(group)
+            finally:
+                self._writing = None
+                writing.set_result(None)
+                # A writer cancelled mid-way: the next one writes the others of its group.
+                self._waiting[:0] = [e for e in group if e is not entry and not e.seen.done()]
         return entry.seen.result()  # this update's error, if writing it failed
 
     async def _write(self, group: list[_Waiting]) -> None:
