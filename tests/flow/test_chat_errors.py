@@ -40,6 +40,9 @@ async def _questions_today(app: RunningBot, user_id: int) -> int:
     return usage.questions if usage else 0
 
 
+# A timeout of 0.3 s per attempt here: every failure ends in the same rule-based answer, whichever way
+# the model fails or times out (the hung model costs two timeouts in real time, 2 s at 1 s each).
+@pytest.mark.parametrize("llm_timeout", [0.3])
 @pytest.mark.parametrize(
     "failure",
     [
