@@ -1,8 +1,10 @@
 """The bot's start path leaves the heavy modules alone: pandas, matplotlib and mplfinance load when the
 first chart is drawn, TA-Lib when the runner's warm-up (or the first analysis) needs it, and then
 without pandas; ccxt with the first exchange call (the markets' background load), openai with the
-warm-up (or the first question), alembic only for `python -m bot migrate`. Checked in a fresh
-interpreter, since this test process has imported them already."""
+warm-up (or the first question), alembic only for `python -m bot migrate`. And the stand-ins stay out
+of it: `python -m bot` imports bot.console's module only to call it, and they load on the call.
+Checked in one fresh interpreter (a start costs seconds of CPU), since this test process has imported
+them all already."""
 
 from __future__ import annotations
 
@@ -60,6 +62,11 @@ async def main():
     await resources.close()
     ema = float(ta().EMA(np.arange(30.0), 10)[-1])
     result = {{"built": built, "waited": waited, "warmed": loaded(), "later": later, "connected": connected}}
+    # Last: `python -m bot` imports these modules too, and they import alembic for the migrate and demo
+    # commands (checked above as not loaded by building and warming up the bot).
+    import bot.__main__, bot.console
+
+    result["standins"] = sorted(m for m in sys.modules if m == "standins" or m.startswith("standins."))
     print(json.dumps({{**result, "ema": ema, "frozen": gc.get_freeze_count() > 0}}))
 
 
@@ -76,6 +83,7 @@ def test_start_path_leaves_heavy_modules_and_clients_for_later(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["standins"] == [], f"the production path loaded the stand-ins: {result['standins']}"
     assert result["built"] == [], f"imported while building the bot: {result['built']}"
     assert result["waited"], "the warm-up began before the bot was serving"
     assert result["warmed"] == ["talib"], f"after the warm-up: {result['warmed']}"
