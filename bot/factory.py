@@ -53,6 +53,7 @@ from services.llm import LLMService
 from services.market import MarketService
 from services.market.chart_cache import ChartCache
 from services.market.charts import CHART_STYLE, render_view
+from services.market.retry import RetryPolicy
 from services.ratelimit import (
     LimiterBackend,
     MemoryLimiterBackend,
@@ -177,6 +178,7 @@ def build_resources(settings: Settings) -> AppResources:
         api_urls=settings.exchange_api_urls,
         timeout_ms=settings.exchange_timeout_ms,
         store=store,
+        retry=RetryPolicy(attempts=settings.exchange_attempts, base_delay=settings.exchange_retry_seconds),
     )
     llm: LLMService | None = None
     if settings.openai_api_key.get_secret_value():

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
     exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     exchange_timeout_ms: int = Field(default=10_000, gt=0)
+    # A transient exchange error is tried again after this many seconds, doubling, up to EXCHANGE_ATTEMPTS tries.
+    exchange_retry_seconds: float = Field(default=0.5, ge=0, le=60)
+    exchange_attempts: int = Field(default=3, ge=1, le=10)
     # Exchange market lists (new listings, delistings) are reloaded this often.
     markets_refresh_hours: float = Field(default=4.0, gt=0)
 

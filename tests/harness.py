@@ -114,6 +114,8 @@ def make_settings(tg: FakeTelegramServer, backend: Backend, exchange_url: str, *
         "openai_api_key": "",
         "exchanges": ["bybit"],
         "exchange_api_urls": {"bybit": exchange_url},
+        # A down exchange is retried as in production, without production's seconds of backoff.
+        "exchange_retry_seconds": 0.01,
     }
     values.update(overrides)
     return load_settings(**values)

@@ -60,6 +60,8 @@ def test_lists_and_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
         ("LLM_TIMEOUT", "0"),
         ("LLM_MAX_RETRIES", "-1"),
         ("EXCHANGE_TIMEOUT_MS", "0"),
+        ("EXCHANGE_ATTEMPTS", "0"),
+        ("EXCHANGE_RETRY_SECONDS", "-1"),
         ("MARKETS_REFRESH_HOURS", "0"),
         ("WEB_PORT", "0"),
         ("WEB_PORT", "70000"),
