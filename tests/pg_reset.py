@@ -172,15 +172,15 @@ async def capture(conn: asyncpg.Connection) -> ResetPlan:
 
 
 async def reset(dsn: str, plan: ResetPlan) -> bool:
-    """Put the database at `dsn` back to the template's state; False (and nothing changed) if its
+    """Put the database at `dsn` back to the template's state; False (its rows untouched) if its
     schema is no longer the template's, a connection would not die or the reset failed."""
     try:
         conn = await connect(dsn)
-    except (asyncpg.PostgresError, OSError):
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         return False
     try:
         await conn.execute(plan.script)
-    except asyncpg.PostgresError:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         return False
     finally:
         await conn.close()
