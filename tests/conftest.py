@@ -42,7 +42,7 @@ def pg_templates() -> Iterator[PostgresTemplates | None]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import asyncio
 
-    if _pg_templates is not None and _pg_templates.ready:
+    if _pg_templates is not None and (_pg_templates.ready or _pg_templates.live):
         asyncio.run(_pg_templates.drop_all())
 
 
@@ -52,7 +52,9 @@ async def backend(
     sqlite_templates: SqliteTemplates,
     pg_templates: PostgresTemplates | None,
 ) -> AsyncIterator[Backend]:
-    """A fresh migrated database (and store) for one test, on each backend."""
+    """A migrated database in the template's state (and an empty store) for one test, on each backend.
+    On PostgreSQL the database is reset afterwards and handed to the worker's next test, or dropped
+    if the test changed its schema (tests/backends.py)."""
     if request.param == "sqlite":
         yield Backend("sqlite", await sqlite_templates.new_database(), "")
         return
@@ -64,7 +66,7 @@ async def backend(
     try:
         yield Backend("postgres", url, redis_url, prefix)
     finally:
-        await pg_templates.drop(url)
+        await pg_templates.release(url)
         await flush_prefix(redis_url, prefix)
 
 
