@@ -18,7 +18,7 @@ from bot.broadcasts import BroadcastProgress
 from db.models import AuditLog, Delivery, DeliveryStatus, User, utcnow
 from standins.telegram import FakeMessage, FakeTelegramServer, FakeUser
 from tests.flow.admin_helpers import UNKNOWN_COMMAND, audit_rows, press_data, reply_to, snapshot, started
-from tests.harness import RunningBot, running_bot
+from tests.harness import RunningBot, running_bot, without_scheduler
 
 SEND, CANCEL = "✅ Send", "✖️ Cancel"
 USERS = 2000
@@ -59,6 +59,9 @@ def counts_in(text: str) -> tuple[int, ...]:
 async def seed_users(app: RunningBot, rng: random.Random, count: int) -> dict[str, list[FakeUser]]:
     """`count` users who started the bot: plans (some paid plans expired), languages, a few banned, some
     who blocked the bot (the database knows of a third of them; Telegram answers 403 for all)."""
+    # Plans ending within days get the scheduler's reminders (and expired ones its downgrade notice)
+    # whenever its plan check comes due on the wall clock: not what these tests count.
+    await without_scheduler(app)
     tg, now = app.tg, utcnow()
     groups: dict[str, list[FakeUser]] = {"blocked": [], "known_blocked": [], "banned": [], "vip": [], "zh": []}
     rows = []
