@@ -180,6 +180,7 @@ async def run_polling(settings: Settings, *, checked: bool = False) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     first_poll = FirstPoll()
     bot.session.middleware(first_poll)
+    resources.serving = first_poll.sent  # the background work starts with the first poll
     warm = WarmUp(first_poll.sent)
     dp.startup.register(warm.start)  # after the app's own startup hooks: the bot serves first
     ops = ops_server(settings, resources)
