@@ -310,8 +310,7 @@ def create_dispatcher(resources: AppResources, extra_routers: Sequence[Router] =
         dp.message.outer_middleware(throttling)
         dp.callback_query.outer_middleware(throttling)
     # The cached views, the flood counter and the FSM state: one store call per update.
-    prefix = resources.store.prefix if isinstance(resources.store, RedisStore) else ""
-    install_reads(dp, resources.inflight, resources.store, resources.registrar.cache, throttling, prefix)
+    install_reads(dp, resources.inflight, resources.store, resources.registrar.cache, throttling)
     dp.include_router(setup_routers(extra_routers))
     dp.startup.register(_on_startup)
     dp.shutdown.register(_on_shutdown)
@@ -334,23 +333,17 @@ async def _on_startup(bot: Bot, translations: Translations, market: MarketServic
     if resources.serving is None:
         await _start_background(bot, translations, market, resources)
         return
-    resources.starting = resources.spawn(
-        _start_background(bot, translations, market, resources, resources.serving), "background-start"
-    )
+    resources.starting = resources.spawn(_start_background(bot, translations, market, resources), "background-start")
 
 
 async def _start_background(
-    bot: Bot,
-    translations: Translations,
-    market: MarketService,
-    resources: AppResources,
-    serving: asyncio.Event | None = None,
+    bot: Bot, translations: Translations, market: MarketService, resources: AppResources
 ) -> None:
     """The app's background work: the command menu, the markets, the outbox sender, broadcast
-    progress and the scheduler. With `serving`, once the first updates are being served: their
-    first queries and calls (~0.5-1 s of CPU on PostgreSQL) no longer come before the first poll."""
-    if serving is not None:
-        await serving.wait()
+    progress and the scheduler. With `resources.serving`, once the first updates are being served:
+    their first queries and calls (~0.5-1 s of CPU on PostgreSQL) no longer come before the first poll."""
+    if resources.serving is not None:
+        await resources.serving.wait()
     # The command menu is Telegram's to show, not something the first updates wait for.
     resources.spawn(set_commands(bot, translations), "set-commands")
     # Markets load in the background: a slow or unreachable exchange must not delay serving users

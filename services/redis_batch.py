@@ -57,7 +57,8 @@ class RedisBatch:
         calls = [_Call(command, loop.create_future()) for command in commands]
         for call in calls:
             self._enqueue(call)
-        return [await call.future for call in calls]
+        # gather: a failure raises once and the other calls' errors are retrieved, not left unread.
+        return list(await asyncio.gather(*(call.future for call in calls)))
 
     def _enqueue(self, call: _Call) -> None:
         self._pending.append(call)

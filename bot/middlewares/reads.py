@@ -18,17 +18,18 @@ from typing import Any, cast
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject, Update
 
 from bot.middlewares.throttling import COUNTED, ThrottlingMiddleware
-from services.kv import KeyValueStore
+from services.kv import KeyValueStore, RedisStore
 from services.user_cache import ViewCache
 
 CACHED_VIEWS = "cached_views"  # (UserView | None, ChatView | None), for ContextMiddleware
-_STATE = "prefetched_state"  # the FSM state read here, for PrefetchedFSM
+_STATE = "prefetched_state"  # (FSMContext, state) read here, for PrefetchedFSM
 
 
 class UpdateReads(BaseMiddleware):
@@ -38,7 +39,6 @@ class UpdateReads(BaseMiddleware):
         views: ViewCache,
         fsm: FSMContextMiddleware,
         throttling: ThrottlingMiddleware | None,
-        prefix: str,
     ) -> None:
         self.store = store
         self.views = views
@@ -46,12 +46,12 @@ class UpdateReads(BaseMiddleware):
         self.throttling = throttling
         # The FSM state is read here only where it lives in this store (RedisStorage over the same
         # Redis, keys under its prefix) and no lock must be taken before reading it.
+        self.prefix = store.prefix if isinstance(store, RedisStore) else None
         self.reads_state = (
-            isinstance(fsm.storage, RedisStorage)
+            self.prefix is not None
+            and isinstance(fsm.storage, RedisStorage)
             and isinstance(fsm.events_isolation, DisabledEventIsolation)
-            and isinstance(fsm, PrefetchedFSM)
         )
-        self.prefix = prefix
 
     async def __call__(
         self,
@@ -66,7 +66,7 @@ class UpdateReads(BaseMiddleware):
         telegram_id = user.id if user is not None and not user.is_bot else None
         chat_id = context.chat.id if context is not None and context.chat is not None else None
         keys = self.views.keys(telegram_id, chat_id)
-        state_key = self._state_key(data) if self.reads_state else None
+        fsm_context, state_key = self._state_key(data) if self.reads_state else (None, None)
         counter = None
         if self.throttling is not None and user is not None and self.throttling.counts(event):
             counter = self.throttling.counter_key(user.id)
@@ -77,18 +77,18 @@ class UpdateReads(BaseMiddleware):
         data[CACHED_VIEWS] = self.views.loaded(telegram_id, chat_id, values[: len(keys)])
         if state_key is not None:
             raw = values[len(keys)]
-            data[_STATE] = raw.decode() if raw is not None else None
+            data[_STATE] = (fsm_context, raw.decode() if raw is not None else None)
         if counter is not None:
             data[COUNTED] = count
         return await handler(event, data)
 
-    def _state_key(self, data: dict[str, Any]) -> str | None:
+    def _state_key(self, data: dict[str, Any]) -> tuple[FSMContext | None, str | None]:
+        """The update's FSM context (resolved once: `PrefetchedFSM` takes it too) and its state's key."""
         fsm_context = self.fsm.resolve_event_context(cast(Bot, data["bot"]), data)
-        if fsm_context is None:
-            return None
-        storage = cast(RedisStorage, self.fsm.storage)
-        full = storage.key_builder.build(fsm_context.key, "state")
-        return full[len(self.prefix) :] if full.startswith(self.prefix) else None
+        if fsm_context is None or self.prefix is None:
+            return None, None
+        full = cast(RedisStorage, self.fsm.storage).key_builder.build(fsm_context.key, "state")
+        return fsm_context, full.removeprefix(self.prefix) if full.startswith(self.prefix) else None
 
 
 class PrefetchedFSM(FSMContextMiddleware):
@@ -102,11 +102,8 @@ class PrefetchedFSM(FSMContextMiddleware):
     ) -> Any:
         if _STATE not in data:
             return await super().__call__(handler, event, data)
-        context = self.resolve_event_context(cast(Bot, data["bot"]), data)
-        data["fsm_storage"] = self.storage
-        if context is None:
-            return await handler(event, data)
-        data.update({"state": context, "raw_state": data.pop(_STATE)})
+        context, raw_state = data.pop(_STATE)
+        data.update({"fsm_storage": self.storage, "state": context, "raw_state": raw_state})
         return await handler(event, data)
 
 
@@ -116,12 +113,11 @@ def install(
     store: KeyValueStore,
     views: ViewCache,
     throttling: ThrottlingMiddleware | None,
-    prefix: str,
 ) -> UpdateReads:
     """Put `UpdateReads` and a `PrefetchedFSM` (in place of `dp.fsm`) right after `after` among the
     update's outer middlewares."""
     fsm = PrefetchedFSM(storage=dp.fsm.storage, events_isolation=dp.fsm.events_isolation, strategy=dp.fsm.strategy)
-    reads = UpdateReads(store, views, fsm, throttling, prefix)
+    reads = UpdateReads(store, views, fsm, throttling)
     manager = dp.update.outer_middleware
     existing = [m for m in manager if m is not dp.fsm]
     for middleware in list(manager):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
@@ -36,9 +36,7 @@ class ThrottlingMiddleware(BaseMiddleware):
 
     def counts(self, update: Update) -> bool:
         """Whether this middleware counts the update (a message or a button press that is not a payment)."""
-        if update.message is not None:
-            return not _is_payment(update.message)
-        return update.callback_query is not None
+        return _counted(update.message or update.callback_query)
 
     async def __call__(
         self,
@@ -47,7 +45,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is None or not isinstance(event, Message | CallbackQuery) or _is_payment(event):
+        if user is None or not _counted(event):
             return await handler(event, data)
         count: int | None = data.get(COUNTED)  # counted with the update's other reads (bot/middlewares/reads.py)
         if count is None:
@@ -69,6 +67,9 @@ class ThrottlingMiddleware(BaseMiddleware):
         return None
 
 
-def _is_payment(event: Message | CallbackQuery) -> bool:
-    """Telegram's payment service messages record money already moved: never dropped as flood."""
-    return isinstance(event, Message) and (event.successful_payment is not None or event.refunded_payment is not None)
+def _counted(event: TelegramObject | None) -> TypeGuard[Message | CallbackQuery]:
+    """A message or a button press, but not one of Telegram's payment service messages: those record
+    money already moved and are never dropped as flood."""
+    if isinstance(event, Message):
+        return event.successful_payment is None and event.refunded_payment is None
+    return isinstance(event, CallbackQuery)
