@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import time
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from bot.factory import AppResources, build_resources, create_bot, create_dispatcher
 from bot.health import OpsServer, Readiness, add_ops_routes
+from bot.heap import freeze_startup_heap, resume_collection
 from bot.settings import Settings, StartupError
 from bot.startup import check_schema, check_services
 from db.engine import warm_pool
@@ -29,23 +29,6 @@ from services.market.ccxt_loader import load_base as load_ccxt_base
 from services.market.indicators import warm_up
 
 logger = logging.getLogger(__name__)
-
-
-def freeze_startup_heap() -> None:
-    """Keep what startup built out of every later garbage collection.
-
-    Once imports and wiring are done, the heap holds about half a million long-lived objects
-    (modules, aiogram's and pydantic's models, SQLAlchemy's mappings, the locales) that never
-    become garbage, and every full collection walks all of them with the event loop stopped:
-    about 250 ms, 290-540 ms measured during a 10,000-chat push, in which every reply and send
-    waits and the push loses that share of its rate. `gc.freeze()` moves them to the permanent
-    generation, so collections walk only what the bot allocated since; the collection just before
-    leaves no garbage frozen with them. The collector's thresholds stay Python's: after a push to
-    3,300 chats the heap outside the frozen part held ~39,000 objects (a full collection: 14 ms of
-    CPU), so rarer collections would save nothing measurable.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class FirstPoll(BaseRequestMiddleware):
@@ -134,6 +117,7 @@ class WarmUp:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+        resume_collection()  # paused for the start (bot/heap.py): back on even if the warm-up never finished
 
     @staticmethod
     async def _run(llm: LLMService | None, ready: asyncio.Event | None) -> None:

@@ -56,7 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from bot.configs import outgoing_limits
 from bot.factory import create_bot
-from bot.runner import freeze_startup_heap
+from bot.heap import freeze_startup_heap
 from bot.sender import OutboxSender
 from bot.settings import Settings, load_settings
 from db import migrate

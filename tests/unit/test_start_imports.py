@@ -24,6 +24,7 @@ import asyncio, gc, json, sys
 import numpy as np
 
 from bot.factory import build_resources, create_dispatcher
+from bot.heap import pause_collection
 from bot.runner import WarmUp
 from bot.settings import load_settings
 from services.market.indicators import ta
@@ -42,6 +43,7 @@ async def main():
         redis_url="", openai_api_key="sk-test", openai_base_url="http://127.0.0.1:9/v1", exchanges=["bybit"],
         exchange_api_urls={{"bybit": "http://127.0.0.1:9"}},
     )
+    pause_collection()  # as `python -m bot run` does before its imports
     resources = build_resources(settings)
     create_dispatcher(resources)
     built = loaded(HEAVY + LATER)
@@ -54,14 +56,19 @@ async def main():
     for _ in range(20):
         await asyncio.sleep(0)
     waited = loaded() == [] and not warm.task.done()
+    paused = not gc.isenabled()
     ready.set()
     await asyncio.wait_for(asyncio.shield(warm.task), 60)
+    collecting = gc.isenabled()  # the warm-up's end turned the collector back on
     await warm.stop()
     connected = llm.connected
     later = loaded(LATER)
     await resources.close()
     ema = float(ta().EMA(np.arange(30.0), 10)[-1])
-    result = {{"built": built, "waited": waited, "warmed": loaded(), "later": later, "connected": connected}}
+    result = {{
+        "paused": paused, "collecting": collecting, "built": built, "waited": waited, "warmed": loaded(),
+        "later": later, "connected": connected,
+    }}
     # Last: `python -m bot` imports these modules too, and they import alembic for the migrate and demo
     # commands (checked above as not loaded by building and warming up the bot).
     import bot.__main__, bot.console
@@ -88,6 +95,8 @@ def test_start_path_leaves_heavy_modules_and_clients_for_later(tmp_path: Path) -
     assert result["waited"], "the warm-up began before the bot was serving"
     assert result["warmed"] == ["talib"], f"after the warm-up: {result['warmed']}"
     assert result["frozen"], "the start-up heap is frozen once warmed up"
+    assert result["paused"], "no collections while the bot starts"
+    assert result["collecting"], "the collector is back on once the heap is frozen"
     assert result["later"] == ["ccxt", "openai"], f"after the warm-up: {result['later']}"
     assert result["connected"], "the warm-up creates the LLM client"
     assert abs(result["ema"] - 24.5) < 1e-9  # TA-Lib works without pandas: EMA10 of 0..29
