@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import StopCallback
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 PRIVATE_EDIT_INTERVAL = 1.0
 GROUP_EDIT_INTERVAL = 3.0
 DRAFT_REFRESH = 20.0  # a draft shows for ~30 s: one that has not changed for this long is sent again
+# The placeholder draft is paced like every message; when the limiter holds it longer than this (a burst
+# of questions: ~30 messages/s for the whole bot), "typing…" shows meanwhile (chat actions are not paced).
+DRAFT_WAIT = 0.5
 
 
 def stop_keyboard(t: Translator, running: RunningAnswer) -> InlineKeyboardMarkup:
@@ -191,6 +195,7 @@ class AnswerStream:
         reply_to: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.bot = bot
         self.chat_id = chat_id
         self.t = t
         self.running = running
@@ -208,11 +213,13 @@ class AnswerStream:
 
     async def thinking(self) -> None:
         """The first visible feedback in a private chat: a draft with the placeholder (and its stop
-        button), before anything else is done for the question. Groups get "typing…" instead."""
+        button), before anything else is done for the question; "typing…" meanwhile if the outgoing
+        limiter holds the draft back longer than DRAFT_WAIT (a burst). Groups get "typing…" instead."""
         if self.group:
             return
         try:
-            await self.writer.show(escape(self.t("stream-thinking")))
+            async with ChatActionSender.typing(bot=self.bot, chat_id=self.chat_id, initial_sleep=DRAFT_WAIT):
+                await self.writer.show(escape(self.t("stream-thinking")))
         except TelegramAPIError as exc:
             log.info("no placeholder draft in chat %s: %s", self.chat_id, exc)
         self._last_shown = self.clock()

@@ -62,6 +62,11 @@ class SteppedClock:
     def sleeping(self) -> int:
         return len(self._sleepers)
 
+    def wake_next(self) -> None:
+        """Move the clock to the earliest sleeper's time (a paced call leaves exactly at its slot)."""
+        if self._sleepers:
+            self.advance(max(0.0, min(at for at, _ in self._sleepers) - self.now))
+
     def advance(self, seconds: float) -> None:
         self.now += seconds
         due = [(at, woken) for at, woken in self._sleepers if at <= self.now + 1e-9]
