@@ -55,6 +55,7 @@ from services.market.chart_cache import ChartCache
 from services.market.charts import CHART_STYLE, render_view
 from services.market.retry import RetryPolicy
 from services.ratelimit import (
+    Backlog,
     LimiterBackend,
     MemoryLimiterBackend,
 )
@@ -229,6 +230,7 @@ def build_resources(settings: Settings) -> AppResources:
         admin_ids=frozenset(settings.admin_ids),
         llm_prices={model: ModelPrice(*price) for model, price in settings.llm_prices.items()},
         rate_limits=RateLimitLog(store),
+        backlog=Backlog(limit=settings.outgoing_per_second),
         feed_admins=AdminCache(store, settings.feeds_admin_cache_seconds),
         risk_config=risk_config,
         risk=RiskEngine(
@@ -276,13 +278,14 @@ def create_bot(
     limiter: LimiterBackend | None = None,
     token: str | None = None,
     rate_limits: RateLimitLog | None = None,
+    backlog: Backlog | None = None,
 ) -> Bot:
     """The Bot, with every Bot API call going through the one outgoing limiter (which counts the
     429s it gets in `rate_limits`, for /stats)."""
     session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     backend = limiter or MemoryLimiterBackend(limits=outgoing_limits(settings))
     on_429 = rate_limits.note if rate_limits is not None else None
-    session.middleware(RateLimitMiddleware(backend, on_429=on_429))
+    session.middleware(RateLimitMiddleware(backend, on_429=on_429, backlog=backlog))
     return Bot(
         token or settings.bot_token.get_secret_value(),
         session=session,

@@ -29,6 +29,7 @@ from aiohttp import ClientError, ClientTimeout
 
 from services.ratelimit import (
     GLOBAL,
+    Backlog,
     Clock,
     Lane,
     LimiterBackend,
@@ -141,8 +142,11 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         clock: Clock = time.monotonic,
         max_wait: float = 900.0,
         on_429: Callable[[], Awaitable[None]] | None = None,
+        backlog: Backlog | None = None,
     ) -> None:
         self.backend = backend
+        # Replies waiting for a slot, read by the answer stream (`Backlog.congested`).
+        self.backlog = backlog if backlog is not None else Backlog(backend.limits.overall.limit)
         self.on_429 = on_429  # told of each 429 (the operators' /stats counts them)
         self.sleep = sleep
         self.local_clock = clock
@@ -245,8 +249,16 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         if lane is Lane.PAID:
             self.stats.paid += 1
         paused = 0.0
+        replying = lane is Lane.INTERACTIVE
         while True:
-            await self._acquire(chat, lane)
+            if replying:
+                self.backlog.waiting += 1
+                try:
+                    await self._acquire(chat, lane)
+                finally:
+                    self.backlog.waiting -= 1
+            else:
+                await self._acquire(chat, lane)
             try:
                 async with self._chat_window(chat):
                     if lane is Lane.PAID:  # outside this process's free-rate window: Telegram counts it apart

@@ -82,7 +82,8 @@ async def prepare(
     try:
         if not checked:
             await check_schema(resources.engine)
-        bot = create_bot(settings, resources.limiter, rate_limits=resources.services.rate_limits)
+        services = resources.services
+        bot = create_bot(settings, resources.limiter, rate_limits=services.rate_limits, backlog=services.backlog)
         _, username = await asyncio.gather(
             warm_pool(resources.engine, min(settings.db_pool_size, WARM_CONNECTIONS)), check_token(bot)
         )

@@ -153,7 +153,13 @@ async def _answer_running(turn: Turn, services: Services, running: RunningAnswer
     chat_id = message.chat.id
     group = message.chat.type != ChatType.PRIVATE
     stream = AnswerStream(
-        bot, chat_id, t=t, running=running, group=group, reply_to=message.message_id if group else None
+        bot,
+        chat_id,
+        t=t,
+        running=running,
+        group=group,
+        reply_to=message.message_id if group else None,
+        congested=services.backlog.congested,
     )
     # The first feedback, before the question is prepared. Not sent alongside the preparation: no
     # Telegram call is made while this update holds a database connection.

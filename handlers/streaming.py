@@ -194,9 +194,11 @@ class AnswerStream:
         group: bool,
         reply_to: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        congested: Callable[[], bool] = lambda: False,
     ) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.congested = congested  # the outgoing limiter's queue is long (services.ratelimit.Backlog)
         self.t = t
         self.running = running
         self.group = group
@@ -210,6 +212,7 @@ class AnswerStream:
         self.preview = StreamPreview(min_interval=self.interval, clock=clock)
         self._pending = False  # text received that the preview has not shown yet
         self._last_shown = clock()
+        self._held_until = 0.0  # previews held back in a burst: the next look at the queue
 
     async def thinking(self) -> None:
         """The first visible feedback in a private chat: a draft with the placeholder (and its stop
@@ -231,22 +234,34 @@ class AnswerStream:
 
     def _feed(self, text: str) -> str | None:
         self.preview.feed(text)
+        if self._hold():
+            return None
         html = self.preview.poll()
         self._pending = html is None
         return html
+
+    def _hold(self) -> bool:
+        """In a burst (more replies queued in the outgoing limiter than a second of Telegram's budget)
+        previews wait, looked at again an interval later: the budget goes to every asker's first
+        feedback and final answer, which then come sooner, instead of to drafts updated every second."""
+        if not self.congested():
+            return False
+        self._pending = True
+        self._held_until = self.clock() + self.interval
+        return True
 
     def _timeout(self) -> float | None:
         """How long the next event may be waited for: until a held-back preview is due (the model
         paused mid-answer), or a private chat's draft needs sending again."""
         due: list[float] = []
         if self._pending:
-            due.append(self._last_shown + self.interval)
+            due.append(max(self._last_shown + self.interval, self._held_until))
         if not self.group:
             due.append(self._last_shown + DRAFT_REFRESH)
         return max(0.0, min(due) - self.clock()) if due else None
 
     async def _tick(self) -> None:
-        if self._pending:
+        if self._pending and not self._hold():
             self._pending = False
             html = self.preview.poll()
             if html is not None:

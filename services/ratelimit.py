@@ -61,6 +61,22 @@ def use_lane(lane: Lane) -> Iterator[None]:
         current_lane.reset(token)
 
 
+@dataclass
+class Backlog:
+    """Replies (interactive calls) of this process waiting for a slot now, counted by the limiter.
+
+    More than a window's worth waiting (`limit`, the overall limit: a second of Telegram's budget)
+    is a burst: an analyst answer then holds its streaming previews back, so the budget goes to the
+    first feedback and the final messages of every answer instead of to drafts nobody needs to see
+    every second (handlers/streaming.py)."""
+
+    limit: int
+    waiting: int = 0
+
+    def congested(self) -> bool:
+        return self.waiting >= self.limit
+
+
 @dataclass(frozen=True, kw_only=True)
 class Window:
     """At most `limit` calls in any `seconds`."""

@@ -14,6 +14,7 @@ from aiogram.types import Message
 
 from bot.outgoing import MAX_STALE_SLOTS, RateLimitMiddleware
 from services.ratelimit import GLOBAL, Lane, MemoryLimiterBackend, OutgoingLimits, Scope, Window, use_lane
+from tests.harness import SteppedClock
 
 
 class Clock:
@@ -233,3 +234,30 @@ async def test_closing_waits_for_tls_connections_only(monkeypatch: pytest.Monkey
     await session.close()
     assert opened.closed
     assert slept == ([0.25] if waits else [])
+
+
+async def test_the_backlog_counts_the_replies_waiting_for_a_slot_not_the_pushes() -> None:
+    """What the answer stream reads in a burst (services.ratelimit.Backlog): replies waiting here now."""
+    clock = SteppedClock()
+    limits = OutgoingLimits(overall=Window(limit=2, seconds=1.0), safety=0.0)
+    middleware = RateLimitMiddleware(MemoryLimiterBackend(limits, clock), clock=clock, sleep=clock.sleep)
+    telegram = Telegram(clock)  # type: ignore[arg-type]
+    assert (middleware.backlog.limit, middleware.backlog.waiting) == (2, 0)
+    calls = [asyncio.create_task(send(middleware, telegram, SendMessage(chat_id=c, text="hi"))) for c in range(1, 6)]
+    with use_lane(Lane.BULK):
+        calls.append(asyncio.create_task(send(middleware, telegram, SendMessage(chat_id=9, text="push"))))
+    for _ in range(100):
+        await asyncio.sleep(0)
+        if clock.sleeping == 4:
+            break
+    assert len(telegram.sent) == 2 and clock.sleeping == 4  # two replies out; three and the push wait
+    assert middleware.backlog.waiting == 3 and middleware.backlog.congested()
+    for _ in range(20):
+        if all(call.done() for call in calls):
+            break
+        clock.wake_next()
+        for _ in range(20):
+            await asyncio.sleep(0)
+    await asyncio.gather(*calls)
+    assert len(telegram.sent) == 6
+    assert middleware.backlog.waiting == 0 and not middleware.backlog.congested()
