@@ -2,7 +2,9 @@
 
 Built once per process with the configured exchanges (priority order); `start()` loads the markets,
 `refresh_markets()` is for the scheduler, `close()` for shutdown. Data requests fall back through
-the exchanges that list the symbol, skipping exchanges whose circuit breaker is open.
+the exchanges that list the symbol, skipping exchanges whose circuit breaker is open: that choice,
+the market lists and the breakers live in `ExchangePool` (services/market/pool.py); this module is
+what each request fetches, how long it is cached, and the composite views built from them.
 """
 
 from __future__ import annotations
@@ -11,30 +13,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from services.kv import KeyValueStore, MemoryStore
 from services.market.analysis import analyze
 from services.market.cache import CachedCandles, MarketCache, SingleFlight
-from services.market.errors import (
-    BadResponse,
-    ExchangeUnavailable,
-    MarketError,
-    RateLimited,
-    UnknownSymbol,
-)
+from services.market.errors import MarketError
 from services.market.exchanges import MAX_OHLCV_LIMIT, ExchangeClient
 from services.market.models import Candles, Derivatives, FloatArray, ResolvedSymbol, Ticker, ms_to_datetime
+from services.market.pool import ExchangePool
 from services.market.results import Analysis, ExchangeStatus, MarketView
-from services.market.retry import BreakerPolicy, CircuitBreaker, RetryPolicy
-from services.market.symbols import Listing, candidate_quotes, parse_query, suggest
+from services.market.retry import BreakerPolicy, RetryPolicy
+from services.market.symbols import Listing
 from services.market.timeframes import candle_open, validate_timeframe
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 DEFAULT_LIMIT = 300  # enough for EMA200 with a warm-up
-_EXCHANGE_FAILURES = (ExchangeUnavailable, RateLimited, BadResponse)
 
 
 class MarketService:
@@ -69,31 +64,24 @@ class MarketService:
         cache_prefix: str = "market:",
         ccxt_config: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        ids = list(dict.fromkeys(e.strip().lower() for e in exchanges if e.strip()))
-        if not ids:
-            raise ValueError("at least one exchange is required")
-        urls = {k.lower(): v for k, v in (api_urls or {}).items()}
-        extra = {k.lower(): v for k, v in (ccxt_config or {}).items()}
         self._clock = clock
-        self._clients: dict[str, ExchangeClient] = {
-            ex: ExchangeClient(
-                ex,
-                api_url=urls.get(ex),
-                timeout_ms=timeout_ms,
-                retry=retry,
-                clock=clock,
-                sleep=sleep,
-                close_grace_ms=close_grace_ms,
-                extra_config={**extra.get("*", {}), **extra.get(ex, {})},
-            )
-            for ex in ids
-        }
-        self._breakers = {ex: CircuitBreaker(breaker or BreakerPolicy(), clock=clock) for ex in ids}
+        self._flights = SingleFlight()
+        self._pool = ExchangePool(
+            exchanges,
+            flights=self._flights,
+            clock=clock,
+            sleep=sleep,
+            markets_ttl=markets_ttl,
+            api_urls=api_urls,
+            timeout_ms=timeout_ms,
+            retry=retry,
+            breaker=breaker,
+            close_grace_ms=close_grace_ms,
+            ccxt_config=ccxt_config,
+        )
         self._owns_store = store is None
         self._store: KeyValueStore = store if store is not None else MemoryStore()
         self._cache = MarketCache(self._store, cache_prefix)
-        self._flights = SingleFlight()
-        self.markets_ttl = markets_ttl
         self.ticker_ttl = ticker_ttl
         self.derivatives_ttl = derivatives_ttl
         self.default_limit = default_limit
@@ -101,91 +89,42 @@ class MarketService:
     # ----------------------------------------------------------------- lifecycle and markets
     @property
     def exchanges(self) -> tuple[str, ...]:
-        return tuple(self._clients)
+        return tuple(self._pool.clients)
 
     @property
     def flights(self) -> SingleFlight:
         return self._flights
 
+    @property
+    def markets_ttl(self) -> float:
+        """Seconds before an exchange's market list is reloaded on demand."""
+        return self._pool.markets_ttl
+
+    @markets_ttl.setter
+    def markets_ttl(self, value: float) -> None:
+        self._pool.markets_ttl = value
+
     async def start(self) -> None:
         """Load markets everywhere; an exchange that is down now is retried lazily later."""
-        await self.refresh_markets()
-        if not any(c.index for c in self._clients.values()):
-            log.error("no exchange markets could be loaded; market data will retry on demand")
+        await self._pool.start()
 
     async def refresh_markets(self) -> dict[str, str | None]:
         """Reload the markets of every exchange (the scheduler calls this every few hours).
 
         Returns exchange id → None on success or the error message; never raises `MarketError`.
         """
-        ids = list(self._clients)
-        results = await asyncio.gather(*(self._load_markets(ex, reload=True) for ex in ids), return_exceptions=True)
-        report: dict[str, str | None] = {}
-        for ex, result in zip(ids, results, strict=True):
-            if isinstance(result, MarketError):
-                report[ex] = str(result)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                report[ex] = None
-        return report
-
-    async def _load_markets(self, exchange: str, *, reload: bool = False) -> None:
-        client = self._clients[exchange]
-
-        async def load() -> None:
-            try:
-                await client.load_markets(reload=reload or client.index is not None)
-            except MarketError as exc:
-                self._breakers[exchange].record_failure()
-                if client.index is not None:  # keep the old markets; try again in a minute
-                    client.markets_loaded_at = self._clock() - self.markets_ttl + 60
-                log.warning("%s: loading markets failed: %s", exchange, exc)
-                raise
-            self._breakers[exchange].record_success()
-
-        await self._flights.run(f"markets:{exchange}", load)
-
-    async def _ensure_markets(self) -> None:
-        """Load missing or stale market lists (skipping exchanges in cool-down)."""
-        now = self._clock()
-        due = [
-            ex
-            for ex, client in self._clients.items()
-            if (client.index is None or now - (client.markets_loaded_at or 0) > self.markets_ttl)
-            and self._breakers[ex].state != "open"
-        ]
-        if due:
-            results = await asyncio.gather(*(self._load_markets(ex) for ex in due), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException) and not isinstance(result, MarketError):
-                    raise result
+        return await self._pool.refresh_markets()
 
     def known_bases(self) -> set[str]:
         """Every base asset with a spot market or a linear perpetual on a configured exchange."""
-        bases: set[str] = set()
-        for client in self._clients.values():
-            if client.index is not None:
-                bases |= client.index.bases
-        return bases
+        return self._pool.known_bases()
 
     def status(self) -> list[ExchangeStatus]:
-        return [
-            ExchangeStatus(
-                exchange=ex,
-                markets_loaded=c.index is not None,
-                pairs=len(c.index) if c.index else 0,
-                breaker=self._breakers[ex].state,
-                retry_after=round(self._breakers[ex].retry_after(), 1),
-                calls=c.answered + c.failed,
-                errors=c.failed,
-            )
-            for ex, c in self._clients.items()
-        ]
+        return self._pool.status()
 
     async def close(self) -> None:
         await self._flights.close()
-        await asyncio.gather(*(client.close() for client in self._clients.values()))
+        await self._pool.close()
         if self._owns_store:
             await self._store.close()
 
@@ -201,68 +140,7 @@ class MarketService:
         """`BTC`, `$btc`, `BTC/USDT`, `BTCUSDT`, `BTC-USDT-SWAP`, `BTC/USDT:USDT` → the pair's markets."""
         if isinstance(query, ResolvedSymbol):
             return query
-        await self._ensure_markets()
-        indexes = [c.index for c in self._clients.values() if c.index is not None]
-        if not indexes:
-            raise ExchangeUnavailable("no exchange markets are available right now")
-        bases = self.known_bases()
-        parsed = parse_query(query, bases)
-        for quote in candidate_quotes(parsed):
-            listings = [hit for index in indexes if (hit := index.lookup(parsed.base, quote)) is not None]
-            if listings:
-                first = listings[0]
-                return ResolvedSymbol(
-                    query=query,
-                    base=first.base,
-                    quote=first.quote,
-                    exchange=first.exchange,
-                    spot=first.spot,
-                    perp=first.perp,
-                    exchanges=tuple(hit.exchange for hit in listings),
-                    prefer_perp=parsed.perp,
-                )
-        raise UnknownSymbol(query, suggest(parsed.base, bases))
-
-    # ----------------------------------------------------------------------- fallback
-    async def _on_exchanges(
-        self,
-        resolved: ResolvedSymbol,
-        operation: Callable[[ExchangeClient, Listing], Awaitable[T]],
-        *,
-        perp_only: bool = False,
-    ) -> T:
-        """Run `operation` on the first exchange (priority order) that lists the pair and answers."""
-        await self._ensure_markets()
-        errors: list[MarketError] = []
-        for ex, client in self._clients.items():
-            listing = client.index.lookup(resolved.base, resolved.quote) if client.index else None
-            if listing is None or (perp_only and listing.perp is None):
-                continue
-            breaker = self._breakers[ex]
-            if not breaker.allow():
-                errors.append(
-                    ExchangeUnavailable(f"{ex} is cooling down", exchange=ex, retry_after=breaker.retry_after())
-                )
-                continue
-            settled = False
-            answered = client.answered
-            try:
-                result = await operation(client, listing)
-                if client.answered != answered:  # the exchange itself answered (not only the cache)
-                    breaker.record_success()
-                    settled = True
-                return result
-            except _EXCHANGE_FAILURES as exc:
-                breaker.record_failure()
-                settled = True
-                log.warning("%s failed for %s, trying the next exchange: %s", ex, resolved.pair, exc)
-                errors.append(exc)
-            except UnknownSymbol as exc:
-                errors.append(exc)
-            finally:
-                if not settled:
-                    breaker.release()
-        raise _pick_error(errors, resolved)
+        return await self._pool.resolve(query)
 
     # ----------------------------------------------------------------------- data
     async def candles(self, symbol: str | ResolvedSymbol, timeframe: str = "1h", limit: int | None = None) -> Candles:
@@ -278,7 +156,7 @@ class MarketService:
             entry = await self._cached_candles(client, market, tf, limit)
             return Candles.from_array(entry.rows[-limit:], exchange=client.id, symbol=market, timeframe=tf)
 
-        return await self._on_exchanges(resolved, operation)
+        return await self._pool.run(resolved, operation)
 
     async def _cached_candles(self, client: ExchangeClient, market: str, tf: str, limit: int) -> CachedCandles:
         key = f"ohlcv:{client.id}:{market}:{tf}"
@@ -317,7 +195,7 @@ class MarketService:
 
             return await self._flights.run(key, fetch)
 
-        return await self._on_exchanges(resolved, operation)
+        return await self._pool.run(resolved, operation)
 
     async def tickers(self, bases: Iterable[str], quote: str = "USDT") -> dict[str, Ticker]:
         """Last prices of many coins (base → ticker) in one ccxt `fetch_tickers` per exchange and market
@@ -325,43 +203,12 @@ class MarketService:
         perpetual preferred (so one linear batch covers most coins, spot-only ones a second). An
         exchange that fails or cools down hands its coins to the next; coins nobody answered for
         are missing from the result. Not cached: the minute risk tick is its only caller."""
-        await self._ensure_markets()
-        pending = list(dict.fromkeys(base.upper() for base in bases))
-        found: dict[str, Ticker] = {}
-        for ex, client in self._clients.items():
-            if not pending or client.index is None:
-                continue
-            groups: dict[bool, dict[str, str]] = {}  # perp? → market symbol → base
-            for base in pending:
-                listing = client.index.lookup(base, quote)
-                if listing is not None and (market := listing.perp or listing.spot) is not None:
-                    groups.setdefault(listing.perp is not None, {})[market] = base
-            breaker = self._breakers[ex]
-            for markets in groups.values():
-                if not breaker.allow():
-                    break
-                try:
-                    batch = await client.fetch_tickers(list(markets))
-                except _EXCHANGE_FAILURES as exc:
-                    breaker.record_failure()
-                    log.warning("%s tickers failed, trying the next exchange: %s", ex, exc)
-                    continue
-                except UnknownSymbol:
-                    breaker.release()
-                    continue
-                breaker.record_success()
-                found.update({markets[market]: ticker for market, ticker in batch.items()})
-            pending = [base for base in pending if base not in found]
-        return found
+        return await self._pool.tickers(bases, quote)
 
     async def derivatives(self, symbol: str | ResolvedSymbol) -> Derivatives | None:
         """Funding and open interest of the pair's linear perpetual; None when no exchange lists one."""
         resolved = await self.resolve(symbol)
-        if not any(
-            (listing := c.index.lookup(resolved.base, resolved.quote)) is not None and listing.perp
-            for c in self._clients.values()
-            if c.index
-        ):
+        if not self._pool.lists_perp(resolved):
             return None
 
         async def operation(client: ExchangeClient, listing: Listing) -> Derivatives:
@@ -380,7 +227,7 @@ class MarketService:
 
             return await self._flights.run(key, fetch)
 
-        return await self._on_exchanges(resolved, operation, perp_only=True)
+        return await self._pool.run(resolved, operation, perp_only=True)
 
     async def analyze(self, symbol: str | ResolvedSymbol, timeframe: str = "1h") -> Analysis:
         """Candles + derivatives context → `Analysis` (the scheduler's scan uses this)."""
@@ -452,16 +299,3 @@ def _market(listing: Listing, prefer_perp: bool) -> str:
     market = listing.perp if (prefer_perp and listing.perp) or not listing.spot else listing.spot
     assert market is not None
     return market
-
-
-def _pick_error(errors: list[MarketError], resolved: ResolvedSymbol) -> MarketError:
-    """The most useful error after every exchange failed: a real failure beats 'not listed here'."""
-    failures = [e for e in errors if not isinstance(e, UnknownSymbol)]
-    if not failures:
-        return UnknownSymbol(resolved.query)
-    cooling = [e for e in failures if isinstance(e, ExchangeUnavailable) and e.retry_after]
-    real = [e for e in failures if e not in cooling]
-    if real:
-        return real[0]
-    wait = min(e.retry_after or 0.0 for e in cooling if isinstance(e, ExchangeUnavailable))
-    return ExchangeUnavailable(f"every exchange for {resolved.pair} is cooling down", retry_after=wait)

@@ -97,7 +97,7 @@ async def test_analyze_for_the_scanner(env: MarketEnv) -> None:
 async def test_close_releases_the_http_sessions() -> None:
     async with market_env() as env:
         await env.service.candles("BTC", "1h")
-        clients = list(env.service._clients.values())
+        clients = list(env.service._pool.clients.values())
         assert any(client.raw.session is not None for client in clients)
     assert all(client.raw.session is None for client in clients)
 
@@ -109,4 +109,4 @@ async def test_async_context_manager() -> None:
         )
         async with service:
             assert "BTC" in service.known_bases()
-        assert service._clients["bybit"].raw.session is None
+        assert service._pool.clients["bybit"].raw.session is None
