@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 REDACTED = "***"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 NOISY = ("aiogram.event", "alembic", "apscheduler", "httpx", "openai._base_client")
-# @BotFather's shape (bot.settings.BOT_TOKEN_SHAPE) anywhere in a line, e.g. in /bot<token>/getMe.
+# @BotFather's shape (bot.settings_values.BOT_TOKEN_SHAPE) anywhere in a line, e.g. in /bot<token>/getMe.
 TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{35}")
 
 

@@ -1,7 +1,8 @@
 """Configuration contract (see DESIGN.md): environment variables, `.env` read too.
 
 Every setting is validated at start; a bad value stops the start with one line naming the variable
-(`ConfigError`), never a traceback.
+(`ConfigError`), never a traceback. How list, pair, URL and name values are parsed and checked is in
+`bot.settings_values`; the fields here attach those checks.
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ import re
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from services.admin.prices import parse_llm_prices
-from services.exchange_ids import is_ccxt_exchange
-from services.i18n import SUPPORTED_LOCALES
+from bot import settings_values as values
+from bot.settings_values import BOT_TOKEN_SHAPE, SCAN_TIMEFRAMES
+
+__all__ = ["BOT_TOKEN_SHAPE", "SCAN_TIMEFRAMES", "ConfigError", "Settings", "StartupError", "load_settings"]
 
 
 class ConfigError(Exception):
@@ -29,37 +37,13 @@ class StartupError(Exception):
     """A problem that stops the start (e.g. a rejected token); the message is one line for a person."""
 
 
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _split_csv(value: object) -> object:
-    return _csv(value) if isinstance(value, str) else value
-
-
-# What @BotFather gives: the bot's numeric id, a colon, and (today) 35 characters of A-Z a-z 0-9 _ -.
-BOT_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,50}")
-
-
-def _known_exchanges(names: list[str]) -> list[str]:
-    unknown = [name for name in names if not is_ccxt_exchange(name)]  # ccxt itself is not imported
-    if unknown:
-        raise ValueError(f"unknown exchange id {', '.join(unknown)} (ccxt ids such as bybit, binance, okx)")
-    return names
-
-
-# What a market scan can fetch: services.market.timeframes.SUPPORTED_TIMEFRAMES (a test keeps them
-# equal; importing it here would load the market package at settings time).
-SCAN_TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d", "1w")
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    bot_token: SecretStr = SecretStr("")
-    telegram_api_url: str = "https://api.telegram.org"
-    database_url: str = "sqlite+aiosqlite:///data/coinsight.sqlite3"
-    redis_url: str = ""
+    bot_token: Annotated[SecretStr, AfterValidator(values.bot_token)] = SecretStr("")
+    telegram_api_url: Annotated[str, AfterValidator(values.http_url)] = "https://api.telegram.org"
+    database_url: Annotated[str, AfterValidator(values.database_url)] = "sqlite+aiosqlite:///data/coinsight.sqlite3"
+    redis_url: Annotated[str, AfterValidator(values.redis_url)] = ""
     # Namespace for every Redis key, so several bots (or test runs) can share one Redis.
     redis_prefix: str = "coinsight:"
     # Connections to Redis per process; a burst waits for a free one instead of failing.
@@ -75,10 +59,10 @@ class Settings(BaseSettings):
     last_seen_flush_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     openai_api_key: SecretStr = SecretStr("")
-    openai_base_url: str = ""
+    openai_base_url: Annotated[str, AfterValidator(values.http_url)] = ""
     llm_model: str = "gpt-4o-mini"
     # USD per 1M tokens, input/output, per model, for /stats' cost estimate: `model=in/out,…`.
-    llm_prices: Annotated[dict[str, tuple[float, float]], NoDecode] = Field(
+    llm_prices: Annotated[dict[str, tuple[float, float]], NoDecode, BeforeValidator(values.llm_prices)] = Field(
         default_factory=lambda: {"gpt-4o-mini": (0.15, 0.6)}
     )
     llm_timeout: float = Field(default=60.0, gt=0)
@@ -88,8 +72,12 @@ class Settings(BaseSettings):
     hold_margin_seconds: float = Field(default=120.0, ge=0)
     hold_sweep_seconds: float = Field(default=60.0, gt=0)
 
-    exchanges: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
-    exchange_api_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    exchanges: Annotated[
+        list[str], NoDecode, BeforeValidator(values.lower_csv), AfterValidator(values.exchange_ids)
+    ] = Field(default_factory=lambda: ["bybit", "binance", "okx"])
+    exchange_api_urls: Annotated[dict[str, str], NoDecode, BeforeValidator(values.exchange_urls)] = Field(
+        default_factory=dict
+    )
     exchange_timeout_ms: int = Field(default=10_000, gt=0)
     # A transient exchange error is tried again after this many seconds, doubling, up to EXCHANGE_ATTEMPTS tries.
     exchange_retry_seconds: float = Field(default=0.5, ge=0, le=60)
@@ -97,9 +85,9 @@ class Settings(BaseSettings):
     # Exchange market lists (new listings, delistings) are reloaded this often.
     markets_refresh_hours: float = Field(default=4.0, gt=0)
 
-    admin_ids: Annotated[list[PositiveInt], NoDecode] = Field(default_factory=list)
+    admin_ids: Annotated[list[PositiveInt], NoDecode, BeforeValidator(values.split_csv)] = Field(default_factory=list)
 
-    webhook_url: str = ""
+    webhook_url: Annotated[str, AfterValidator(values.http_url)] = ""
     webhook_secret: SecretStr = SecretStr("")
     web_host: str = "0.0.0.0"
     web_port: int = Field(default=8080, ge=1, le=65_535)
@@ -110,7 +98,7 @@ class Settings(BaseSettings):
     # Log lines: "text" (human lines, the default; console mode always) or "json" (one object a line).
     log_format: Literal["text", "json"] = "text"
 
-    default_locale: str = "en"
+    default_locale: Annotated[str, AfterValidator(values.locale)] = "en"
 
     # Per-user flood control: at most `throttle_rate` updates per `throttle_period` seconds.
     throttle_enabled: bool = True
@@ -148,7 +136,9 @@ class Settings(BaseSettings):
 
     # Delivery outbox (signals, alerts, broadcasts): see services/delivery and bot/sender.py.
     # Sends in flight at once per sender; unset: sized from the rate pushes go at (`outbox_in_flight`).
-    outbox_concurrency: int | None = Field(default=None, ge=1, le=1000)
+    outbox_concurrency: Annotated[int | None, BeforeValidator(values.empty_is_unset)] = Field(
+        default=None, ge=1, le=1000
+    )
     outbox_batch_size: int = Field(default=50, ge=1, le=1000)  # rows leased per claim
     outbox_lease_seconds: float = Field(default=60.0, ge=1)  # a leased row is re-sent after this
     outbox_backoff_base: float = Field(default=5.0, gt=0)  # first retry after 2.5-5 s, then doubling
@@ -171,12 +161,16 @@ class Settings(BaseSettings):
     # tiers "floor=rate" (a position worth at least the floor in USDT uses at least that rate),
     # position warnings at these % of the way from entry to liquidation, the timeframe whose candle
     # highs/lows the scans check alerts against, and the market-risk thresholds with their cooldown.
-    risk_mmr: Annotated[dict[str, float], NoDecode] = Field(
-        default_factory=lambda: {"*": 0.01, "bybit:btc": 0.005, "bybit:eth": 0.005, "binance:btc": 0.004}
+    risk_mmr: Annotated[
+        dict[str, float], NoDecode, BeforeValidator(values.rate_pairs), AfterValidator(values.margin_rates)
+    ] = Field(default_factory=lambda: {"*": 0.01, "bybit:btc": 0.005, "bybit:eth": 0.005, "binance:btc": 0.004})
+    risk_mmr_tiers: Annotated[
+        dict[float, float], NoDecode, BeforeValidator(values.rate_pairs), AfterValidator(values.margin_rates)
+    ] = Field(default_factory=dict)
+    risk_position_steps: Annotated[list[int], NoDecode, BeforeValidator(values.position_steps)] = Field(
+        default_factory=lambda: [50, 80]
     )
-    risk_mmr_tiers: Annotated[dict[float, float], NoDecode] = Field(default_factory=dict)
-    risk_position_steps: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [50, 80])
-    risk_candle_timeframe: str = "5m"
+    risk_candle_timeframe: Annotated[str, AfterValidator(values.candle_timeframe)] = "5m"
     risk_move_atr: float = Field(default=3.0, gt=0)  # a sudden move: |change| ≥ this × ATR …
     risk_move_candles: int = Field(default=3, ge=1, le=100)  # … within this many candles
     risk_volatility_percentile: float = Field(default=95.0, gt=0, le=100)
@@ -184,91 +178,22 @@ class Settings(BaseSettings):
     risk_oi_change_pct: float = Field(default=10.0, gt=0)
     risk_cooldown_minutes: float = Field(default=60.0, ge=0)
 
-    @field_validator("risk_mmr", "risk_mmr_tiers", mode="before")
-    @classmethod
-    def _rate_pairs(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        pairs: dict[str, str] = {}
-        for item in _csv(value):
-            key, sep, rate = item.partition("=")
-            if not sep or not key.strip() or not rate.strip():
-                raise ValueError("expected key=rate pairs, e.g. *=0.01,bybit:btc=0.005")
-            pairs[key.strip().lower()] = rate.strip()
-        return pairs
-
-    @field_validator("risk_mmr", "risk_mmr_tiers")
-    @classmethod
-    def _rates(cls, value: dict[object, float]) -> dict[object, float]:
-        if any(not 0 <= rate < 1 for rate in value.values()):
-            raise ValueError("maintenance margin rates are fractions from 0 to 1, e.g. 0.005 for 0.5 %")
-        return value
-
-    @field_validator("risk_position_steps", mode="before")
-    @classmethod
-    def _steps(cls, value: object) -> object:
-        steps = _split_csv(value)
-        if isinstance(steps, list) and any(not 0 < int(step) < 100 for step in steps):
-            raise ValueError("percentages between 1 and 99, e.g. 50,80")
-        return steps
-
-    @field_validator("risk_candle_timeframe")
-    @classmethod
-    def _risk_timeframe(cls, value: str) -> str:
-        from services.market.errors import UnsupportedTimeframe
-        from services.market.timeframes import validate_timeframe
-
-        try:
-            return validate_timeframe(value)
-        except UnsupportedTimeframe as exc:
-            raise ValueError(str(exc)) from None
-
     # Signal outcomes (services/signals/tracker.py): graded after costs — the taker fee per exchange
     # as "exchange=percent per side" pairs ("*=…" for any other exchange) and a slippage allowance
     # (percent per side), each paid on entry and on exit.
-    signal_fees: Annotated[dict[str, float], NoDecode] = Field(
-        default_factory=lambda: {"bybit": 0.055, "binance": 0.05, "okx": 0.05}
-    )
+    signal_fees: Annotated[
+        dict[str, float], NoDecode, BeforeValidator(values.fee_pairs), AfterValidator(values.fee_percents)
+    ] = Field(default_factory=lambda: {"bybit": 0.055, "binance": 0.05, "okx": 0.05})
     signal_slippage_pct: float = Field(default=0.02, ge=0, lt=5)
-
-    @field_validator("signal_fees", mode="before")
-    @classmethod
-    def _fee_pairs(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        pairs: dict[str, str] = {}
-        for item in _csv(value):
-            key, sep, fee = item.partition("=")
-            if not sep or not key.strip() or not fee.strip():
-                raise ValueError("expected exchange=percent pairs, e.g. bybit=0.055,binance=0.05,*=0.06")
-            pairs[key.strip().lower()] = fee.strip()
-        return pairs
-
-    @field_validator("signal_fees")
-    @classmethod
-    def _fees(cls, value: dict[str, float]) -> dict[str, float]:
-        if any(not 0 <= fee < 5 for fee in value.values()):
-            raise ValueError("fees are percent per side from 0 to 5, e.g. 0.055 for 0.055 %")
-        return value
 
     # Signals engine (services/signals/engine.py): the strategy run at candle closes for what live
     # signals feeds follow (one of services.signals.strategy.STRATEGIES), the funding rate as context,
     # and optional LLM commentary — bounded in time and tokens; the signal goes out without it.
-    signals_strategy: str = "trend"
+    signals_strategy: Annotated[str, AfterValidator(values.strategy_name)] = "trend"
     signals_funding: bool = True
     signals_commentary: bool = False
     signals_commentary_timeout: float = Field(default=8.0, gt=0, le=60)
     signals_commentary_max_tokens: int = Field(default=120, ge=16, le=1000)
-
-    @field_validator("signals_strategy")
-    @classmethod
-    def _signals_strategy(cls, value: str) -> str:
-        from services.signals.strategy import STRATEGIES
-
-        name = value.strip().lower()
-        if name not in STRATEGIES:
-            raise ValueError(f"unknown strategy {value!r} (one of {', '.join(STRATEGIES)})")
-        return name
 
     # Scheduler (bot/scheduler.py, services/scheduling): one leader across replicas runs the jobs — a
     # Redis lock with REDIS_URL, a PostgreSQL advisory lock without it, this process on SQLite. A
@@ -280,106 +205,10 @@ class Settings(BaseSettings):
     scheduler_runs_keep_hours: float = Field(default=48.0, gt=0)  # scheduler_runs kept this long
     plan_check_seconds: float = Field(default=300.0, gt=0, le=86_400)  # plan-expiry reminders and downgrades
     # Market scans: these timeframes' candle closes, SCAN_DELAY_SECONDS after each close (UTC).
-    scan_timeframes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["5m", "15m", "1h", "4h", "1d"])
+    scan_timeframes: Annotated[
+        list[str], NoDecode, BeforeValidator(values.lower_csv), AfterValidator(values.scan_timeframes)
+    ] = Field(default_factory=lambda: ["5m", "15m", "1h", "4h", "1d"])
     scan_delay_seconds: int = Field(default=5, ge=0, le=59)
-
-    @field_validator("bot_token")
-    @classmethod
-    def _bot_token(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value()
-        if token and not BOT_TOKEN_SHAPE.fullmatch(token):
-            # Never echo the value: it is a secret, and a wrong one is often a real token mangled.
-            raise ValueError("not a bot token; @BotFather gives <bot id>:<35 characters>, e.g. 123456789:AAF…")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("use redis://host:6379/0 (rediss:// for TLS, unix:// for a socket), or leave it empty")
-        return value
-
-    @field_validator("exchanges", mode="before")
-    @classmethod
-    def _exchanges(cls, value: object) -> object:
-        return [name.lower() for name in _csv(value)] if isinstance(value, str) else value
-
-    @field_validator("exchanges")
-    @classmethod
-    def _exchange_ids(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one ccxt exchange id, e.g. bybit,binance,okx")
-        return _known_exchanges(value)
-
-    @field_validator("scan_timeframes", mode="before")
-    @classmethod
-    def _scan_timeframes(cls, value: object) -> object:
-        return [part.lower() for part in _csv(value)] if isinstance(value, str) else value
-
-    @field_validator("scan_timeframes")
-    @classmethod
-    def _known_timeframes(cls, value: list[str]) -> list[str]:
-        known = SCAN_TIMEFRAMES  # the market service's timeframes (services/market/timeframes.py)
-        unknown = [name for name in value if name not in known]
-        if unknown:
-            raise ValueError(f"unknown timeframe {', '.join(unknown)} (any of {', '.join(known)})")
-        return value
-
-    @field_validator("admin_ids", mode="before")
-    @classmethod
-    def _admin_ids(cls, value: object) -> object:
-        return _split_csv(value)
-
-    @field_validator("llm_prices", mode="before")
-    @classmethod
-    def _llm_prices(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        return {model: (price.prompt, price.completion) for model, price in parse_llm_prices(value).items()}
-
-    @field_validator("exchange_api_urls", mode="before")
-    @classmethod
-    def _exchange_urls(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        pairs: dict[str, str] = {}
-        for item in _csv(value):
-            name, sep, url = item.partition("=")
-            if not sep or not name.strip() or not url.strip().startswith(("http://", "https://")):
-                raise ValueError("expected id=http(s)://host pairs, e.g. bybit=http://127.0.0.1:8000")
-            pairs[name.strip().lower()] = url.strip().rstrip("/")
-        _known_exchanges(list(pairs))
-        return pairs
-
-    @field_validator("outbox_concurrency", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("not a SQLAlchemy URL, e.g. postgresql+asyncpg://user@host/db") from exc
-        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
-            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
-        return value
-
-    @field_validator("default_locale")
-    @classmethod
-    def _locale(cls, value: str) -> str:
-        if value not in SUPPORTED_LOCALES:
-            raise ValueError(f"one of {', '.join(SUPPORTED_LOCALES)}")
-        return value
-
-    @field_validator("telegram_api_url", "openai_base_url", "webhook_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _webhook_secret(self) -> Settings:

@@ -16,25 +16,14 @@ the chats' messages (`server.bot_messages(chat)`: current text, buttons, photo b
 Errors, limits and formatting rules follow the real Bot API (see the modules' docstrings).
 """
 
+from .chats import FakeChat, FakeMessage, FakeUser, MessageVersion
 from .client import make_bot
 from .entities import HtmlParseError, ParsedText, detect_entities, html_to_text, parse_html, utf16_len
 from .errors import ApiError, FakeTelegramUsageError, bad_request, forbidden, server_error, too_many_requests
 from .files import StoredFile, image_size, make_png
 from .limits import ManualClock, RateLimiter, RateLimits
 from .server import FakeTelegramServer
-from .state import (
-    BotEvent,
-    Call,
-    CallbackQueryRecord,
-    FakeChat,
-    FakeMessage,
-    FakeUser,
-    InvoiceLink,
-    MessageVersion,
-    Payment,
-    PreCheckoutRecord,
-    StarSubscription,
-)
+from .state import BotEvent, Call, CallbackQueryRecord, InvoiceLink, Payment, PreCheckoutRecord, StarSubscription
 from .updates import WebhookConfig, WebhookDelivery
 
 __all__ = [

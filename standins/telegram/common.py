@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import errors as e
+from .chats import FakeChat, FakeMessage, JsonDict
 from .entities import HtmlParseError, ParsedText, parse_html, utf16_len, valid_url
 from .errors import ApiError, bad_request, forbidden, too_many_requests
 from .params import Params
-from .state import BotEvent, FakeChat, FakeMessage, JsonDict
+from .state import BotEvent
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .chats import FakeChat, FakeMessage, FakeUser
 from .errors import NOT_FOUND, ApiError, FakeTelegramUsageError
 from .limits import Clock, RateLimiter, RateLimits
 from .params import Params
 from .registry import METHODS
-from .state import BotEvent, Call, FakeChat, FakeMessage, FakeUser, TelegramState
+from .state import BotEvent, Call, TelegramState
 from .updates import Notifier, UpdateQueue, WebhookDeliverer
 
 ChatRef = int | FakeChat | FakeUser

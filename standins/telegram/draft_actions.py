@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+from .chats import JsonDict
 from .core import ChatRef
 from .errors import FakeTelegramUsageError
 from .group_actions import GroupActions
-from .state import JsonDict
 
 
 class DraftActions(GroupActions):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from .chats import FakeChat, FakeMessage, FakeUser, JsonDict
 from .errors import FakeTelegramUsageError
-from .state import FakeChat, FakeMessage, FakeUser, JsonDict
 from .subscriptions import SubscriptionActions
 
 

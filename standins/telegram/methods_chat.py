@@ -8,10 +8,11 @@ import time
 from typing import TYPE_CHECKING
 
 from . import errors as e
+from .chats import FakeChat, FakeUser, JsonDict
 from .common import resolve_chat
 from .errors import bad_request
 from .params import Params
-from .state import BotEvent, FakeChat, FakeUser, JsonDict
+from .state import BotEvent
 
 if TYPE_CHECKING:
     from .common import Handler

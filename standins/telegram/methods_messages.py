@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import errors as e
+from .chats import Draft, FakeMessage, JsonDict
 from .common import (
     apply_keyboard,
     caption_text,
@@ -24,7 +25,7 @@ from .common import (
 from .errors import bad_request
 from .files import StoredFile, image_size
 from .params import Params, UploadedFile
-from .state import BotEvent, Draft, FakeMessage, JsonDict
+from .state import BotEvent
 
 if TYPE_CHECKING:
     from .common import Handler

@@ -12,6 +12,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from . import errors as e
+from .chats import JsonDict
 from .common import (
     count_message,
     ensure_member,
@@ -24,7 +25,7 @@ from .common import (
 )
 from .errors import bad_request
 from .params import Params
-from .state import InvoiceLink, JsonDict
+from .state import InvoiceLink
 
 if TYPE_CHECKING:
     from .common import Handler

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import errors as e
+from .chats import JsonDict
 from .errors import ApiError, bad_request
 from .params import Params
-from .state import JsonDict
 from .updates import WebhookConfig
 
 if TYPE_CHECKING:

@@ -10,11 +10,12 @@ from typing import Any, Self, TypedDict, Unpack
 
 from aiohttp import web
 
+from .chats import JsonDict
 from .draft_actions import DraftActions
 from .errors import UNAUTHORIZED, ApiError
 from .limits import Clock, RateLimits
 from .params import Params, parse_request
-from .state import Call, JsonDict
+from .state import Call
 from .updates import WebhookDelivery
 
 MAX_REQUEST_SIZE = 60 * 1024 * 1024

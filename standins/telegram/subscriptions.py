@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import secrets
 
+from .chats import FakeUser, JsonDict
 from .errors import FakeTelegramUsageError
-from .state import FakeUser, InvoiceLink, JsonDict, Payment, PreCheckoutRecord, StarSubscription
+from .state import InvoiceLink, Payment, PreCheckoutRecord, StarSubscription
 from .user_actions import UserActions
 
 

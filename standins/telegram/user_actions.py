@@ -7,12 +7,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from .chats import FakeChat, FakeMessage, FakeUser, JsonDict
 from .core import ChatRef, FakeTelegramCore
 from .entities import detect_entities
 from .errors import FakeTelegramUsageError
 from .files import image_size, make_png
 from .methods_chat import member_object, my_chat_member
-from .state import CallbackQueryRecord, FakeChat, FakeMessage, FakeUser, JsonDict, Payment, PreCheckoutRecord
+from .state import CallbackQueryRecord, Payment, PreCheckoutRecord
 
 GroupType = Literal["group", "supergroup"]
 
