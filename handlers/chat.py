@@ -115,7 +115,9 @@ async def answer_slot(turn: Turn, prepared: Prepared, services: Services) -> Asy
     """One of the ANSWER_CONCURRENCY answers running at once (the model's stream, the delivery, the
     chart), waited for first come first served with "typing…" shown (chat actions are not paced).
     Nothing is held while waiting: the question's reservation is committed and no transaction is
-    open. A question dropped while it waits (shutdown) gives its reservation back at once."""
+    open; it is renewed meanwhile and when the turn comes, so however long the queue the sweeper
+    never gives it back under a running answer. A question dropped while it waits (shutdown) gives
+    its reservation back at once."""
     slots = services.answer_slots
     acquired = False
     try:
@@ -124,8 +126,9 @@ async def answer_slot(turn: Turn, prepared: Prepared, services: Services) -> Asy
             acquired = True
         else:
             async with ChatActionSender.typing(bot=turn.bot, chat_id=turn.message.chat.id):
-                await slots.acquire()
+                await _wait_renewing(turn, prepared, services)
                 acquired = True
+            await services.chat_service.renew(turn.session, prepared)  # a full lifetime from the answer's start
     except asyncio.CancelledError:
         if acquired:
             slots.release()
@@ -135,6 +138,28 @@ async def answer_slot(turn: Turn, prepared: Prepared, services: Services) -> Asy
         yield
     finally:
         slots.release()
+
+
+async def _wait_renewing(turn: Turn, prepared: Prepared, services: Services) -> None:
+    """Wait for an answer slot, renewing the question's reservation every `renew_every` seconds (a
+    third of its lifetime) meanwhile. Cancelled, it leaves no slot taken."""
+    slots, chat_service = services.answer_slots, services.chat_service
+    waiting = asyncio.ensure_future(slots.acquire())
+    got = False
+    try:
+        while not waiting.done():
+            await asyncio.wait({waiting}, timeout=chat_service.renew_every)
+            if not waiting.done():
+                await chat_service.renew(turn.session, prepared)
+        waiting.result()
+        got = True
+    finally:
+        if not got:
+            if not waiting.done():
+                waiting.cancel()  # `acquire` passes on a slot handed to it as it is cancelled
+                await asyncio.wait({waiting})
+            elif not waiting.cancelled() and waiting.exception() is None:
+                slots.release()  # handed a slot while a renewal was cut short
 
 
 async def _answer(turn: Turn, services: Services) -> None:

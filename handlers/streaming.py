@@ -28,8 +28,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import StopCallback
-from services.chat import ChatEvent, Delta, Done, Restart
-from services.chat.pipeline import Answer
+from services.chat import Answer, ChatEvent, Delta, Done, Restart
 from services.chat.stops import RunningAnswer
 from services.i18n import Translator
 from services.text import (

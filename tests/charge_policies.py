@@ -32,3 +32,10 @@ class AllowAllPolicy:
 
     async def settle(self, session: AsyncSession, decision: ChargeDecision, success: bool) -> SettleResult:
         return await self._credits.settle(session, decision, success)
+
+    async def renew(self, session: AsyncSession, decision: ChargeDecision) -> bool:
+        return await self._credits.renew(session, decision)
+
+    @property
+    def renew_every(self) -> float:
+        return self._credits.renew_every

@@ -264,6 +264,17 @@ class HoldRepository:
         row = (await self.session.execute(statement)).one_or_none()
         return None if row is None else (row[0], row[1])
 
+    async def extend(self, hold_id: int, expires_at: datetime) -> bool:
+        """A hold still held expires at `expires_at` instead; False once it is settled."""
+        statement = (
+            update(CreditHold)
+            .where(CreditHold.id == hold_id, CreditHold.status == "held")
+            .values(expires_at=expires_at)
+            .returning(CreditHold.id)
+            .execution_options(**_NO_SYNC)
+        )
+        return (await self.session.execute(statement)).one_or_none() is not None
+
     async def expired_ids(self, now: datetime, limit: int) -> list[int]:
         statement = (
             select(CreditHold.id)

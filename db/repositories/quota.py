@@ -124,6 +124,17 @@ class QuotaSlotRepository:
         row = (await self.session.execute(statement)).one_or_none()
         return None if row is None else (row[0], row[1])
 
+    async def extend(self, slot_id: int, expires_at: datetime) -> bool:
+        """A slot still held expires at `expires_at` instead; False once it is settled."""
+        statement = (
+            update(QuotaSlot)
+            .where(QuotaSlot.id == slot_id, QuotaSlot.status == "held")
+            .values(expires_at=expires_at)
+            .returning(QuotaSlot.id)
+            .execution_options(**_NO_SYNC)
+        )
+        return (await self.session.execute(statement)).one_or_none() is not None
+
     async def expired_ids(self, now: datetime, limit: int) -> list[int]:
         statement = (
             select(QuotaSlot.id)

@@ -1,7 +1,8 @@
 """The chat analyst (issue 4): memory, market context, rule-based fallback, and the pipeline."""
 
+from services.chat.answers import Answer, ChatEvent, Delta, Done, Prepared, Refusal, Restart
 from services.chat.gate import AnswerGate
-from services.chat.pipeline import Answer, ChatEvent, ChatService, Delta, Done, Prepared, Refusal, Restart
+from services.chat.pipeline import ChatService
 from services.chat.slots import AnswerSlots
 
 __all__ = [

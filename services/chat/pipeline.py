@@ -12,17 +12,27 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import utcnow
 from services.chat import memory
+from services.chat.answers import (
+    Answer,
+    Answering,
+    ChatEvent,
+    Delta,
+    Done,
+    Prepared,
+    Refusal,
+    Restart,
+)
 from services.chat.comparison_text import comparison_answer, comparison_block
 from services.chat.market_block import market_block
-from services.chat.numbers import Facts, NumberCounts, StreamVerifier, facts_from_views, verify_answer
+from services.chat.numbers import NumberCounts, StreamVerifier, facts_from_views, verify_answer
 from services.chat.rules import rule_based_answer
-from services.credits.charging import ChargeDecision, ChargePolicy, SettleResult, charged
+from services.credits.charging import ChargePolicy, charged
 from services.format import exchange_name
 from services.i18n import Translations, Translator
 from services.intent import DEFAULT_TIMEFRAME, Intent, extract, is_prompt_injection
@@ -46,83 +56,6 @@ log = logging.getLogger(__name__)
 PROMPT_TOKEN_BUDGET = 6000
 ANSWER_MAX_TOKENS = 1200
 TEMPERATURE = 0.3
-
-RefusalReason = Literal["need_coin", "unknown_coin", "exchange_down", "not_enough_data", "injection", "no_credits"]
-# "refused": the model's answer was replaced by a short refusal (it was leaking the system prompt).
-Source = Literal["llm", "rules", "rules_fallback", "refused"]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    reason: RefusalReason
-    query: str | None = None
-    suggestions: tuple[str, ...] = ()
-    timeframe: str | None = None
-    decision: ChargeDecision | None = None
-    exchanges: tuple[str, ...] = ()  # display names of the configured exchanges (unknown_coin)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    user_id: int
-    chat_id: int
-    question: str
-    intent: Intent
-    coins: tuple[str, ...]
-    timeframe: str
-    views: list[MarketView]
-    decision: ChargeDecision
-    conversation: memory.ConversationState
-    messages: list[dict[str, str]]
-    translator: Translator  # the answer's language: the question's (`answer_language`), not always the interface's
-    facts: Facts = field(default_factory=Facts)  # what the model was given, to check its numbers against
-    comparison: Comparison | None = None  # two or three coins: answered as one comparison
-
-
-@dataclass(frozen=True)
-class Delta:
-    text: str
-
-
-@dataclass(frozen=True)
-class Restart:
-    """The answer so far is discarded (the LLM failed mid-answer); a fallback follows."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str  # Markdown
-    source: Source
-    usage: Usage | None = None
-    model: str | None = None
-    stopped: bool = False  # the user stopped it: `text` is what had been shown
-
-    @property
-    def charged(self) -> bool:
-        """Users pay for the analyst they asked for, delivered whole: not for the rule-based fallback
-        after an LLM failure, a refusal, or an answer they stopped."""
-        return self.source in ("llm", "rules") and not self.stopped
-
-
-@dataclass(frozen=True)
-class Done:
-    answer: Answer
-
-
-ChatEvent = Delta | Restart | Done
-
-
-@dataclass
-class Answering:
-    """One prepared answer inside `ChatService.answering`."""
-
-    prepared: Prepared
-    answer: Answer | None = None  # set by `delivered`
-    settled: SettleResult | None = None  # set once the block has been left
-
-    def delivered(self, answer: Answer) -> None:
-        """The answer reached the chat: remember it, and charge it when the block ends."""
-        self.answer = answer
 
 
 @dataclass
@@ -346,6 +279,22 @@ class ChatService:
     def stopped(self, shown: str) -> Answer:
         """The answer the user stopped, as far as it was shown (never charged)."""
         return Answer(text=shown, source="llm" if self.llm is not None else "rules", stopped=True)
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between renewals of a waiting question's reservation (`renew`)."""
+        return self.charge.renew_every
+
+    async def renew(self, session: AsyncSession, prepared: Prepared) -> bool:
+        """Keep a waiting question's reservation a full lifetime from now (the credits policy's
+        `renew`). A database error is logged, not raised: the question still gets its answer, and
+        at worst the sweeper gives its reservation back (the answer is then free)."""
+        try:
+            return await self.charge.renew(session, prepared.decision)
+        except SQLAlchemyError as exc:
+            await session.rollback()
+            log.warning("could not renew the reservation of question %s: %s", prepared.decision.question_ref, exc)
+            return False
 
     async def give_back(self, session: AsyncSession, prepared: Prepared) -> None:
         """The prepared question will not be answered (dropped while it waited for its turn): its

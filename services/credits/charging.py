@@ -42,6 +42,8 @@ from services.credits.holds import (
     capture_slot_in_tx,
     release_in_tx,
     release_slot_in_tx,
+    renew_in_tx,
+    renew_slot_in_tx,
     reserve_in_tx,
     reserve_slot_in_tx,
 )
@@ -97,6 +99,11 @@ class ChargePolicy(Protocol):
 
     async def settle(self, session: AsyncSession, decision: ChargeDecision, success: bool) -> SettleResult: ...
 
+    async def renew(self, session: AsyncSession, decision: ChargeDecision) -> bool: ...
+
+    @property
+    def renew_every(self) -> float: ...
+
 
 async def _count_answered(
     session: AsyncSession, decision: ChargeDecision, *, usage_reserved: bool, config: CreditsConfig
@@ -115,6 +122,27 @@ async def _count_answered(
 
 class _SettleMixin:
     config: CreditsConfig
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between renewals of a question that waits for its turn: a third of a reservation's
+        lifetime, so two renewals may fail (a busy database) before the sweeper could take it."""
+        return self.config.hold_ttl.total_seconds() / 3
+
+    async def renew(self, session: AsyncSession, decision: ChargeDecision, now: datetime | None = None) -> bool:
+        """The question's reservation expires a full `hold_ttl` from now (commits): a question waiting
+        for its turn in a burst, or starting its answer after that wait, is not given back by the
+        sweeper meanwhile. False when there is none any more (settled, or swept before this call:
+        the answer then costs nothing)."""
+        ttl = self.config.hold_ttl
+        if decision.mode is ChargeMode.CREDITS and decision.hold_id is not None:
+            renewed = await renew_in_tx(session, decision.hold_id, ttl, now)
+        elif decision.mode is ChargeMode.FREE_QUOTA and decision.slot_id is not None:
+            renewed = await renew_slot_in_tx(session, decision.slot_id, ttl, now)
+        else:
+            return decision.allowed  # unmetered: nothing to keep
+        await session.commit()
+        return renewed
 
     async def settle(self, session: AsyncSession, decision: ChargeDecision, success: bool) -> SettleResult:
         if not decision.allowed:

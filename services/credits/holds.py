@@ -169,6 +169,17 @@ async def release_slot_in_tx(session: AsyncSession, slot_id: int, now: datetime 
     return SlotResult(slot_id=slot_id, status=HoldStatus.RELEASED, changed=True)
 
 
+async def renew_in_tx(session: AsyncSession, hold_id: int, ttl: timedelta, now: datetime | None = None) -> bool:
+    """The hold expires `ttl` from now instead (a question still waiting for its turn keeps its
+    reservation); False once it is settled."""
+    return await HoldRepository(session).extend(hold_id, (now or utcnow()) + ttl)
+
+
+async def renew_slot_in_tx(session: AsyncSession, slot_id: int, ttl: timedelta, now: datetime | None = None) -> bool:
+    """The free-quota slot expires `ttl` from now instead; False once it is settled."""
+    return await QuotaSlotRepository(session).extend(slot_id, (now or utcnow()) + ttl)
+
+
 async def sweep_expired_holds(
     sessionmaker: async_sessionmaker[AsyncSession], now: datetime | None = None, *, batch: int = 100
 ) -> int:

@@ -16,8 +16,7 @@ from aiogram.enums import ParseMode
 
 from bot.outgoing import BotSession
 from handlers.streaming import AnswerStream
-from services.chat import ChatEvent, Delta, Done
-from services.chat.pipeline import Answer
+from services.chat import Answer, ChatEvent, Delta, Done
 from services.chat.stops import RunningAnswers
 from services.i18n import Translations
 from services.ratelimit import Backlog
