@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, SmallInteger, String, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, column, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, TimestampMixin, utcnow
@@ -10,6 +10,11 @@ from db.models.base import Base, TimestampMixin, utcnow
 
 class User(TimestampMixin, Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # The operators' `/user @name` matches usernames case-insensitively (AdminRepository.by_username).
+        # Migration 0009; SQLite cannot reflect it, so a batch copy of `users` there must recreate it.
+        Index("ix_users_username_lower", func.lower(column("username"))),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     telegram_id: Mapped[int] = mapped_column(unique=True)

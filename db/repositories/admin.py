@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.changes import user_changed
@@ -80,6 +80,12 @@ _AUDIT: tuple[Any, ...] = (
 )
 
 
+def username_lookup(username: str) -> Select[Any]:
+    """`by_username`'s statement: `lower(username)` is what ix_users_username_lower indexes (the tests
+    EXPLAIN this very statement)."""
+    return select(*_USER).where(func.lower(User.username) == username.lower()).order_by(User.id.desc()).limit(1)
+
+
 class AdminRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -91,10 +97,7 @@ class AdminRepository:
     async def by_username(self, username: str) -> UserRow | None:
         """Usernames are case-insensitive in Telegram; the newest user wins should two rows carry one
         (a name given up and taken by someone else)."""
-        statement = (
-            select(*_USER).where(func.lower(User.username) == username.lower()).order_by(User.id.desc()).limit(1)
-        )
-        row = (await self.session.execute(statement)).one_or_none()
+        row = (await self.session.execute(username_lookup(username))).one_or_none()
         return None if row is None else UserRow(*row)
 
     async def set_banned(self, user_id: int, banned: bool) -> bool:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import AuditLog, User, utcnow
+from db.repositories.admin import username_lookup
 from services.admin.users import UserRef, UserRow, ban_user, change_credits, find_user, set_user_plan
 from tests.backends import POSTGRES_ONLY
 from tests.integration.credits_factories import get_user, ledger_state, make_user
@@ -38,6 +39,27 @@ def test_user_references_parse() -> None:
     assert UserRef.parse("@Ann_1") == UserRef(username="Ann_1")
     for bad in ("", "@", "ann", "-5", "0", "@a-b", "12x", "@" + "a" * 70):
         assert UserRef.parse(bad) is None, bad
+
+
+async def test_a_username_is_found_through_its_lower_case_index(engine: AsyncEngine, sessionmaker: Sessions) -> None:
+    """`/user @name` matches case-insensitively and reads ix_users_username_lower, not all of `users`
+    (PostgreSQL is told to avoid sequential scans: on a test-sized table one would rightly win)."""
+    user_id = await make_user(sessionmaker)
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.id == user_id).values(username="Ann_1"))
+        await session.commit()
+    async with sessionmaker() as session:
+        found = await find_user(session, UserRef(username="ANN_1"))
+    assert found is not None and found.id == user_id
+
+    sql = str(username_lookup("ANN_1").compile(engine, compile_kwargs={"literal_binds": True}))
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = [row[0] for row in await conn.exec_driver_sql(f"EXPLAIN {sql}")]
+        else:
+            plan = [row[-1] for row in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    assert any("ix_users_username_lower" in line for line in plan), plan
 
 
 async def test_grant_and_revoke_are_idempotent_and_audited_with_the_change(sessionmaker: Sessions) -> None:

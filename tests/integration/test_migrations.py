@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,10 @@ async def test_stairway(engine: AsyncEngine) -> None:
     assert await _tables(engine) == set(Base.metadata.tables)
 
 
+# SQLite's reflection skips expression indexes (ix_users_username_lower), so there they are not compared;
+# test_admin_users.py's EXPLAIN QUERY PLAN shows the migrated index is there.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 async def test_head_matches_models(engine: AsyncEngine) -> None:
     """The migrated schema has what the models declare: no autogenerate diff."""
     from alembic.autogenerate import compare_metadata
