@@ -86,6 +86,7 @@ MENU_COMMANDS = (
     "subscribe",
     "unsubscribe",
     "linkchannel",
+    "unlinkchannel",
     "performance",
     "paysupport",
     "language",

@@ -13,6 +13,7 @@ from aiogram import Router
 from handlers import (
     admin,
     alerts,
+    channel_links,
     chat,
     common,
     credits,
@@ -43,6 +44,7 @@ def setup_routers(extra: Sequence[Router] = ()) -> Router:
     root.include_routers(
         errors.build_router(),
         groups.build_router(),  # before common: /language in groups is for their admins
+        channel_links.build_router(),
         common.build_router(),
         membership.build_router(),
         *credit_routers,

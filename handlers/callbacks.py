@@ -168,3 +168,16 @@ class BroadcastCallback(CallbackData, prefix="bcast"):
 
     action: BroadcastAction
     token: str
+
+
+class UnlinkAction(StrEnum):
+    ASK = "ask"  # a channel picked in the /unlinkchannel list: confirm first (its feeds stop)
+    YES = "yes"
+    BACK = "back"  # to the list
+
+
+class UnlinkCallback(CallbackData, prefix="unlink"):
+    """/unlinkchannel's buttons (packs as "unlink:ask:-100123")."""
+
+    action: UnlinkAction
+    chat: int = 0

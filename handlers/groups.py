@@ -3,6 +3,7 @@ channel after /linkchannel), and a group's language (/language by its admins).
 
 A channel is linked when Telegram says both that the bot is an administrator of it allowed to post
 and that the user is an administrator of it; its feeds are then managed from the user's /feeds.
+/unlinkchannel (handlers/channel_links.py) undoes it.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ async def _link(message: Message, ref: int | str, bot: Bot, session: Session, t:
     await message.answer(t("feeds-link-done", channel=title), reply_markup=_manage_markup(t, channel.id))
 
 
-def _ref(text: str) -> int | str | None:
+def channel_ref(text: str) -> int | str | None:
     """@name, t.me/name or a numeric id (-100…)."""
     word = text.strip().split()[0] if text.strip() else ""
     word = word.removeprefix("https://").removeprefix("http://").removeprefix("t.me/")
@@ -98,7 +99,7 @@ async def linkchannel_cmd(
     feed_admins: AdminCache,
     state: FSMContext,
 ) -> None:
-    ref = _ref(command.args or "")
+    ref = channel_ref(command.args or "")
     if ref is None:
         await state.set_state(LinkChannel.waiting)
         await message.answer(t("feeds-link-how"))
@@ -120,7 +121,7 @@ async def forwarded_post(
 async def channel_name(
     message: Message, bot: Bot, session: Session, t: Translator, feed_admins: AdminCache, state: FSMContext
 ) -> None:
-    ref = _ref(message.text or "")
+    ref = channel_ref(message.text or "")
     await state.clear()
     if ref is None:
         await message.answer(t("feeds-link-how"))

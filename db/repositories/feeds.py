@@ -237,6 +237,21 @@ class FeedRepository:
         )
         return [_chat_row(chat) for chat in await self.session.scalars(statement)]
 
+    async def linked_by(self, telegram_id: int) -> list[ChatRow]:
+        """Every channel this person linked, the bot still in it or not (for /unlinkchannel)."""
+        statement = (
+            select(Chat).where(Chat.managed_by == telegram_id, Chat.type == "channel").order_by(Chat.title, Chat.id)
+        )
+        return [_chat_row(chat) for chat in await self.session.scalars(statement)]
+
+    async def unlink(self, chat_id: int, telegram_id: int) -> bool:
+        """Clear the channel's manager if it is this person; False when it was not linked to them."""
+        result = await self.session.execute(
+            update(Chat).where(Chat.id == chat_id, Chat.managed_by == telegram_id).values(managed_by=None)
+        )
+        chat_changed(self.session, chat_id)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     # ----------------------------------------------------------------- plans
     async def user_plan(self, telegram_id: int) -> tuple[str, datetime | None] | None:
         row = (

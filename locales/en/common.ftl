@@ -35,7 +35,7 @@ help =
     🆕 /new — forget the conversation and start fresh
     🌐 /language — English or 中文
     📡 /subscribe <code>coins</code> [<code>timeframes</code>] [<code>signals|risk</code>], /unsubscribe, /feeds — signal and risk feeds (in groups: admins)
-    📢 /linkchannel <code>@channel</code> — manage a channel's feeds from here
+    📢 /linkchannel <code>@channel</code> — manage a channel's feeds from here; /unlinkchannel — undo it
     📊 /performance [<code>coin</code>] [<code>timeframe</code>] [30d|90d|all] — the signals' track record; /digest on|off — weekly in this chat
     ⚙️ /settings — your settings
 

@@ -1,8 +1,9 @@
-# Feeds: /subscribe, /unsubscribe, /feeds, /linkchannel, group language
+# Feeds: /subscribe, /unsubscribe, /feeds, /linkchannel, /unlinkchannel, group language
 cmd-feeds = Your signal and risk feeds
 cmd-subscribe = Subscribe: /subscribe BTC ETH 4h
 cmd-unsubscribe = Unsubscribe from coins or feeds
 cmd-linkchannel = Link a channel you admin
+cmd-unlinkchannel = Unlink a channel you linked
 
 feeds-kind-signals = Signals
 feeds-kind-risk = Risk alerts
@@ -55,6 +56,30 @@ feeds-link-not-channel = <b>{ $name }</b> is not a channel. Groups manage their 
 feeds-link-bot-not-admin = 🔒 I'm not an administrator of <b>{ $channel }</b> with the right to post messages. Add me as an admin with “Post messages”, then try again.
 feeds-link-user-not-admin = 🔒 You're not an administrator of <b>{ $channel }</b>. Only its admins can link it.
 feeds-link-done = ✅ <b>{ $channel }</b> is linked. Manage its feeds here with /feeds.
+
+feeds-unlink-private-only = 📢 Unlink channels in your private chat with me: /unlinkchannel @name there.
+feeds-unlink-none = 📢 You have no linked channels. Link one with <code>/linkchannel @name</code>.
+feeds-unlink-list-title = 📢 <b>Your linked channels</b>
+feeds-unlink-list-line = • <b>{ $channel }</b> — <code>{ $name }</code>{ $gone }
+feeds-unlink-list-bot-gone = {" "}· I'm no longer in it
+feeds-unlink-list-how = Tap one to unlink it, or send <code>/unlinkchannel @name</code>. Its feeds stop with the link.
+feeds-unlink-button = ✖️ Unlink { $channel }
+feeds-unlink-button-yes = ✖️ Unlink and stop its feeds
+feeds-unlink-button-back = ↩️ Back
+feeds-unlink-confirm =
+    Unlink <b>{ $channel }</b>? These feeds stop and are removed:
+    { $feeds }
+feeds-unlink-confirm-no-feeds = Unlink <b>{ $channel }</b>? It has no feeds.
+feeds-unlink-done =
+    ✅ <b>{ $channel }</b> is unlinked. Its feeds stopped and were removed:
+    { $feeds }
+    An admin of the channel can link it again with /linkchannel and set them up with /feeds.
+feeds-unlink-done-no-feeds = ✅ <b>{ $channel }</b> is unlinked. It had no feeds.
+feeds-unlink-bad-name = 🤔 <b>{ $name }</b> is not a channel name. Send <code>/unlinkchannel @name</code> (or the channel's numeric id), or /unlinkchannel alone for your list.
+feeds-unlink-not-found = 🤔 I can't find a channel <b>{ $name }</b>. Send /unlinkchannel alone for the channels you linked.
+feeds-unlink-not-channel = <b>{ $name }</b> is not a channel. Only channels are linked; groups manage their feeds themselves.
+feeds-unlink-not-linked = 🤷 <b>{ $name }</b> is not linked to you, so there is nothing to unlink. Send /unlinkchannel alone for the channels you linked.
+feeds-unlink-gone = This channel is no longer linked to you.
 
 feeds-language-choose = 🌐 Choose the language for this chat:
 feeds-language-set = ✅ This chat's language is now English.

@@ -34,7 +34,7 @@ help =
     🆕 /new —— 清空上下文，开始新对话
     🌐 /language —— English 或 中文
     📡 /subscribe <code>币种</code> [<code>周期</code>] [<code>signals|risk</code>]、/unsubscribe、/feeds —— 信号与风险订阅(群组中限管理员)
-    📢 /linkchannel <code>@频道</code> —— 在这里管理频道的订阅
+    📢 /linkchannel <code>@频道</code> —— 在这里管理频道的订阅；/unlinkchannel —— 解绑
     📊 /performance [<code>币种</code>] [<code>周期</code>] [30d|90d|all] —— 信号的历史表现；/digest on|off —— 在本聊天每周发送
     ⚙️ /settings —— 我的设置
 

@@ -1,8 +1,9 @@
-# Feeds: /subscribe, /unsubscribe, /feeds, /linkchannel, group language
+# Feeds: /subscribe, /unsubscribe, /feeds, /linkchannel, /unlinkchannel, group language
 cmd-feeds = 你的信号与风险订阅
 cmd-subscribe = 订阅:/subscribe BTC ETH 4h
 cmd-unsubscribe = 取消订阅币种或订阅
 cmd-linkchannel = 绑定你管理的频道
+cmd-unlinkchannel = 解绑你绑定的频道
 
 feeds-kind-signals = 信号
 feeds-kind-risk = 风险提醒
@@ -51,6 +52,30 @@ feeds-link-not-channel = <b>{ $name }</b> 不是频道。群组可以自己管�
 feeds-link-bot-not-admin = 🔒 我不是 <b>{ $channel }</b> 的管理员,或没有发布消息的权限。请把我设为管理员并开启“发布消息”后再试。
 feeds-link-user-not-admin = 🔒 你不是 <b>{ $channel }</b> 的管理员。只有频道管理员可以绑定它。
 feeds-link-done = ✅ 已绑定 <b>{ $channel }</b>。在这里用 /feeds 管理它的订阅。
+
+feeds-unlink-private-only = 📢 请在与我的私聊中解绑频道:在那里发送 /unlinkchannel @用户名。
+feeds-unlink-none = 📢 你还没有绑定任何频道。用 <code>/linkchannel @用户名</code> 绑定一个。
+feeds-unlink-list-title = 📢 <b>你绑定的频道</b>
+feeds-unlink-list-line = • <b>{ $channel }</b> —— <code>{ $name }</code>{ $gone }
+feeds-unlink-list-bot-gone = {" "}· 我已不在该频道
+feeds-unlink-list-how = 点击一个频道即可解绑,或发送 <code>/unlinkchannel @用户名</code>。解绑后它的订阅会停止。
+feeds-unlink-button = ✖️ 解绑 { $channel }
+feeds-unlink-button-yes = ✖️ 解绑并停止它的订阅
+feeds-unlink-button-back = ↩️ 返回
+feeds-unlink-confirm =
+    解绑 <b>{ $channel }</b>?以下订阅将停止并删除:
+    { $feeds }
+feeds-unlink-confirm-no-feeds = 解绑 <b>{ $channel }</b>?它没有订阅。
+feeds-unlink-done =
+    ✅ 已解绑 <b>{ $channel }</b>。它的订阅已停止并删除:
+    { $feeds }
+    频道管理员可以用 /linkchannel 重新绑定,再用 /feeds 重新设置订阅。
+feeds-unlink-done-no-feeds = ✅ 已解绑 <b>{ $channel }</b>。它没有订阅。
+feeds-unlink-bad-name = 🤔 <b>{ $name }</b> 不是有效的频道名。请发送 <code>/unlinkchannel @用户名</code>(或频道的数字 ID),或只发送 /unlinkchannel 查看你的列表。
+feeds-unlink-not-found = 🤔 找不到频道 <b>{ $name }</b>。只发送 /unlinkchannel 可查看你绑定的频道。
+feeds-unlink-not-channel = <b>{ $name }</b> 不是频道。只有频道需要绑定,群组可以自己管理订阅。
+feeds-unlink-not-linked = 🤷 <b>{ $name }</b> 没有绑定到你,无需解绑。只发送 /unlinkchannel 可查看你绑定的频道。
+feeds-unlink-gone = 这个频道已不再绑定到你。
 
 feeds-language-choose = 🌐 选择本聊天的语言:
 feeds-language-set = ✅ 本聊天的语言已设为中文。

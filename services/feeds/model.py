@@ -81,3 +81,21 @@ class NoSuchFeed(FeedError):
 
 class UnknownChat(FeedError):
     code = "no-chat"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkedChannel:
+    """A channel someone linked with /linkchannel (`active`: the bot is still in it)."""
+
+    id: int
+    title: str | None
+    username: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unlinked:
+    """What /unlinkchannel did: the channel, and the feeds that stopped with the link."""
+
+    channel: LinkedChannel
+    stopped: tuple[FeedView, ...]

@@ -46,7 +46,7 @@ class Edit(StrEnum):
     TOPIC = "topic"  # the forum topic it posts into ("" = General)
 
 
-def _view(row: FeedRow) -> FeedView:
+def feed_view(row: FeedRow) -> FeedView:
     return FeedView(
         kind=row.kind,
         symbols=row.symbols,
@@ -81,7 +81,7 @@ async def _load(session: Session, chat_id: int, viewer: int | None, now: datetim
     chat = await repository.chat(chat_id)
     if chat is None:
         raise UnknownChat(str(chat_id))
-    feeds = {row.kind: _view(row) for row in await repository.for_chat(chat_id)}
+    feeds = {row.kind: feed_view(row) for row in await repository.for_chat(chat_id)}
     limits = used = None
     if viewer is not None:
         limits = await plan_limits(session, viewer, now)

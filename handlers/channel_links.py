@@ -1,0 +1,176 @@
+"""/unlinkchannel: undo /linkchannel (handlers/groups.py) from the private chat that linked it.
+
+`/unlinkchannel @name` (or a numeric id) removes the link at once; `/unlinkchannel` alone lists the
+person's linked channels with a button each, and a button asks to confirm first, since the
+channel's feeds stop with the link (services/feeds/links.py says why). Only the person who linked
+a channel can unlink it — whether or not Telegram still says they are one of its admins, so a
+demoted admin can let go of it; everyone else is told it is not linked to them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.callbacks import UnlinkAction, UnlinkCallback
+from handlers.feeds_ui import feed_line
+from handlers.groups import NAME_LIMIT, channel_ref
+from services.feeds.links import find_linked, linked_channels, unlink_channel
+from services.feeds.model import FeedView, LinkedChannel, Unlinked
+from services.feeds.service import chat_feeds
+from services.i18n import Raw, Translator
+from services.uow import Session
+
+log = logging.getLogger(__name__)
+
+BUTTON_TITLE_LIMIT = 40
+
+
+def _title(channel: LinkedChannel) -> str:
+    return channel.title or (f"@{channel.username}" if channel.username else str(channel.id))
+
+
+def _lines(t: Translator, feeds: tuple[FeedView, ...]) -> Raw:
+    return Raw("\n".join(feed_line(t, feed.kind, feed) for feed in feeds))
+
+
+def _list_text(t: Translator, channels: list[LinkedChannel]) -> str:
+    lines = [t("feeds-unlink-list-title"), ""]
+    for channel in channels:
+        name = f"@{channel.username}" if channel.username else str(channel.id)
+        gone = t("feeds-unlink-list-bot-gone") if not channel.active else ""
+        lines.append(t("feeds-unlink-list-line", channel=_title(channel), name=name, gone=gone))
+    lines += ["", t("feeds-unlink-list-how")]
+    return "\n".join(lines)
+
+
+def _list_markup(t: Translator, channels: list[LinkedChannel]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for channel in channels:
+        data = UnlinkCallback(action=UnlinkAction.ASK, chat=channel.id)
+        builder.button(text=t("feeds-unlink-button", channel=_title(channel)[:BUTTON_TITLE_LIMIT]), callback_data=data)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _done_text(t: Translator, done: Unlinked) -> str:
+    title = _title(done.channel)
+    if not done.stopped:
+        return t("feeds-unlink-done-no-feeds", channel=title)
+    return t("feeds-unlink-done", channel=title, feeds=_lines(t, done.stopped))
+
+
+async def _list(session: Session, t: Translator, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    channels = await linked_channels(session, user_id)
+    if not channels:
+        return t("feeds-unlink-none"), None
+    return _list_text(t, channels), _list_markup(t, channels)
+
+
+async def _by_telegram(message: Message, bot: Bot, ref: int | str, t: Translator) -> int | None:
+    """The channel's id as Telegram knows it (a renamed channel, a numeric id); None after answering."""
+    shown = str(ref)[:NAME_LIMIT]
+    try:
+        chat = await bot.get_chat(ref)
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        log.info("/unlinkchannel %s: %s", shown, exc.message)
+        await message.answer(t("feeds-unlink-not-found", name=shown))
+        return None
+    if chat.type != ChatType.CHANNEL:
+        await message.answer(t("feeds-unlink-not-channel", name=shown))
+        return None
+    return chat.id
+
+
+async def unlinkchannel_cmd(
+    message: Message, command: CommandObject, bot: Bot, session: Session, t: Translator
+) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    args = (command.args or "").strip()
+    if not args:
+        text, markup = await _list(session, t, user.id)
+        await message.answer(text, reply_markup=markup)
+        return
+    ref = channel_ref(args)
+    if ref is None:
+        await message.answer(t("feeds-unlink-bad-name", name=args.split()[0][:NAME_LIMIT]))
+        return
+    # Their own links first: no Telegram needed, so it works where the bot was removed or the
+    # person is no longer an admin.
+    channel = await find_linked(session, user.id, ref)
+    if channel is None:
+        chat_id = await _by_telegram(message, bot, ref, t)
+        if chat_id is None:
+            return
+        channel = await find_linked(session, user.id, chat_id)
+    done = None if channel is None else await unlink_channel(session, chat_id=channel.id, telegram_id=user.id)
+    if done is None:
+        await message.answer(t("feeds-unlink-not-linked", name=str(ref)[:NAME_LIMIT]))
+        return
+    await message.answer(_done_text(t, done))
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:  # a double tap: the message shows this already
+        if "message is not modified" not in exc.message:
+            raise
+
+
+async def unlink_button(query: CallbackQuery, callback_data: UnlinkCallback, session: Session, t: Translator) -> None:
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer()
+        return
+    user_id = query.from_user.id
+    if callback_data.action is UnlinkAction.BACK:
+        text, markup = await _list(session, t, user_id)
+        await query.answer()
+        await _edit(message, text, markup)
+        return
+    channel = next((c for c in await linked_channels(session, user_id) if c.id == callback_data.chat), None)
+    if channel is None:
+        await query.answer(t("feeds-unlink-gone"), show_alert=True)
+        text, markup = await _list(session, t, user_id)
+        await _edit(message, text, markup)
+        return
+    if callback_data.action is UnlinkAction.ASK:
+        data = await chat_feeds(session, channel.id, None)
+        feeds = tuple(data.feeds.values())
+        if feeds:
+            text = t("feeds-unlink-confirm", channel=_title(channel), feeds=_lines(t, feeds))
+        else:
+            text = t("feeds-unlink-confirm-no-feeds", channel=_title(channel))
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=t("feeds-unlink-button-yes"), callback_data=UnlinkCallback(action=UnlinkAction.YES, chat=channel.id)
+        )
+        builder.button(text=t("feeds-unlink-button-back"), callback_data=UnlinkCallback(action=UnlinkAction.BACK))
+        await query.answer()
+        await _edit(message, text, builder.as_markup())
+        return
+    done = await unlink_channel(session, chat_id=channel.id, telegram_id=user_id)
+    await query.answer()
+    await _edit(message, _done_text(t, done) if done is not None else t("feeds-unlink-gone"))
+
+
+async def unlinkchannel_elsewhere(message: Message, t: Translator) -> None:
+    await message.answer(t("feeds-unlink-private-only"))
+
+
+def build_router() -> Router:
+    router = Router(name="channel_links")
+    private = F.chat.type == ChatType.PRIVATE
+    router.message.register(unlinkchannel_cmd, Command("unlinkchannel"), private)
+    router.message.register(unlinkchannel_elsewhere, Command("unlinkchannel"), ~private)
+    router.callback_query.register(unlink_button, UnlinkCallback.filter(), F.message.chat.type == ChatType.PRIVATE)
+    return router
