@@ -2,7 +2,8 @@
 the outbox (its rows by status: services.admin.broadcast) and the operator's progress message is
 edited (sent / failed / blocked / remaining, ETA); once no row is left, the broadcast is finished
 (its `broadcast_done` audit row) and the message becomes the summary, which is also sent as a reply so
-the operator is notified.
+the operator is notified. While no broadcast runs, a look is one small query (an index range of the
+audit log's primary key, past the finished broadcasts).
 
 Owned by the app resources (started with the dispatcher, cancelled on close), one per replica. The
 key-value store (Redis when set) makes replicas take turns editing (one edit per broadcast per

@@ -360,11 +360,7 @@ async def _start_background(
     resources.spawn(resources.sender.run(), "outbox-sender")
     # Operators' /broadcast progress messages, edited from the outbox's counts until the summary.
     resources.broadcasts = BroadcastProgress(
-        bot,
-        resources.sessionmaker,
-        resources.store,
-        translations,
-        resources.settings.broadcast_progress_seconds,
+        bot, resources.sessionmaker, resources.store, translations, resources.settings.broadcast_progress_seconds
     )
     resources.spawn(resources.broadcasts.run(), "broadcast-progress")
     # The jobs (bot/scheduler.py): hold sweeper, plan expiry, markets refresh, last_seen_at flushes, …
@@ -381,13 +377,19 @@ async def _stop_sender(resources: AppResources) -> None:
         await resources.sender.stop(SENDER_GRACE_SECONDS)
 
 
+async def _stop_scheduler(resources: AppResources) -> None:
+    if resources.scheduler is not None:  # no new runs; runs in flight get their grace, then leadership goes
+        await resources.scheduler.stop(min(resources.scheduler.stop_grace_seconds, SHUTDOWN_GRACE_SECONDS))
+
+
 async def _on_shutdown(resources: AppResources) -> None:
     if resources.starting is not None:  # stopped before (or while) the background work started
         resources.starting.cancel()
         await asyncio.gather(resources.starting, return_exceptions=True)
-    if resources.scheduler is not None:
-        await resources.scheduler.stop()  # no new runs; leadership released for another replica
-    drained, _ = await asyncio.gather(resources.inflight.drain(SHUTDOWN_GRACE_SECONDS), _stop_sender(resources))
+    # The three side by side: the shutdown stays bounded by SHUTDOWN_GRACE_SECONDS, not their sum.
+    drained, _, _ = await asyncio.gather(
+        resources.inflight.drain(SHUTDOWN_GRACE_SECONDS), _stop_sender(resources), _stop_scheduler(resources)
+    )
     if not drained:
         logger.warning("%d updates still in flight at shutdown", resources.inflight.count)
     try:

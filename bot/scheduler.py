@@ -168,4 +168,10 @@ def build_scheduler(
     )
     runner = JobRunner(sessionmaker, elector, owner)
     jobs = build_jobs(settings, sessionmaker, services, last_seen, runner, wake)
-    return Scheduler(jobs, runner, elector, misfire_grace_seconds=settings.scheduler_misfire_seconds)
+    return Scheduler(
+        jobs,
+        runner,
+        elector,
+        misfire_grace_seconds=settings.scheduler_misfire_seconds,
+        stop_grace_seconds=settings.scheduler_stop_grace_seconds,
+    )

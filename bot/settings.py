@@ -199,9 +199,12 @@ class Settings(BaseSettings):
     # Redis lock with REDIS_URL, a PostgreSQL advisory lock without it, this process on SQLite. A
     # leader renews every SCHEDULER_RENEW_SECONDS (others try to take over as often); a dead one is
     # replaced within SCHEDULER_LEASE_SECONDS. A run later than SCHEDULER_MISFIRE_SECONDS is skipped.
+    # At shutdown runs in flight get SCHEDULER_STOP_GRACE_SECONDS to finish (0: cancelled at once),
+    # within the 20 s the shutdown gives updates in flight (bot/factory.py SHUTDOWN_GRACE_SECONDS).
     scheduler_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     scheduler_renew_seconds: float = Field(default=10.0, gt=0, le=3600)
     scheduler_misfire_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    scheduler_stop_grace_seconds: float = Field(default=10.0, ge=0, le=20)
     scheduler_runs_keep_hours: float = Field(default=48.0, gt=0)  # scheduler_runs kept this long
     plan_check_seconds: float = Field(default=300.0, gt=0, le=86_400)  # plan-expiry reminders and downgrades
     # Market scans: these timeframes' candle closes, SCAN_DELAY_SECONDS after each close (UTC).

@@ -152,8 +152,27 @@ class BroadcastRepository:
         )
         return [StartedBroadcast(id_, actor, details or "{}", at) for id_, actor, details, at in rows]
 
-    async def last_audit_id(self) -> int:
-        return int(await self.session.scalar(select(func.max(AuditLog.id))) or 0)
+    async def running_and_last_id(self, after_id: int = 0) -> tuple[list[StartedBroadcast], int]:
+        """`running(after_id)` and the newest audit id, in one statement (one snapshot): the
+        progress loop's look while nothing runs is this one query. The newest id is a one-row derived
+        table the running broadcasts are outer-joined to, so it comes back with none of them too."""
+        started, done = aliased(AuditLog), aliased(AuditLog)
+        newest = select(func.max(AuditLog.id).label("last_id")).subquery()
+        finished = exists().where(and_(done.action == DONE_ACTION, done.target == started.target))
+        unfinished = and_(started.id > after_id, started.action == START_ACTION, started.target.is_not(None), ~finished)
+        rows = (
+            await self.session.execute(
+                select(newest.c.last_id, started.id, started.actor_telegram_id, started.details, started.created_at)
+                .select_from(newest)
+                .outerjoin(started, unfinished)
+                .order_by(started.id)
+            )
+        ).all()
+        last_id = int(rows[0][0] or 0) if rows else 0
+        found = [
+            StartedBroadcast(id_, actor, details or "{}", at) for _, id_, actor, details, at in rows if id_ is not None
+        ]
+        return found, last_id
 
     async def claim_done(self, broadcast_id: int) -> bool:
         """Whether this transaction may finish the broadcast: its start row is locked (PostgreSQL:

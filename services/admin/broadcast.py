@@ -224,14 +224,11 @@ async def broadcast_status(session: Session, broadcast_id: int) -> BroadcastStat
 
 async def running_broadcasts(session: Session, after_id: int = 0) -> tuple[list[BroadcastState], int]:
     """Broadcasts started (after audit row `after_id`) and not finished yet, with their counts, and
-    the newest audit id before they were read (a caller may skip up to it once every transaction that
-    could still commit a lower id has ended). Ends the read."""
+    the newest audit id when they were read (a caller may skip up to it once every transaction that
+    could still commit a lower id has ended). One statement while none runs. Ends the read."""
     repository = BroadcastRepository(session)
-    last_id = await repository.last_audit_id()
-    states = [
-        BroadcastState.of(started, await repository.counts(KIND, str(started.id)))
-        for started in await repository.running(after_id)
-    ]
+    running, last_id = await repository.running_and_last_id(after_id)
+    states = [BroadcastState.of(started, await repository.counts(KIND, str(started.id))) for started in running]
     await session.commit()
     return states, last_id
 

@@ -7,8 +7,12 @@ warning) and coalesce=True (ticks missed while the loop was busy run once).
 
 `TickExecutor` is APScheduler's asyncio executor with two differences: the job's coroutine gets its
 scheduled time (`tick=`, the same on every replica), and a failing run is one log line (the traceback
-only at DEBUG) — the job stays scheduled and runs again at its next tick. Runs are tasks tracked here
-and cancelled, then awaited, by `stop`.
+only at DEBUG) — the job stays scheduled and runs again at its next tick. Runs are tasks tracked here.
+
+`stop(grace)` (a deploy's SIGTERM) starts no new run from its first step on — a tick submitted
+then, or one submitted before whose task has not begun, is skipped — gives the runs in flight up to
+`grace` seconds to finish (a risk tick, a scan or a digest half done is worse than one not begun),
+then cancels and awaits what is left; only then is the leadership released.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -33,21 +37,31 @@ from services.scheduling.leader import LeaderElector
 log = logging.getLogger(__name__)
 
 MISSED = object()
+STOP_GRACE_SECONDS = 10.0  # runs in flight at `stop` finish within this, or are cancelled
+
+Sleep = Callable[[float], Awaitable[object]]
 
 
 class TickExecutor(BaseExecutor):  # type: ignore[misc]
-    def __init__(self) -> None:
+    def __init__(self, *, sleep: Sleep = asyncio.sleep) -> None:
         super().__init__()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = False
+        self._sleep = sleep  # the grace's timer (tests end it on an event)
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         tick = run_times[-1]  # coalesce: one run for every tick missed
+        if self.stopping:
+            log.info("job %s (%s) not started: the scheduler is stopping", job.id, tick.isoformat())
+            return
         task = asyncio.get_running_loop().create_task(self._run(job, tick), name=f"job {job.id}")
         self.tasks.add(task)
         task.add_done_callback(partial(self._done, job.id, tick))
 
-    @staticmethod
-    async def _run(job: Job, tick: datetime) -> object:
+    async def _run(self, job: Job, tick: datetime) -> object:
+        if self.stopping:  # submitted just before `stop`, not begun yet: not a run in flight
+            log.info("job %s (%s) not started: the scheduler is stopping", job.id, tick.isoformat())
+            return MISSED
         late = (utcnow() - tick).total_seconds()
         if job.misfire_grace_time is not None and late > job.misfire_grace_time:
             log.warning("job %s skipped its %s run: %.0f s late", job.id, tick.isoformat(), late)
@@ -69,10 +83,28 @@ class TickExecutor(BaseExecutor):  # type: ignore[misc]
             events.append(JobExecutionEvent(code, job_id, "default", tick, retval=result))
         self._run_job_success(job_id, events)  # counts the instance down and dispatches the events
 
-    async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Start no new run; let the runs in flight finish for up to `grace` seconds, then cancel and
+        await the rest (also when this call itself is cancelled)."""
+        self.stopping = True
+        try:
+            if self.tasks and grace > 0:
+                await self._finish_within(grace)
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _finish_within(self, grace: float) -> None:
+        timer = asyncio.ensure_future(self._sleep(grace))
+        try:
+            while (running := {task for task in self.tasks if not task.done()}) and not timer.done():
+                await asyncio.wait({*running, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
+        if running:
+            log.warning("%d job runs still going after %.0f s: cancelled", len(running), grace)
 
 
 class Scheduler:
@@ -85,15 +117,19 @@ class Scheduler:
         elector: LeaderElector,
         *,
         misfire_grace_seconds: float,
+        stop_grace_seconds: float = STOP_GRACE_SECONDS,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.jobs = list(jobs)
         self.runner = runner
         self.elector = elector
         self.misfire_grace_seconds = misfire_grace_seconds
-        self.executor = TickExecutor()
+        self.stop_grace_seconds = stop_grace_seconds
+        self.executor = TickExecutor(sleep=sleep)
         self.apscheduler = AsyncIOScheduler(executors={"default": self.executor}, timezone=UTC)
         self._elector_task: asyncio.Task[None] | None = None
-        self._stopped = False
+        self._stopping = False
+        self._stopped = asyncio.Event()
 
     def add(self, spec: JobSpec) -> None:
         if self._elector_task is not None:
@@ -125,15 +161,23 @@ class Scheduler:
         self.apscheduler.start()
         log.info("scheduler started: %s", ", ".join(names) or "no jobs")
 
-    async def stop(self) -> None:
-        """Stop firing, cancel runs in flight, release the leadership. Idempotent."""
-        if self._stopped:
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop firing (no run starts from here on), give the runs in flight `grace` seconds
+        (`stop_grace_seconds` by default) to finish, cancel the rest, release the leadership (held
+        while they run: another replica must not start the same work meanwhile). Idempotent: a
+        second call waits for the first to be done."""
+        if self._stopping:
+            await self._stopped.wait()
             return
-        self._stopped = True
-        if self.apscheduler.running:
-            self.apscheduler.shutdown(wait=False)
-        await self.executor.stop()
-        self.elector.stop()
-        if self._elector_task is not None:
-            await self._elector_task
-        await self.elector.lease.close()
+        self._stopping = True
+        try:
+            self.executor.stopping = True  # before any await: a tick due now does not start
+            if self.apscheduler.running:
+                self.apscheduler.shutdown(wait=False)
+            await self.executor.stop(self.stop_grace_seconds if grace is None else grace)
+            self.elector.stop()
+            if self._elector_task is not None:
+                await self._elector_task
+            await self.elector.lease.close()
+        finally:
+            self._stopped.set()

@@ -1,16 +1,19 @@
 """The broadcasts' progress loop beside other replicas: one summary per broadcast however many loops
 finish it at once, and the look at running broadcasts narrowing to recent audit rows only once those
-below are settled, never past a broadcast still running."""
+below are settled, never past a broadcast still running; while none runs, a look is one statement."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.broadcasts import SETTLE_SECONDS, BroadcastProgress
 from db.engine import create_engine, create_sessionmaker
@@ -134,3 +137,32 @@ async def test_a_database_that_does_not_answer_costs_a_look_not_the_loop(
         await bot.session.close()
         await engine.dispose()
     assert "broadcast progress: reading the outbox failed" in caplog.text
+
+
+async def test_an_idle_loop_looks_with_one_statement_per_interval(
+    tg: FakeTelegramServer, engine: AsyncEngine, sessionmaker: Sessions
+) -> None:
+    olga = tg.add_user("Olga")
+    await tg.send_message(olga, "/start")
+    bot = make_bot(tg)
+    loop = BroadcastProgress(bot, sessionmaker, MemoryStore(), Translations(), 0.01)
+    await begin(sessionmaker, olga)
+    assert await loop.tick() == 1  # a broadcast that ran and finished: nothing runs any more
+    per_look: Counter[int] = Counter()  # statements by the look they belong to
+
+    def count(*_args: Any) -> None:
+        per_look[loop.looks] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    task = asyncio.create_task(loop.run())
+    try:
+        await loop.wait_looks(5, timeout=10)  # five intervals
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+        await bot.session.close()
+    assert loop.failures == 0 and loop.edits == 0
+    assert all(per_look[look] == 1 for look in range(5)), per_look
+    assert max(per_look.values()) == 1  # and a look the cancel cut short made no more than one either
