@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.factory import SHUTDOWN_GRACE_SECONDS
 from bot.metrics import METRIC_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,3 +124,12 @@ def test_make_run_migrates_then_starts_the_bot() -> None:
     recipe = re.search(r"^run: .*\n((?:\t.*\n)+)", makefile, re.M)
     assert recipe is not None
     assert recipe.group(1).split("\n")[:2] == ["\t$(BIN)/python -m bot migrate", "\t$(BIN)/python -m bot"]
+
+
+def test_docker_waits_for_the_bots_own_shutdown() -> None:
+    """Docker kills a container 10 s after SIGTERM unless told otherwise; the bot's shutdown takes up
+    to SHUTDOWN_GRACE_SECONDS (updates in flight, the sender, the scheduler's runs)."""
+    services = compose()["services"]
+    for name in ("bot", "bot-webhook"):
+        period = str(services[name]["stop_grace_period"])
+        assert period.endswith("s") and float(period[:-1]) > SHUTDOWN_GRACE_SECONDS, name
