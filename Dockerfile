@@ -16,7 +16,10 @@ COPY db db
 COPY migrations migrations
 COPY locales locales
 COPY alembic.ini .
-RUN mkdir -p /app/data && chown coinsight /app/data
+# The app's bytecode compiled once here: /app is not writable by the bot's user, so each start would
+# otherwise compile every module it imports again (~0.2 s of CPU per replica start).
+RUN python -m compileall -q bot handlers services db migrations \
+    && mkdir -p /app/data && chown coinsight /app/data
 USER coinsight
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1
 EXPOSE 8080
