@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientError, ClientTimeout
@@ -228,6 +228,21 @@ class RateLimitMiddleware(BaseRequestMiddleware):
                 return
             self.stats.stale_slots += 1
 
+    @staticmethod
+    async def _best_effort(
+        make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Response[TelegramType]:
+        """A chat action ("typing…") that fails changes nothing for anyone: logged and answered False
+        instead of raised. aiogram's ChatActionSender sends it from a task nobody awaits, so an error
+        there (a user who blocked the bot, a group that removed it, a 429) ended as "Task exception
+        was never retrieved" with its traceback in the log."""
+        try:
+            return await make_request(bot, method)
+        except TelegramAPIError as exc:
+            logger.info("%s to %s failed: %s", method.__api_method__, getattr(method, "chat_id", None), exc)
+            # This chain passes the call's result down (aiogram's BaseSession.__call__ casts it), not a Response.
+            return cast(Response[TelegramType], False)
+
     async def __call__(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
@@ -236,6 +251,8 @@ class RateLimitMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         keep_response_type(method)
         name = method.__api_method__
+        if name in UNPACED:
+            return await self._best_effort(make_request, bot, method)
         if not is_paced(name):
             return await make_request(bot, method)
         chat_id: Any = getattr(method, "chat_id", None)
