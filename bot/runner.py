@@ -125,8 +125,10 @@ class WarmUp:
         if ready is not None:
             await ready.wait()
         began = time.perf_counter()
-        await asyncio.gather(WarmUp._talib(), WarmUp._ccxt(), WarmUp._llm(llm))
-        freeze_startup_heap()
+        try:
+            await asyncio.gather(WarmUp._talib(), WarmUp._ccxt(), WarmUp._llm(llm))
+        finally:
+            freeze_startup_heap()  # whatever happened to the warm-up: the collector is never left off
         logger.info("heavy modules warmed up in %.2f s", time.perf_counter() - began)
 
     @staticmethod
