@@ -30,6 +30,11 @@ from services.uow import Session
 log = logging.getLogger(__name__)
 
 BUTTON_TITLE_LIMIT = 40
+# The list shows this many channels (a button each) with titles cut to LIST_TITLE_LIMIT: within
+# Telegram's 4,096 characters and 100 buttons however many channels someone linked; the rest are
+# counted and unlinked by name.
+LIST_LIMIT = 20
+LIST_TITLE_LIMIT = 64
 
 
 def _title(channel: LinkedChannel) -> str:
@@ -42,17 +47,19 @@ def _lines(t: Translator, feeds: tuple[FeedView, ...]) -> Raw:
 
 def _list_text(t: Translator, channels: list[LinkedChannel]) -> str:
     lines = [t("feeds-unlink-list-title"), ""]
-    for channel in channels:
+    for channel in channels[:LIST_LIMIT]:
         name = f"@{channel.username}" if channel.username else str(channel.id)
         gone = t("feeds-unlink-list-bot-gone") if not channel.active else ""
-        lines.append(t("feeds-unlink-list-line", channel=_title(channel), name=name, gone=gone))
+        lines.append(t("feeds-unlink-list-line", channel=_title(channel)[:LIST_TITLE_LIMIT], name=name, gone=gone))
+    if len(channels) > LIST_LIMIT:
+        lines.append(t("feeds-unlink-list-more", count=len(channels) - LIST_LIMIT))
     lines += ["", t("feeds-unlink-list-how")]
     return "\n".join(lines)
 
 
 def _list_markup(t: Translator, channels: list[LinkedChannel]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for channel in channels:
+    for channel in channels[:LIST_LIMIT]:
         data = UnlinkCallback(action=UnlinkAction.ASK, chat=channel.id)
         builder.button(text=t("feeds-unlink-button", channel=_title(channel)[:BUTTON_TITLE_LIMIT]), callback_data=data)
     builder.adjust(1)

@@ -62,6 +62,7 @@ feeds-unlink-none = 📢 You have no linked channels. Link one with <code>/linkc
 feeds-unlink-list-title = 📢 <b>Your linked channels</b>
 feeds-unlink-list-line = • <b>{ $channel }</b> — <code>{ $name }</code>{ $gone }
 feeds-unlink-list-bot-gone = {" "}· I'm no longer in it
+feeds-unlink-list-more = …and { $count } more: unlink those with <code>/unlinkchannel @name</code>.
 feeds-unlink-list-how = Tap one to unlink it, or send <code>/unlinkchannel @name</code>. Its feeds stop with the link.
 feeds-unlink-button = ✖️ Unlink { $channel }
 feeds-unlink-button-yes = ✖️ Unlink and stop its feeds

@@ -58,6 +58,7 @@ feeds-unlink-none = 📢 你还没有绑定任何频道。用 <code>/linkchannel
 feeds-unlink-list-title = 📢 <b>你绑定的频道</b>
 feeds-unlink-list-line = • <b>{ $channel }</b> —— <code>{ $name }</code>{ $gone }
 feeds-unlink-list-bot-gone = {" "}· 我已不在该频道
+feeds-unlink-list-more = …另有 { $count } 个:请用 <code>/unlinkchannel @用户名</code> 解绑。
 feeds-unlink-list-how = 点击一个频道即可解绑,或发送 <code>/unlinkchannel @用户名</code>。解绑后它的订阅会停止。
 feeds-unlink-button = ✖️ 解绑 { $channel }
 feeds-unlink-button-yes = ✖️ 解绑并停止它的订阅

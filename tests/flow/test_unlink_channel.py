@@ -195,3 +195,17 @@ async def test_in_chinese(app: RunningBot, tg: FakeTelegramServer) -> None:
     done = await command(app, li, "/unlinkchannel @alphacalls")
     assert done.plain_text == "✅ 已解绑 Alpha Calls。它没有订阅。"
     assert (await chat_row(app, channel.id)).managed_by is None  # type: ignore[union-attr]
+
+
+async def test_a_long_list_stays_within_telegrams_limits(app: RunningBot, tg: FakeTelegramServer) -> None:
+    """25 channels with 128-character titles: 20 listed (titles cut), a button each, the rest counted."""
+    ann = tg.add_user("Ann")
+    for n in range(25):
+        title = f"{n:02d} " + "Very long channel title " * 6
+        channel = tg.add_channel(title[:128], admins=[ann], username=f"longchannel{n:02d}")
+        assert "is linked" in (await command(app, ann, f"/linkchannel @{channel.username}")).plain_text
+    listed = await command(app, ann, "/unlinkchannel")
+    assert listed.text is not None and len(listed.text) <= 4096
+    assert len(listed.button_texts()) == 20
+    assert "…and 5 more: unlink those with /unlinkchannel @name." in listed.plain_text
+    assert "@longchannel19" in listed.plain_text and "@longchannel20" not in listed.plain_text
