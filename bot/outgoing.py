@@ -266,16 +266,13 @@ class RateLimitMiddleware(BaseRequestMiddleware):
         if lane is Lane.PAID:
             self.stats.paid += 1
         paused = 0.0
-        replying = lane is Lane.INTERACTIVE
+        waiting = int(lane is Lane.INTERACTIVE)  # the backlog counts replies, not pushes
         while True:
-            if replying:
-                self.backlog.waiting += 1
-                try:
-                    await self._acquire(chat, lane)
-                finally:
-                    self.backlog.waiting -= 1
-            else:
+            self.backlog.waiting += waiting
+            try:
                 await self._acquire(chat, lane)
+            finally:
+                self.backlog.waiting -= waiting
             try:
                 async with self._chat_window(chat):
                     if lane is Lane.PAID:  # outside this process's free-rate window: Telegram counts it apart

@@ -13,14 +13,14 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import UnlinkAction, UnlinkCallback
 from handlers.feeds_ui import feed_line
-from handlers.groups import NAME_LIMIT, channel_ref
+from handlers.groups import NAME_LIMIT, channel_ref, telegram_channel
 from services.feeds.links import find_linked, linked_channels, unlink_channel
 from services.feeds.model import FeedView, LinkedChannel, Unlinked
 from services.feeds.service import chat_feeds
@@ -80,21 +80,6 @@ async def _list(session: Session, t: Translator, user_id: int) -> tuple[str, Inl
     return _list_text(t, channels), _list_markup(t, channels)
 
 
-async def _by_telegram(message: Message, bot: Bot, ref: int | str, t: Translator) -> int | None:
-    """The channel's id as Telegram knows it (a renamed channel, a numeric id); None after answering."""
-    shown = str(ref)[:NAME_LIMIT]
-    try:
-        chat = await bot.get_chat(ref)
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:
-        log.info("/unlinkchannel %s: %s", shown, exc.message)
-        await message.answer(t("feeds-unlink-not-found", name=shown))
-        return None
-    if chat.type != ChatType.CHANNEL:
-        await message.answer(t("feeds-unlink-not-channel", name=shown))
-        return None
-    return chat.id
-
-
 async def unlinkchannel_cmd(
     message: Message, command: CommandObject, bot: Bot, session: Session, t: Translator
 ) -> None:
@@ -113,11 +98,13 @@ async def unlinkchannel_cmd(
     # Their own links first: no Telegram needed, so it works where the bot was removed or the
     # person is no longer an admin.
     channel = await find_linked(session, user.id, ref)
-    if channel is None:
-        chat_id = await _by_telegram(message, bot, ref, t)
-        if chat_id is None:
+    if channel is None:  # as Telegram knows it: a renamed channel, a numeric id
+        chat = await telegram_channel(
+            message, bot, ref, t, not_found="feeds-unlink-not-found", not_channel="feeds-unlink-not-channel"
+        )
+        if chat is None:
             return
-        channel = await find_linked(session, user.id, chat_id)
+        channel = await find_linked(session, user.id, chat.id)
     done = None if channel is None else await unlink_channel(session, chat_id=channel.id, telegram_id=user.id)
     if done is None:
         await message.answer(t("feeds-unlink-not-linked", name=str(ref)[:NAME_LIMIT]))
@@ -144,7 +131,7 @@ async def unlink_button(query: CallbackQuery, callback_data: UnlinkCallback, ses
         await query.answer()
         await _edit(message, text, markup)
         return
-    channel = next((c for c in await linked_channels(session, user_id) if c.id == callback_data.chat), None)
+    channel = await find_linked(session, user_id, callback_data.chat)
     if channel is None:
         await query.answer(t("feeds-unlink-gone"), show_alert=True)
         text, markup = await _list(session, t, user_id)

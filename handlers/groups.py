@@ -16,7 +16,14 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, ChatMemberAdministrator, InlineKeyboardMarkup, Message, MessageOriginChannel
+from aiogram.types import (
+    CallbackQuery,
+    ChatFullInfo,
+    ChatMemberAdministrator,
+    InlineKeyboardMarkup,
+    Message,
+    MessageOriginChannel,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.callbacks import LanguageCallback
@@ -51,14 +58,10 @@ async def _link(message: Message, ref: int | str, bot: Bot, session: Session, t:
     if user is None:
         return
     shown = str(ref)[:NAME_LIMIT]
-    try:
-        channel = await bot.get_chat(ref)
-    except (TelegramBadRequest, TelegramForbiddenError) as exc:
-        log.info("/linkchannel %s: %s", shown, exc.message)
-        await message.answer(t("feeds-link-not-found", name=shown))
-        return
-    if channel.type != ChatType.CHANNEL:
-        await message.answer(t("feeds-link-not-channel", name=shown))
+    channel = await telegram_channel(
+        message, bot, ref, t, not_found="feeds-link-not-found", not_channel="feeds-link-not-channel"
+    )
+    if channel is None:
         return
     title = channel.title or shown
     try:
@@ -78,6 +81,24 @@ async def _link(message: Message, ref: int | str, bot: Bot, session: Session, t:
     await cache.put(channel.id, user.id, True)
     await link_channel(session, chat_id=channel.id, title=channel.title, username=channel.username, managed_by=user.id)
     await message.answer(t("feeds-link-done", channel=title), reply_markup=_manage_markup(t, channel.id))
+
+
+async def telegram_channel(
+    message: Message, bot: Bot, ref: int | str, t: Translator, *, not_found: str, not_channel: str
+) -> ChatFullInfo | None:
+    """The channel `ref` names, as Telegram knows it; None once the person was told why not (the
+    message keys `not_found` and `not_channel`, with the name shown). /linkchannel's and /unlinkchannel's."""
+    shown = str(ref)[:NAME_LIMIT]
+    try:
+        chat = await bot.get_chat(ref)
+    except (TelegramBadRequest, TelegramForbiddenError) as exc:
+        log.info("channel %s not found: %s", shown, exc.message)
+        await message.answer(t(not_found, name=shown))
+        return None
+    if chat.type != ChatType.CHANNEL:
+        await message.answer(t(not_channel, name=shown))
+        return None
+    return chat
 
 
 def channel_ref(text: str) -> int | str | None:

@@ -44,7 +44,7 @@ class Services:
     llm_prices: dict[str, ModelPrice] = field(default_factory=dict)  # LLM_PRICES, for /stats
     rate_limits: RateLimitLog | None = None  # Telegram's 429s per minute (the limiter notes them), for /stats
     # Replies waiting in this process's outgoing limiter (it counts them): answers skip previews in a burst.
-    backlog: Backlog = field(default_factory=lambda: Backlog(limit=30))  # OUTGOING_PER_SECOND
+    backlog: Backlog
     feed_admins: AdminCache  # chat admin checks for feed changes, cached briefly
     # Set after a commit that enqueued deliveries (`enqueue(..., wake=)`): the outbox sender looks now.
     outbox_wake: OutboxWake = field(default_factory=OutboxWake)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -61,6 +61,13 @@ class StartedBroadcast:
 
 def _target(broadcast_id: int) -> str:
     return f"broadcast:{broadcast_id}"
+
+
+def _unfinished(started: type[AuditLog], after_id: int) -> ColumnElement[bool]:
+    """`started` is a broadcast's start row after `after_id` with no `broadcast_done` row yet."""
+    done = aliased(AuditLog)
+    finished = exists().where(and_(done.action == DONE_ACTION, done.target == started.target))
+    return and_(started.id > after_id, started.action == START_ACTION, started.target.is_not(None), ~finished)
 
 
 class BroadcastRepository:
@@ -143,11 +150,9 @@ class BroadcastRepository:
         """Started broadcasts without a `broadcast_done` row, oldest first; only audit rows after
         `after_id` are looked at (a range of the primary key: a caller that knows every broadcast up
         to there has finished does not scan the whole audit log)."""
-        done = aliased(AuditLog)
-        finished = exists().where(and_(done.action == DONE_ACTION, done.target == AuditLog.target))
         rows = await self.session.execute(
             select(AuditLog.id, AuditLog.actor_telegram_id, AuditLog.details, AuditLog.created_at)
-            .where(AuditLog.id > after_id, AuditLog.action == START_ACTION, AuditLog.target.is_not(None), ~finished)
+            .where(_unfinished(AuditLog, after_id))
             .order_by(AuditLog.id)
         )
         return [StartedBroadcast(id_, actor, details or "{}", at) for id_, actor, details, at in rows]
@@ -156,15 +161,13 @@ class BroadcastRepository:
         """`running(after_id)` and the newest audit id, in one statement (one snapshot): the
         progress loop's look while nothing runs is this one query. The newest id is a one-row derived
         table the running broadcasts are outer-joined to, so it comes back with none of them too."""
-        started, done = aliased(AuditLog), aliased(AuditLog)
+        started = aliased(AuditLog)
         newest = select(func.max(AuditLog.id).label("last_id")).subquery()
-        finished = exists().where(and_(done.action == DONE_ACTION, done.target == started.target))
-        unfinished = and_(started.id > after_id, started.action == START_ACTION, started.target.is_not(None), ~finished)
         rows = (
             await self.session.execute(
                 select(newest.c.last_id, started.id, started.actor_telegram_id, started.details, started.created_at)
                 .select_from(newest)
-                .outerjoin(started, unfinished)
+                .outerjoin(started, _unfinished(started, after_id))
                 .order_by(started.id)
             )
         ).all()
