@@ -21,7 +21,7 @@ from tests.backends import (
     redis_prefix,
 )
 from tests.flow.chat_helpers import language_aware_answer
-from tests.harness import SkippingClock
+from tests.harness import SkippingClock, fake_telegram
 
 _pg_templates: PostgresTemplates | None = None
 
@@ -97,9 +97,7 @@ async def store(backend: Backend) -> AsyncIterator[KeyValueStore]:
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegramServer]:
     """The fake Bot API; its flood limits run on a SkippingClock that an in-process bot's pacing shares."""
-    async with FakeTelegramServer(
-        bot_username="coinsight_bot", bot_first_name="Coinsight", clock=SkippingClock()
-    ) as server:
+    async with fake_telegram(SkippingClock()) as server:
         yield server
 
 

@@ -76,6 +76,12 @@ class SteppedClock:
                 woken.set_result(None)
 
 
+def fake_telegram(clock: SkippingClock | SteppedClock) -> FakeTelegramServer:
+    """The stand-in Bot API as the tests' bot knows it (@coinsight_bot), its flood limits on `clock`
+    (an async context manager: started on entry, stopped on exit)."""
+    return FakeTelegramServer(bot_username="coinsight_bot", bot_first_name="Coinsight", clock=clock)
+
+
 @runtime_checkable
 class Paced(Protocol):
     """The bot's outgoing request middleware that waits for Telegram's flood limits."""

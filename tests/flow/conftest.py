@@ -9,6 +9,8 @@ from standins.exchanges import FakeBybit
 from standins.openai_server import FakeOpenAI
 from standins.telegram import FakeTelegramServer
 from tests.backends import Backend
+from tests.flow.chat_helpers import language_aware_answer
+from tests.flow.held_model import HeldModel
 from tests.harness import RunningBot, make_settings, running_bot
 
 
@@ -38,3 +40,14 @@ async def app_llm(
     )
     async with running_bot(settings, tg) as running:
         yield running
+
+
+@pytest.fixture
+async def held() -> AsyncIterator[HeldModel]:
+    """The stand-in model, answering only as the test releases its requests (tests/flow/held_model.py)."""
+    model = HeldModel(responder=language_aware_answer)
+    await model.start()
+    try:
+        yield model
+    finally:
+        await model.close()

@@ -16,28 +16,15 @@ from bot.settings import Settings
 from handlers import streaming
 from standins.telegram import Call, FakeTelegramServer, FakeUser
 from tests.backends import SQLITE_ONLY
-from tests.flow.chat_helpers import language_aware_answer
-from tests.flow.test_answer_concurrency import QUESTION, HeldModel, draft_shown, typing_shown
+from tests.flow.held_model import QUESTION, HeldModel, draft_shown, typing_shown
 from tests.flow.test_backpressure import QUIET, errors
-from tests.harness import SteppedClock, running_bot
+from tests.harness import SteppedClock, fake_telegram, running_bot
 
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(
-        bot_username="coinsight_bot", bot_first_name="Coinsight", clock=SteppedClock()
-    ) as server:
+    async with fake_telegram(SteppedClock()) as server:
         yield server
-
-
-@pytest.fixture
-async def held() -> AsyncIterator[HeldModel]:
-    model = HeldModel(responder=language_aware_answer)
-    await model.start()
-    try:
-        yield model
-    finally:
-        await model.close()
 
 
 def first_call(tg: FakeTelegramServer, method: str, user: FakeUser) -> Call | None:

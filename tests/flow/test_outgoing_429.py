@@ -8,14 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from standins.telegram import FakeTelegramServer
-from tests.harness import RunningBot, SteppedClock
+from tests.harness import RunningBot, SteppedClock, fake_telegram
 
 
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer(
-        bot_username="coinsight_bot", bot_first_name="Coinsight", clock=SteppedClock()
-    ) as server:
+    async with fake_telegram(SteppedClock()) as server:
         yield server
 
 

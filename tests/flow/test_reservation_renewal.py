@@ -6,7 +6,7 @@ as the UPDATEs they are, through the engine's statement events."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -18,22 +18,11 @@ from db.models import QuotaSlot, User
 from services.credits.charging import CreditsPolicy
 from services.credits.config import CreditsConfig
 from standins.telegram import FakeTelegramServer
-from tests.flow.chat_helpers import language_aware_answer
-from tests.flow.test_answer_concurrency import QUESTION, HeldModel, answered
+from tests.flow.held_model import QUESTION, HeldModel, answered
 from tests.flow.test_backpressure import QUIET, errors
 from tests.harness import running_bot
 
 LIFETIME = timedelta(seconds=0.3)
-
-
-@pytest.fixture
-async def held() -> AsyncIterator[HeldModel]:
-    model = HeldModel(responder=language_aware_answer)
-    await model.start()
-    try:
-        yield model
-    finally:
-        await model.close()
 
 
 async def test_a_question_waiting_for_its_turn_keeps_its_reservation(

@@ -91,6 +91,16 @@ async def stopped_at_the_end(grace: Grace) -> AsyncIterator[list[Scheduler]]:
         await asyncio.wait_for(scheduler.stop(0), 10)
 
 
+async def in_flight(sessionmaker: Sessions, grace: Grace, made: list[Scheduler], name: str) -> tuple[Scheduler, Body]:
+    """A started scheduler (stopped at the end) with one job, `name`, whose run is in flight."""
+    body = Body()
+    scheduler = await started(sessionmaker, grace, {name: body})
+    made.append(scheduler)
+    submit(scheduler, name)
+    await asyncio.wait_for(body.entered.wait(), 10)
+    return scheduler, body
+
+
 async def runs(sessionmaker: Sessions) -> list[SchedulerRun]:
     async with sessionmaker() as session:
         return list(await session.scalars(select(SchedulerRun).order_by(SchedulerRun.id)))
@@ -99,11 +109,7 @@ async def runs(sessionmaker: Sessions) -> list[SchedulerRun]:
 async def test_a_run_in_flight_finishes_within_the_grace(
     sessionmaker: Sessions, grace: Grace, stopped_at_the_end: list[Scheduler]
 ) -> None:
-    body = Body()
-    scheduler = await started(sessionmaker, grace, {"risk": body})
-    stopped_at_the_end.append(scheduler)
-    submit(scheduler, "risk")
-    await asyncio.wait_for(body.entered.wait(), 10)
+    scheduler, body = await in_flight(sessionmaker, grace, stopped_at_the_end, "risk")
     stopping = asyncio.create_task(scheduler.stop())
     await asyncio.wait_for(grace.started.wait(), 10)
     assert grace.asked == [GRACE] and not stopping.done()
@@ -119,11 +125,7 @@ async def test_a_run_in_flight_finishes_within_the_grace(
 async def test_a_run_longer_than_the_grace_is_cancelled_after_it(
     sessionmaker: Sessions, grace: Grace, stopped_at_the_end: list[Scheduler]
 ) -> None:
-    body = Body()
-    scheduler = await started(sessionmaker, grace, {"scan-1h": body})
-    stopped_at_the_end.append(scheduler)
-    submit(scheduler, "scan-1h")
-    await asyncio.wait_for(body.entered.wait(), 10)
+    scheduler, body = await in_flight(sessionmaker, grace, stopped_at_the_end, "scan-1h")
     stopping = asyncio.create_task(scheduler.stop(3.0))  # the shutdown's own bound wins
     await asyncio.wait_for(grace.started.wait(), 10)
     for _ in range(20):  # the loop turns; the grace has not ended, so the run is left alone
@@ -162,11 +164,7 @@ async def test_no_run_starts_once_stop_began(
 async def test_stop_is_idempotent_and_a_second_call_waits_for_the_first(
     sessionmaker: Sessions, grace: Grace, stopped_at_the_end: list[Scheduler]
 ) -> None:
-    body = Body()
-    scheduler = await started(sessionmaker, grace, {"digest": body})
-    stopped_at_the_end.append(scheduler)
-    submit(scheduler, "digest")
-    await asyncio.wait_for(body.entered.wait(), 10)
+    scheduler, body = await in_flight(sessionmaker, grace, stopped_at_the_end, "digest")
     first = asyncio.create_task(scheduler.stop())
     second = asyncio.create_task(scheduler.stop())
     await asyncio.wait_for(grace.started.wait(), 10)

@@ -6,27 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.utils.chat_action import ChatActionSender
 
-from bot.outgoing import BotSession, RateLimitMiddleware
-from services.ratelimit import MemoryLimiterBackend, OutgoingLimits
 from standins.telegram import FakeTelegramServer
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    session = BotSession(api=TelegramAPIServer.from_base(tg.base_url))
-    session.middleware(RateLimitMiddleware(MemoryLimiterBackend(OutgoingLimits())))
-    bot = Bot(tg.token, session=session)
-    yield bot
-    await bot.session.close()
 
 
 async def test_a_chat_action_to_a_user_who_blocked_the_bot_is_false_not_an_error(

@@ -6,29 +6,16 @@ Driven through the real aiogram Bot against the stand-in Bot API."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
-import pytest
 from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
 
-from bot.outgoing import BotSession
 from handlers.streaming import AnswerStream
 from services.chat import Answer, ChatEvent, Delta, Done
 from services.chat.stops import RunningAnswers
 from services.i18n import Translations
 from services.ratelimit import Backlog
 from standins.telegram import FakeTelegramServer, FakeUser
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegramServer) -> AsyncIterator[Bot]:
-    session = BotSession(api=TelegramAPIServer.from_base(tg.base_url))
-    bot = Bot(tg.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-    yield bot
-    await bot.session.close()
 
 
 def drafts(tg: FakeTelegramServer, user: FakeUser) -> list[str]:
