@@ -46,7 +46,8 @@ async def command_reply(tg: FakeTelegramServer, user: FakeUser, text: str) -> st
 
 async def audit_rows(app: RunningBot) -> list[AuditLog]:
     async with app.resources.sessionmaker() as session:
-        return list((await session.scalars(select(AuditLog).where(AuditLog.action == "refund"))).all())
+        statement = select(AuditLog).where(AuditLog.action == "refund").order_by(AuditLog.id)
+        return list((await session.scalars(statement)).all())
 
 
 async def test_refund_reverses_credits_and_inviter_reward_once(

@@ -30,7 +30,8 @@ async def row_of(sessionmaker: Sessions, user_id: int) -> UserRow:
 
 async def audit(sessionmaker: Sessions) -> list[tuple[int, str, str | None, str]]:
     async with sessionmaker() as session:
-        rows = (await session.scalars(select(AuditLog).where(AuditLog.actor_telegram_id == OPERATOR))).all()
+        statement = select(AuditLog).where(AuditLog.actor_telegram_id == OPERATOR).order_by(AuditLog.id)
+        rows = (await session.scalars(statement)).all()
     return [(r.actor_telegram_id, r.action, r.target, r.details or "") for r in rows]
 
 
